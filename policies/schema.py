@@ -1,0 +1,346 @@
+"""The policy model: YAML mapped onto frozen dataclasses validated at load.
+
+A policy names the steps applied to the data (in order), the audits run on the
+result and the gate thresholds that decide whether it may be published. Every
+error names the key path and the bad value, e.g.
+``steps[3].jitter_dates.max_days: must be an integer >= 0, got -2``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from policies.steps import Step, build_step
+from policies.validation import (
+    ParameterError,
+    check_int,
+    check_keys,
+    check_number,
+)
+from publisher.errors import PolicyError
+
+__all__ = [
+    "Adversary",
+    "AuditConfig",
+    "Gate",
+    "Policy",
+    "list_presets",
+    "load_policy",
+    "parse_policy",
+    "preset_text",
+]
+
+
+def _wrap(path: str, build: Any) -> Any:
+    """Run ``build()`` and re-raise a ParameterError under the key path."""
+    try:
+        return build()
+    except ParameterError as exc:
+        raise PolicyError(exc.at(path)) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adversary:
+    """What the attacker knows about a target, drawn from the original data.
+
+    Parameters
+    ----------
+    known_items : int
+        Number of auxiliary items in all (m), >= 1.
+    wrong_items : int
+        How many of them the target did not actually rate (misremembered), 0 <= w < m.
+    rating_tolerance : float
+        The known rating is the true one plus a uniform integer in [-t, t] rating
+        steps' worth of units, clipped to the scale; 0 = exact.
+    date_tolerance_days : int or None
+        The known date is the true one plus a uniform integer in [-d, d] days;
+        None = the adversary knows no dates.
+    exclude_top : int
+        Draw known items only outside the N most-rated items (0 = any item).
+    """
+
+    known_items: int
+    wrong_items: int = 0
+    rating_tolerance: float = 0
+    date_tolerance_days: int | None = None
+    exclude_top: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "Adversary"
+        check_int(owner, "known_items", self.known_items, minimum=1, maximum=1000)
+        check_int(owner, "wrong_items", self.wrong_items, minimum=0, maximum=self.known_items - 1)
+        check_number(owner, "rating_tolerance", self.rating_tolerance, minimum=0)
+        if self.date_tolerance_days is not None:
+            check_int(owner, "date_tolerance_days", self.date_tolerance_days, minimum=0)
+        check_int(owner, "exclude_top", self.exclude_top, minimum=0)
+
+    @classmethod
+    def from_config(cls, config: Any, path: str) -> Adversary:
+        """Build from a policy mapping; ``items`` is ``any`` or ``{exclude_top: N}``."""
+        allowed = ("known_items", "wrong_items", "rating_tolerance", "date_tolerance_days", "items")
+        given = check_keys(path, config, allowed, required=("known_items",))
+        items = given.pop("items", "any")
+        if items != "any":
+            items = check_keys(f"{path}.items", items, ("exclude_top",), required=("exclude_top",))
+            given["exclude_top"] = items["exclude_top"]
+        return _wrap(path, lambda: cls(**given))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The adversary as written in a policy (and in report.json)."""
+        return {
+            "known_items": self.known_items,
+            "wrong_items": self.wrong_items,
+            "rating_tolerance": self.rating_tolerance,
+            "date_tolerance_days": self.date_tolerance_days,
+            "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
+        }
+
+
+DEFAULT_ADVERSARIES = (
+    Adversary(known_items=8, wrong_items=2, rating_tolerance=1, date_tolerance_days=14),
+    Adversary(known_items=2, rating_tolerance=0, date_tolerance_days=3),
+    Adversary(known_items=8, rating_tolerance=0, date_tolerance_days=None),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditConfig:
+    """Which attacks and measurements run on a release.
+
+    Parameters
+    ----------
+    targets : int
+        Number of released users attacked per adversary.
+    adversaries : tuple of Adversary
+        The attacker models; the policy's ``audits.adversaries``.
+    phi : float
+        Eccentricity threshold above which the attacker claims a match.
+    uniqueness_known_items : tuple of int
+        The m values of the uniqueness audit.
+    """
+
+    targets: int = 1000
+    adversaries: tuple[Adversary, ...] = DEFAULT_ADVERSARIES
+    phi: float = 1.5
+    uniqueness_known_items: tuple[int, ...] = (1, 2, 4, 8)
+
+    def __post_init__(self) -> None:
+        check_int("AuditConfig", "targets", self.targets, minimum=1)
+        check_number("AuditConfig", "phi", self.phi, minimum=0, low_open=True)
+
+    @classmethod
+    def from_config(cls, config: Any, path: str) -> AuditConfig:
+        """Build from the policy's ``audits`` mapping."""
+        given = check_keys(path, config, ("targets", "adversaries", "phi", "uniqueness"))
+        if "adversaries" in given:
+            entries = given["adversaries"]
+            if not isinstance(entries, list) or not entries:
+                raise PolicyError(f"{path}.adversaries: must be a non-empty list")
+            given["adversaries"] = tuple(
+                Adversary.from_config(a, f"{path}.adversaries[{i}]") for i, a in enumerate(entries)
+            )
+        if "uniqueness" in given:
+            unique = check_keys(f"{path}.uniqueness", given.pop("uniqueness"), ("known_items",))
+            ms = unique.get("known_items", [1, 2, 4, 8])
+            if not isinstance(ms, list) or not ms:
+                raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
+            given["uniqueness_known_items"] = tuple(
+                _wrap(f"{path}.uniqueness", lambda m=m: check_int(
+                    "uniqueness", "known_items", m, minimum=1, maximum=1000))
+                for m in ms
+            )
+        return _wrap(path, lambda: cls(**given))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as written in a policy."""
+        return {
+            "targets": self.targets,
+            "phi": self.phi,
+            "adversaries": [a.to_dict() for a in self.adversaries],
+            "uniqueness": {"known_items": list(self.uniqueness_known_items)},
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gate:
+    """Risk thresholds that decide whether a release may be published.
+
+    Parameters
+    ----------
+    max_reidentification_rate : float or None
+        The highest re-identification rate (the point estimate) any adversary may
+        reach on the released data; None = not gated.
+    """
+
+    max_reidentification_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_reidentification_rate is not None:
+            check_number(
+                "Gate", "max_reidentification_rate", self.max_reidentification_rate,
+                minimum=0, maximum=1,
+            )
+
+    @classmethod
+    def from_config(cls, config: Any, path: str) -> Gate:
+        """Build from the policy's ``gate`` mapping."""
+        given = check_keys(path, config, ("max_reidentification_rate",))
+        return _wrap(path, lambda: cls(**given))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as written in a policy."""
+        return {"max_reidentification_rate": self.max_reidentification_rate}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """A declared release policy: steps, audits and gate.
+
+    Parameters
+    ----------
+    name : str
+        Short name, shown in reports.
+    description : str
+        What the policy is for.
+    licence : str
+        The licence the released data carries (copied into the datasheet).
+    steps : tuple of Step
+        Applied in order.
+    audits : AuditConfig
+    gate : Gate
+    """
+
+    name: str
+    description: str = ""
+    licence: str = "unspecified"
+    steps: tuple[Step, ...] = ()
+    audits: AuditConfig = field(default_factory=AuditConfig)
+    gate: Gate = field(default_factory=Gate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective policy, secrets excluded, as written into a bundle."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "licence": self.licence,
+            "steps": [{step.name: step.to_config()} for step in self.steps],
+            "audits": self.audits.to_dict(),
+            "gate": self.gate.to_dict(),
+        }
+
+    def to_yaml(self) -> str:
+        """The effective policy as YAML."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form of :meth:`to_dict`."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------- loading
+def _safe_yaml(text: str, label: str) -> Any:
+    """``yaml.safe_load`` that also refuses aliases (no 'billion laughs' expansion)."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise PolicyError(f"{label}: line {line}: YAML aliases are not allowed in a policy")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"{label}: {where}invalid YAML ({problem})") from None
+
+
+def parse_policy(text: str, label: str = "policy") -> Policy:
+    """Parse and validate a policy from YAML text.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    label : str
+        Prefix for error messages (the file name or preset name).
+
+    Returns
+    -------
+    Policy
+
+    Raises
+    ------
+    PolicyError
+        ``label: key.path: problem, got value``.
+    """
+    data = _safe_yaml(text, label)
+    try:
+        return _build(data)
+    except PolicyError as exc:
+        raise PolicyError(f"{label}: {exc}") from None
+
+
+def _build(data: Any) -> Policy:
+    given = check_keys(
+        "policy", data, ("name", "description", "licence", "steps", "audits", "gate"),
+        required=("name",),
+    )
+    for key in ("name", "description", "licence"):
+        if key in given and not isinstance(given[key], str):
+            raise PolicyError(f"{key}: must be a string, got {given[key]!r}")
+    if not str(given["name"]).strip():
+        raise PolicyError("name: must not be empty")
+    steps = given.get("steps") or []
+    if not isinstance(steps, list):
+        raise PolicyError("steps: must be a list")
+    given["steps"] = tuple(build_step(entry, f"steps[{i}]") for i, entry in enumerate(steps))
+    given["audits"] = AuditConfig.from_config(given.get("audits"), "audits")
+    given["gate"] = Gate.from_config(given.get("gate"), "gate")
+    names = [s.name for s in given["steps"]]
+    if names.count("pseudonymize_users") > 1:
+        raise PolicyError("steps: pseudonymize_users may appear only once")
+    return Policy(**given)
+
+
+def list_presets() -> list[str]:
+    """Names of the policies shipped with the package."""
+    folder = resources.files("policies") / "presets"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def preset_text(name: str) -> str:
+    """The YAML text of a shipped preset."""
+    if name not in list_presets():
+        raise PolicyError(f"no preset named {name!r}; presets: {', '.join(list_presets())}")
+    return (resources.files("policies") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def load_policy(source: str | Path) -> Policy:
+    """Load a policy from a file path or a preset name.
+
+    A path that exists wins over a preset of the same name.
+
+    Raises
+    ------
+    PolicyError
+        For a missing file, an unknown preset or an invalid policy.
+    """
+    path = Path(source)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError(f"{path}: not valid UTF-8") from None
+        return parse_policy(text, str(path))
+    if str(source) in list_presets():
+        return parse_policy(preset_text(str(source)), f"preset {source}")
+    raise PolicyError(
+        f"{source}: no such policy file or preset (presets: {', '.join(list_presets())})"
+    )

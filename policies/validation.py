@@ -1,0 +1,145 @@
+"""Parameter checks shared by every policy step and policy section.
+
+Each check raises a :class:`ParameterError` that knows the parameter, what it must
+be and the value it got, so the same failure renders two ways: sklearn-style when a
+step is built from Python (``The 'epsilon' parameter of PerturbRatings must be a
+number > 0. Got -1 instead.``) and as a key path when a policy file is loaded
+(``steps[4].perturb_ratings.epsilon: must be a number > 0, got -1``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from publisher.errors import PolicyError
+
+__all__ = [
+    "ParameterError",
+    "ParameterTypeError",
+    "check_choice",
+    "check_fraction",
+    "check_int",
+    "check_keys",
+    "check_number",
+]
+
+
+class ParameterError(PolicyError):
+    """A parameter of a step or policy section holds a bad value."""
+
+    def __init__(self, owner: str, param: str, requirement: str, value: Any) -> None:
+        self.owner, self.param, self.requirement, self.value = owner, param, requirement, value
+        super().__init__(
+            f"The {param!r} parameter of {owner} must be {requirement}. Got {value!r} instead."
+        )
+
+    def at(self, path: str) -> str:
+        """Render the error under a policy key path (``steps[2].jitter_dates``)."""
+        return f"{path}.{self.param}: must be {self.requirement}, got {_show(self.value)}"
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter of a step or policy section has the wrong type."""
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return str(value)
+
+
+def _bound(minimum: float | None, maximum: float | None, low_open: bool, high_open: bool) -> str:
+    if minimum is not None and maximum is not None:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        return f" in {left}{minimum:g}, {maximum:g}{right}"
+    if minimum is not None:
+        return f" {'>' if low_open else '>='} {minimum:g}"
+    if maximum is not None:
+        return f" {'<' if high_open else '<='} {maximum:g}"
+    return ""
+
+
+def check_int(
+    owner: str, param: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``value`` if it is an int within the bounds (inclusive); bools are not ints."""
+    requirement = "an integer" + _bound(minimum, maximum, False, False)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterTypeError(owner, param, requirement, value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ParameterError(owner, param, requirement, value)
+    return value
+
+
+def check_number(
+    owner: str,
+    param: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number within the bounds."""
+    requirement = "a number" + _bound(minimum, maximum, low_open, high_open)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterTypeError(owner, param, requirement, value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ParameterError(owner, param, requirement, value)
+    too_low = minimum is not None and (value <= minimum if low_open else value < minimum)
+    too_high = maximum is not None and (value >= maximum if high_open else value > maximum)
+    if too_low or too_high:
+        raise ParameterError(owner, param, requirement, value)
+    return value
+
+
+def check_fraction(owner: str, param: str, value: Any, *, allow_zero: bool = True) -> float:
+    """Return ``value`` if it is a number in [0, 1] (or (0, 1] without ``allow_zero``)."""
+    return check_number(owner, param, value, minimum=0, maximum=1, low_open=not allow_zero)
+
+
+def check_choice(owner: str, param: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    choices = tuple(choices)
+    requirement = "one of " + ", ".join(choices)
+    if not isinstance(value, str):
+        raise ParameterTypeError(owner, param, requirement, value)
+    if value not in choices:
+        raise ParameterError(owner, param, requirement, value)
+    return value
+
+
+def check_keys(path: str, given: Any, allowed: Iterable[str], required: Iterable[str] = ()) -> dict:
+    """Check a policy mapping's keys before anything else, as sklearn does.
+
+    Raises
+    ------
+    PolicyError
+        Naming the key path for a non-mapping, an unknown key or a missing one.
+    """
+    if given is None:
+        given = {}
+    if not isinstance(given, Mapping):
+        raise PolicyError(f"{path}: must be a mapping, got {_show(given)}")
+    allowed = tuple(allowed)
+    for key in given:
+        if key not in allowed:
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else " (takes no keys)"
+            raise PolicyError(f"{path}: unknown key {key!r}{hint}")
+    for key in required:
+        if key not in given:
+            raise PolicyError(f"{path}: missing required key {key!r}")
+    return dict(given)

@@ -1,0 +1,666 @@
+"""Readers: CSV/TSV, Parquet, MovieLens and Netflix Prize files into a :class:`Ratings`.
+
+Every reader parses with a C parser (pandas or pyarrow), never a Python loop per
+line, then hands parallel columns to :func:`_assemble`, which validates them and
+names the file and line of the first bad row.
+
+Duplicate (user, item) pairs are an error by default (``duplicates="error"``):
+silently keeping one of two conflicting ratings would change the data the
+organizer meant to publish. ``duplicates="keep-last"`` keeps the rating that
+comes last in file order (for Netflix folders: in file-name order).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import logging
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from publisher.errors import InputError
+from publisher.ratings import Ratings, Scale
+
+__all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
+
+logger = logging.getLogger(__name__)
+
+#: Values accepted by ``--format``.
+FORMATS = ("auto", "csv", "tsv", "parquet", "movielens", "netflix")
+DUPLICATE_RULES = ("error", "keep-last")
+FIELDS = ("user", "item", "rating", "date")
+
+# Header names recognised for each field (lower-cased, non-alphanumerics removed).
+_SYNONYMS = {
+    "user": {"user", "userid", "customer", "customerid", "uid", "reviewerid", "username"},
+    "item": {"item", "itemid", "movie", "movieid", "product", "productid", "asin", "iid"},
+    "rating": {"rating", "score", "stars", "overall", "value"},
+    "date": {"date", "timestamp", "time", "datetime", "ratedat", "unixreviewtime", "day"},
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+_NETFLIX_HEADER = re.compile(rb"^\s*\d+:\s*$")
+_MIN_DATE = np.datetime64("1900-01-01", "D")
+
+Locate = Callable[[int], str]
+
+
+# --------------------------------------------------------------------------- public
+def read_ratings(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+) -> Ratings:
+    """Read a ratings file or folder into a :class:`Ratings`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file (optionally gzip-compressed) or a Netflix Prize / MovieLens folder.
+    format : {"auto", "csv", "tsv", "parquet", "movielens", "netflix"}
+        ``auto`` detects the format from the name and the first bytes.
+    columns : mapping, optional
+        Which input column holds each field, e.g. ``{"user": "customer_id"}``: a
+        header name, or a 1-based position for files without a header. Unmapped
+        fields are found by common header names or by position (user, item,
+        rating, date).
+    scale : Scale, optional
+        The declared rating scale. Defaults to the format's own scale (1-5 stars for
+        Netflix and MovieLens 100K/1M, half stars for MovieLens ``ratings.csv``);
+        for generic files it is inferred from the data and logged.
+    duplicates : {"error", "keep-last"}
+        What to do with two ratings of the same item by the same user.
+
+    Returns
+    -------
+    Ratings
+
+    Raises
+    ------
+    InputError
+        On an unreadable file or the first invalid row, naming the file and line.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if duplicates not in DUPLICATE_RULES:
+        raise InputError(f"duplicates must be one of {', '.join(DUPLICATE_RULES)}")
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    for key in columns or {}:
+        if key not in FIELDS:
+            raise InputError(f"unknown column field {key!r}; use {', '.join(FIELDS)}")
+    kind = detect_format(path) if format == "auto" else _refine(path, format)
+    logger.info("reading %s as %s", path, kind)
+    if kind == "netflix":
+        return _read_netflix(path, scale=scale, duplicates=duplicates)
+    if kind == "parquet":
+        return _read_parquet(path, columns=columns, scale=scale, duplicates=duplicates)
+    if path.is_dir():
+        path = _movielens_file(path)
+        kind = _refine(path, "movielens")
+    return _read_delimited(path, kind, columns=columns, scale=scale, duplicates=duplicates)
+
+
+def detect_format(path: str | Path) -> str:
+    """Name the concrete format of ``path``.
+
+    Returns
+    -------
+    str
+        One of ``csv``, ``tsv``, ``parquet``, ``netflix``, ``movielens-100k``
+        (``u.data``), ``movielens-1m`` (``ratings.dat``), ``movielens-csv``.
+
+    Raises
+    ------
+    InputError
+        For a folder without rating files or an empty file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if _netflix_files(path, required=False):
+            return "netflix"
+        return _refine(_movielens_file(path), "movielens")
+    name = _strip_gz(path.name).lower()
+    head = _head_bytes(path)
+    if name.endswith(".parquet") or head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    if re.fullmatch(r"(mv_\d+|combined_data_\d+)\.txt", name):
+        return "netflix"
+    if name in ("u.data", "ratings.dat", "ratings.csv"):
+        return _refine(path, "movielens")
+    first = _first_line(head)
+    if _NETFLIX_HEADER.match(first):
+        return "netflix"
+    if b"::" in first:
+        return "movielens-1m"
+    if name.endswith(".tsv") or name.endswith(".data") or b"\t" in first:
+        return "tsv"
+    return "csv"
+
+
+def parse_columns(text: str) -> dict[str, str]:
+    """Parse a ``user=customer_id,item=movie`` column mapping.
+
+    Examples
+    --------
+    >>> parse_columns("user=cust, rating=stars")
+    {'user': 'cust', 'rating': 'stars'}
+    """
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        field, sep, column = part.partition("=")
+        if not sep or field.strip() not in FIELDS or not column.strip():
+            raise InputError(
+                f"column mapping must look like user=COL,item=COL,rating=COL[,date=COL], "
+                f"got {part!r}"
+            )
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+# ------------------------------------------------------------------ format detection
+def _strip_gz(name: str) -> str:
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+def _head_bytes(path: Path, n: int = 4096) -> bytes:
+    with path.open("rb") as fh:
+        raw = fh.read(n)
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            # A partial decompress: enough for sniffing, tolerant of a short read.
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)[:n]
+        except zlib.error as exc:
+            raise InputError(f"{path}: corrupt gzip data ({exc})") from None
+    return raw
+
+
+def _first_line(head: bytes) -> bytes:
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    for line in head.splitlines():
+        if line.strip():
+            return line.strip()
+    return b""
+
+
+def _refine(path: Path, format: str) -> str:
+    """Turn a user-facing format name into the concrete reader name."""
+    if format != "movielens":
+        return format
+    if path.is_dir():
+        return _refine(_movielens_file(path), "movielens")
+    name = _strip_gz(path.name).lower()
+    if name == "u.data" or name.endswith(".data"):
+        return "movielens-100k"
+    if name.endswith(".dat"):
+        return "movielens-1m"
+    first = _first_line(_head_bytes(path))
+    if b"::" in first:
+        return "movielens-1m"
+    if b"\t" in first:
+        return "movielens-100k"
+    return "movielens-csv"
+
+
+def _movielens_file(folder: Path) -> Path:
+    for name in ("ratings.csv", "ratings.dat", "u.data"):
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    raise InputError(
+        f"{folder}: folder holds no rating files (expected training_set/mv_*.txt, "
+        "mv_*.txt, combined_data_*.txt, ratings.csv, ratings.dat or u.data)"
+    )
+
+
+# ------------------------------------------------------------------ delimited text
+def _read_delimited(
+    path: Path,
+    kind: str,
+    *,
+    columns: Mapping[str, str] | None,
+    scale: Scale | None,
+    duplicates: str,
+) -> Ratings:
+    head = _head_bytes(path)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise InputError(f"{path}: file is empty")
+    first = _first_line(head)
+    if kind == "movielens-1m":
+        sep, n_fields = ":", 7  # '::' split on ':' leaves empty fields between values
+    elif kind in ("tsv", "movielens-100k"):
+        sep, n_fields = "\t", 0
+    else:
+        sep, n_fields = ",", 0
+    fields = first.decode("utf-8", "replace").split(sep)
+    has_header = not any(_is_number(f) for f in fields)
+    if kind in ("movielens-100k", "movielens-1m"):
+        has_header = False
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=0 if has_header else None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+            encoding_errors="strict",
+            compression="gzip" if _is_gzip(path) else None,
+            engine="c",
+            quoting=3 if kind.startswith("movielens") else 0,  # 3 = QUOTE_NONE
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: {_parser_message(str(exc), sep == ':')}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: line {_line_of_byte(path, exc.start)}: not valid UTF-8") from None
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
+    offset = 2 if has_header else 1
+    label = str(path)
+
+    def locate(i: int) -> str:
+        return f"{label}: line {i + offset}"
+
+    if kind == "movielens-1m":
+        if frame.shape[1] != n_fields:
+            raise InputError(f"{path}: expected 'user::item::rating::timestamp' lines")
+        frame = frame.iloc[:, [0, 2, 4, 6]]
+        frame.columns = list(FIELDS)
+        mapping = {f: f for f in FIELDS}
+    else:
+        mapping = _map_columns(frame, columns, has_header, label)
+    frame = _drop_blank_rows(frame)
+    if frame.empty:
+        raise InputError(f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})")
+    if scale is None and kind in ("movielens-100k", "movielens-1m"):
+        scale = Scale(1, 5, 1)
+    elif scale is None and kind == "movielens-csv":
+        scale = Scale(0.5, 5, 0.5)
+    users = _required(frame, mapping["user"], "user", locate)
+    items = _required(frame, mapping["item"], "item", locate)
+    ratings = _numeric(frame, mapping["rating"], "rating", locate)
+    days = None
+    if "date" in mapping:
+        days = _parse_days(_required(frame, mapping["date"], "date", locate), locate)
+    return _assemble(
+        users, items, ratings, days, frame.index.to_numpy(), locate,
+        scale=scale, duplicates=duplicates, source=path.name,
+    )
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == _GZIP_MAGIC
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip stream is truncated"
+    return str(exc) or type(exc).__name__
+
+
+def _parser_message(message: str, colon_split: bool) -> str:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if not found:
+        return f"cannot parse ({message.strip().splitlines()[-1]})"
+    expected, line, saw = (int(g) for g in found.groups())
+    if colon_split:  # fields of 'a::b::c::d' on ':' are 2n - 1
+        expected, saw = (expected + 1) // 2, (saw + 1) // 2
+    return f"line {line}: expected {expected} fields, found {saw}"
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
+
+
+def _map_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, has_header: bool, label: str
+) -> dict[str, str]:
+    names = [str(c) for c in frame.columns]
+    frame.columns = names
+    mapping: dict[str, str] = {}
+    for field, wanted in (columns or {}).items():
+        if wanted in names:
+            mapping[field] = wanted
+        elif wanted.isdigit() and 1 <= int(wanted) <= len(names):
+            mapping[field] = names[int(wanted) - 1]
+        else:
+            raise InputError(f"{label}: no column {wanted!r} for {field} (columns: {', '.join(names)})")
+    if has_header:
+        normal = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
+        for field in FIELDS:
+            if field not in mapping:
+                found = next((normal[s] for s in _SYNONYMS[field] if s in normal), None)
+                if found is not None:
+                    mapping[field] = found
+    else:
+        taken = set(mapping.values())
+        free = [n for n in names if n not in taken]
+        for field in FIELDS:
+            if field not in mapping and free:
+                mapping[field] = free.pop(0)
+    missing = [f for f in ("user", "item", "rating") if f not in mapping]
+    if missing:
+        raise InputError(
+            f"{label}: cannot tell which column holds {' and '.join(missing)} "
+            f"(columns: {', '.join(names)}); pass --columns user=COL,item=COL,rating=COL"
+        )
+    return mapping
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+    return frame[~blank.to_numpy()] if blank.any() else frame
+
+
+def _first_bad(mask: np.ndarray) -> int | None:
+    bad = np.flatnonzero(mask)
+    return int(bad[0]) if bad.size else None
+
+
+def _required(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> pd.Series:
+    values = frame[column].fillna("").astype(str).str.strip()
+    i = _first_bad((values == "").to_numpy())
+    if i is not None:
+        raise InputError(f"{locate(int(frame.index[i]))}: missing {field}")
+    return values
+
+
+def _numeric(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> np.ndarray:
+    text = _required(frame, column, field, locate)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    i = _first_bad(np.isnan(values))
+    if i is not None:
+        raise InputError(f"{locate(int(frame.index[i]))}: {field} {text.iloc[i]!r} is not a number")
+    return values
+
+
+def _parse_days(text: pd.Series, locate: Locate) -> np.ndarray:
+    """Dates as int days: integers are Unix seconds, anything else ISO-8601 text."""
+    as_int = pd.to_numeric(text, errors="coerce")
+    if as_int.notna().all():
+        seconds = as_int.to_numpy(dtype=np.float64)
+        return np.floor_divide(seconds, 86400).astype(np.int64)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    i = _first_bad(parsed.isna().to_numpy())
+    if i is not None:
+        raise InputError(f"{locate(int(text.index[i]))}: unparseable date {text.iloc[i]!r}")
+    return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+# ---------------------------------------------------------------------- Parquet
+def _read_parquet(
+    path: Path, *, columns: Mapping[str, str] | None, scale: Scale | None, duplicates: str
+) -> Ratings:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    label = str(path)
+    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in table.column_names})
+    mapping = _map_columns(frame, columns, True, label)
+
+    def locate(i: int) -> str:
+        return f"{label}: row {i + 1}"
+
+    if table.num_rows == 0:
+        raise InputError(f"{path}: no ratings (the table has no rows)")
+    cols = {f: table.column(c) for f, c in mapping.items()}
+    for field, col in cols.items():
+        i = _first_bad(col.is_null().to_numpy(zero_copy_only=False))
+        if i is not None:
+            raise InputError(f"{locate(i)}: missing {field}")
+    rating_type = cols["rating"].type
+    if not (pa.types.is_integer(rating_type) or pa.types.is_floating(rating_type)):
+        raise InputError(f"{path}: column {mapping['rating']!r} must be numeric, not {rating_type}")
+    ratings = cols["rating"].to_numpy().astype(np.float64)
+    days = None
+    if "date" in cols:
+        days = _arrow_days(cols["date"], mapping["date"], label, locate)
+    users = _arrow_ids(cols["user"], mapping["user"], label)
+    items = _arrow_ids(cols["item"], mapping["item"], label)
+    return _assemble(
+        users, items, ratings, days, np.arange(table.num_rows), locate,
+        scale=scale, duplicates=duplicates, source=path.name,
+    )
+
+
+def _arrow_ids(col: pa.ChunkedArray, name: str, label: str) -> np.ndarray:
+    if pa.types.is_integer(col.type) or pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return col.to_numpy()
+    raise InputError(f"{label}: column {name!r} must hold integers or strings, not {col.type}")
+
+
+def _arrow_days(col: pa.ChunkedArray, name: str, label: str, locate: Locate) -> np.ndarray:
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return col.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy() // 86400
+    if pa.types.is_integer(col.type):
+        return np.floor_divide(col.to_numpy(), 86400)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return _parse_days(pd.Series(col.to_numpy(zero_copy_only=False)), locate)
+    raise InputError(f"{label}: column {name!r} must hold dates, Unix seconds or text, not {col.type}")
+
+
+# ---------------------------------------------------------------------- Netflix
+def _netflix_files(path: Path, *, required: bool = True) -> list[Path]:
+    if path.is_file():
+        return [path]
+    folder = path / "training_set" if (path / "training_set").is_dir() else path
+    files = sorted(folder.glob("mv_*.txt")) + sorted(folder.glob("mv_*.txt.gz"))
+    files += sorted(path.glob("combined_data_*.txt")) + sorted(path.glob("combined_data_*.txt.gz"))
+    if not files and required:
+        raise InputError(
+            f"{path}: folder holds no Netflix rating files (training_set/mv_*.txt or "
+            "combined_data_*.txt)"
+        )
+    return files
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if _is_gzip(path):
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        return path.read_bytes()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
+
+
+def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Ratings:
+    files = _netflix_files(path)
+    # Concatenate the files (each one ends with a newline) and parse once: with many
+    # small mv_*.txt files the per-file parser start-up would dominate.
+    chunks: list[bytes] = []
+    starts: list[int] = []  # global 0-based line index where each file begins
+    n_lines = 0
+    for file in files:
+        data = _read_bytes(file).removeprefix(b"\xef\xbb\xbf")
+        if not data.strip():
+            raise InputError(f"{file}: file is empty")
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
+        if not _NETFLIX_HEADER.match(first):
+            raise InputError(f"{file}: line 1: expected a 'MovieID:' line, got {_show(first)}")
+        starts.append(n_lines)
+        n_lines += data.count(b"\n")
+        chunks.append(data)
+    buffer = b"".join(chunks)
+    del chunks
+    starts_arr = np.asarray(starts)
+
+    def locate(i: int) -> str:
+        k = int(np.searchsorted(starts_arr, i, side="right")) - 1
+        return f"{files[k]}: line {i - starts[k] + 1}"
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(buffer),
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\x1f", quote_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"line": pa.string()}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        message = str(exc).splitlines()[0]
+        if "UTF8" in message or "utf8" in message.lower():
+            bad = buffer.decode("utf-8", "replace").split("\n")
+            i = next(k for k, line in enumerate(bad) if "\ufffd" in line)
+            raise InputError(f"{locate(i)}: not valid UTF-8") from None
+        raise InputError(f"{path}: cannot parse ({message})") from None
+    del buffer
+    lines = pc.utf8_trim_whitespace(table.column("line").combine_chunks())
+    del table
+    is_header = pc.match_substring_regex(lines, r"^\d+:$").to_numpy(zero_copy_only=False)
+    is_blank = pc.equal(lines, "").to_numpy(zero_copy_only=False)
+    is_rating = pc.match_substring_regex(lines, r"^[^,]+,[^,]+,[^,]+$").to_numpy(
+        zero_copy_only=False
+    )
+    i = _first_bad(~(is_header | is_blank | is_rating))
+    if i is not None:
+        raise InputError(
+            f"{locate(i)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
+            f"got {_show(lines[i].as_py().encode())}"
+        )
+    header_rows = np.flatnonzero(is_header)
+    movie_ids = np.asarray(
+        pc.cast(pc.utf8_slice_codeunits(pc.array_take(lines, header_rows), 0, -1), pa.int64())
+    )
+    rows = np.flatnonzero(is_rating)
+    movie_of_row = np.searchsorted(header_rows, rows, side="right") - 1
+    parts = pc.split_pattern(pc.array_take(lines, rows), ",")
+    del lines
+    users = np.asarray(pc.list_element(parts, 0).to_numpy(zero_copy_only=False))
+    rating_text = pc.list_element(parts, 1)
+    date_text = pc.list_element(parts, 2)
+    ratings = pd.to_numeric(
+        pd.Series(rating_text.to_numpy(zero_copy_only=False)), errors="coerce"
+    ).to_numpy(np.float64, na_value=np.nan)
+    j = _first_bad(np.isnan(ratings))
+    if j is not None:
+        raise InputError(f"{locate(int(rows[j]))}: rating {rating_text[j].as_py()!r} is not a number")
+    stamps = pc.strptime(date_text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    bad_date = stamps.is_null().to_numpy(zero_copy_only=False)
+    j = _first_bad(bad_date)
+    if j is not None:
+        raise InputError(f"{locate(int(rows[j]))}: unparseable date {date_text[j].as_py()!r}")
+    days = stamps.cast(pa.int64()).to_numpy() // 86400
+    return _assemble(
+        users, movie_ids[movie_of_row], ratings, days, rows, locate,
+        scale=scale or Scale(1, 5, 1), duplicates=duplicates,
+        source=files[0].name if len(files) == 1 else f"{path.name} ({len(files)} files)",
+    )
+
+
+def _show(line: bytes, limit: int = 40) -> str:
+    text = line.decode("utf-8", "replace").strip()
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# ---------------------------------------------------------------- shared checks
+def _infer_scale(ratings: np.ndarray) -> Scale:
+    lo, hi = float(ratings.min()), float(ratings.max())
+    for step in (1.0, 0.5, 0.25, 0.1, 0.05, 0.01):
+        candidate = Scale(lo, lo + step * round((hi - lo) / step), step)
+        if candidate.on_scale(ratings).all():
+            logger.warning(
+                "no rating scale declared: inferred %s from the data; pass --scale to declare it",
+                candidate,
+            )
+            return candidate
+    raise InputError("cannot infer a rating scale from the data; pass --scale MIN:MAX:STEP")
+
+
+def _assemble(
+    users: np.ndarray | pd.Series,
+    items: np.ndarray | pd.Series,
+    ratings: np.ndarray,
+    days: np.ndarray | None,
+    rows: np.ndarray,
+    locate: Locate,
+    *,
+    scale: Scale | None,
+    duplicates: str,
+    source: str,
+) -> Ratings:
+    """Validate parallel columns and build the table; ``rows[i]`` feeds ``locate``."""
+    i = _first_bad(~np.isfinite(ratings))
+    if i is not None:
+        raise InputError(f"{locate(int(rows[i]))}: rating {ratings[i]!r} is not a finite number")
+    if scale is None:
+        scale = _infer_scale(ratings)
+    i = _first_bad(~scale.on_scale(ratings))
+    if i is not None:
+        raise InputError(
+            f"{locate(int(rows[i]))}: rating {ratings[i]:g} is off the scale {scale} (MIN:MAX:STEP)"
+        )
+    if days is not None:
+        today = (np.datetime64(dt.datetime.now(dt.UTC).date(), "D") - np.datetime64(0, "D")).astype(int)
+        lo = int((_MIN_DATE - np.datetime64(0, "D")).astype(int))
+        i = _first_bad(days < lo)
+        if i is not None:
+            raise InputError(f"{locate(int(rows[i]))}: date before 1900-01-01")
+        i = _first_bad(days > today + 1)
+        if i is not None:
+            raise InputError(f"{locate(int(rows[i]))}: date in the future")
+    frame = pd.DataFrame({"u": _as_ids(users), "i": _as_ids(items)})
+    dup = frame.duplicated(keep="first").to_numpy()
+    if dup.any():
+        if duplicates == "error":
+            j = _first_bad(dup)
+            assert j is not None
+            same = (frame["u"] == frame["u"].iloc[j]) & (frame["i"] == frame["i"].iloc[j])
+            first = int(np.flatnonzero(same.to_numpy())[0])
+            raise InputError(
+                f"{locate(int(rows[j]))}: second rating of the same item by the same user "
+                f"(first at {locate(int(rows[first])).rsplit(': ', 1)[-1]}); "
+                "pass --duplicates keep-last to keep the last one"
+            )
+        keep = ~frame.duplicated(keep="last").to_numpy()
+        frame = frame[keep]
+        ratings = ratings[keep]
+        days = days[keep] if days is not None else None
+        logger.warning("dropped %d duplicate (user, item) ratings, kept the last", int((~keep).sum()))
+    return Ratings.from_columns(
+        frame["u"].to_numpy(), frame["i"].to_numpy(), ratings, days, scale=scale, source=source
+    )
+
+
+def _as_ids(values: np.ndarray | pd.Series) -> np.ndarray:
+    """Integer ids when every id is an integer (they then sort numerically), else text."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    text = pd.Series(values, dtype=str)
+    if text.str.fullmatch(r"-?\d{1,18}").all():
+        return text.astype(np.int64).to_numpy()
+    return text.to_numpy(dtype=object)

@@ -1,0 +1,238 @@
+"""The Ratings table: the one data model every layer shares.
+
+A :class:`Ratings` holds a compact pandas frame of integer codes plus the lookup
+arrays that map codes back to the original identifiers. Original user ids never
+leave the process except through the keyed pseudonymizer
+(:class:`policies.steps.PseudonymizeUsers`); item ids are public and are released
+as they are.
+
+This module imports nothing from ``policies`` or ``audits``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from publisher.errors import InternalError
+
+__all__ = ["EPOCH", "Ratings", "Scale", "days_to_dates"]
+
+#: Day 0 of the ``date`` column (int32 days since the Unix epoch, UTC).
+EPOCH = np.datetime64("1970-01-01", "D")
+
+USER, ITEM, RATING, DATE = "user", "item", "rating", "date"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The rating scale: the allowed values are ``minimum + k * step`` up to ``maximum``.
+
+    Parameters
+    ----------
+    minimum, maximum : float
+        The lowest and highest rating.
+    step : float
+        The distance between neighbouring ratings (1 for stars, 0.5 for half stars).
+
+    Examples
+    --------
+    >>> Scale(0.5, 5.0, 0.5).values().tolist()
+    [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]
+    """
+
+    minimum: float = 1.0
+    maximum: float = 5.0
+    step: float = 1.0
+
+    def __post_init__(self) -> None:
+        finite = all(math.isfinite(v) for v in (self.minimum, self.maximum, self.step))
+        if not finite or self.step <= 0 or self.maximum < self.minimum:
+            raise ValueError(
+                f"rating scale must have finite min <= max and step > 0, got "
+                f"{self.minimum}:{self.maximum}:{self.step}"
+            )
+        span = (self.maximum - self.minimum) / self.step
+        if abs(span - round(span)) > 1e-6:
+            raise ValueError(
+                f"rating scale {self.minimum}:{self.maximum}:{self.step}: "
+                "max - min must be a whole number of steps"
+            )
+
+    @property
+    def k(self) -> int:
+        """Number of distinct ratings on the scale."""
+        return round((self.maximum - self.minimum) / self.step) + 1
+
+    def values(self) -> np.ndarray:
+        """All ratings on the scale, ascending, as float32."""
+        return (self.minimum + self.step * np.arange(self.k)).astype(np.float32)
+
+    def to_index(self, ratings: np.ndarray) -> np.ndarray:
+        """Map ratings to their position 0..k-1 on the scale (values must be on it)."""
+        return np.rint((np.asarray(ratings, np.float64) - self.minimum) / self.step).astype(np.int16)
+
+    def on_scale(self, ratings: np.ndarray) -> np.ndarray:
+        """Boolean mask of the ratings that lie on the scale."""
+        r = np.asarray(ratings, np.float64)
+        pos = (r - self.minimum) / self.step
+        with np.errstate(invalid="ignore"):
+            return (
+                np.isfinite(r)
+                & (r >= self.minimum - 1e-9)
+                & (r <= self.maximum + 1e-9)
+                & (np.abs(pos - np.rint(pos)) < 1e-6)
+            )
+
+    def __str__(self) -> str:
+        return f"{self.minimum:g}:{self.maximum:g}:{self.step:g}"
+
+    @classmethod
+    def parse(cls, text: str) -> Scale:
+        """Parse ``MIN:MAX:STEP`` (for example ``1:5:1`` or ``0.5:5:0.5``)."""
+        parts = text.split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            minimum, maximum, step = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"rating scale must be MIN:MAX:STEP, got {text!r}") from None
+        return cls(minimum, maximum, step)
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """A ratings table with compact integer codes and its lookup arrays.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``user`` (int32 code), ``item`` (int32 code), ``rating`` (float32) and
+        optionally ``date`` (int32 days since 1970-01-01). One row per (user, item).
+    user_ids : numpy.ndarray
+        ``user_ids[code]`` is the user's identifier: the original id until the
+        pseudonymizer replaces it, a pseudonym afterwards. Never written out unless
+        ``pseudonymized`` is true.
+    item_ids : numpy.ndarray
+        ``item_ids[code]`` is the item's public identifier.
+    scale : Scale
+        The rating scale (metadata: the frame only holds values on it).
+    pseudonymized : bool
+        Whether ``user_ids`` hold keyed pseudonyms rather than original ids.
+    source : str
+        A short, path-free description of where the data came from.
+
+    Notes
+    -----
+    Codes index the lookup arrays; steps that drop users or items keep the arrays as
+    they are, so codes stay stable through a pipeline. Use :attr:`n_users` and
+    :attr:`n_items` for the counts actually present.
+    """
+
+    frame: pd.DataFrame
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    scale: Scale = field(default_factory=Scale)
+    pseudonymized: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        missing = {USER, ITEM, RATING} - set(self.frame.columns)
+        if missing:
+            raise InternalError(f"Ratings frame lacks columns {sorted(missing)}")
+
+    # --- shape -------------------------------------------------------------------
+    @property
+    def has_dates(self) -> bool:
+        """Whether the table carries a ``date`` column."""
+        return DATE in self.frame.columns
+
+    @property
+    def n_ratings(self) -> int:
+        """Number of rows (ratings)."""
+        return len(self.frame)
+
+    @property
+    def n_users(self) -> int:
+        """Number of distinct users present."""
+        return int(self.frame[USER].nunique())
+
+    @property
+    def n_items(self) -> int:
+        """Number of distinct items present."""
+        return int(self.frame[ITEM].nunique())
+
+    def counts(self) -> dict[str, int]:
+        """Rows, users and items present, for datasheets and reports."""
+        return {"ratings": self.n_ratings, "users": self.n_users, "items": self.n_items}
+
+    def with_frame(self, frame: pd.DataFrame, **changes: object) -> Ratings:
+        """Return a copy with a new frame (and optionally other fields replaced)."""
+        return dataclasses.replace(self, frame=frame, **changes)  # type: ignore[arg-type]
+
+    # --- construction --------------------------------------------------------------
+    @classmethod
+    def from_columns(
+        cls,
+        users: np.ndarray | pd.Series,
+        items: np.ndarray | pd.Series,
+        ratings: np.ndarray | pd.Series,
+        days: np.ndarray | pd.Series | None = None,
+        *,
+        scale: Scale | None = None,
+        source: str = "",
+    ) -> Ratings:
+        """Build a table from parallel columns of original ids, ratings and day numbers.
+
+        Users and items are coded by sorted original id so that codes do not depend on
+        row order.
+
+        Parameters
+        ----------
+        users, items : array-like
+            Original identifiers, any hashable dtype.
+        ratings : array-like
+            Ratings (already validated against ``scale``).
+        days : array-like or None
+            Days since 1970-01-01, or None when the data has no dates.
+        scale : Scale, optional
+            Defaults to 1-5 stars.
+        source : str
+            A path-free description of the source.
+
+        Returns
+        -------
+        Ratings
+        """
+        user_codes, user_ids = pd.factorize(pd.Series(users), sort=True)
+        item_codes, item_ids = pd.factorize(pd.Series(items), sort=True)
+        data = {
+            USER: user_codes.astype(np.int32),
+            ITEM: item_codes.astype(np.int32),
+            RATING: np.asarray(ratings, dtype=np.float32),
+        }
+        if days is not None:
+            data[DATE] = np.asarray(days, dtype=np.int32)
+        frame = pd.DataFrame(data)
+        return cls(
+            frame=frame,
+            user_ids=np.asarray(user_ids),
+            item_ids=np.asarray(item_ids),
+            scale=scale or Scale(),
+            source=source,
+        )
+
+
+def days_to_dates(days: np.ndarray | pd.Series) -> np.ndarray:
+    """Convert int32 day numbers to ``datetime64[D]``.
+
+    Examples
+    --------
+    >>> days_to_dates(np.array([0, 13149])).astype(str).tolist()
+    ['1970-01-01', '2006-01-01']
+    """
+    return EPOCH + np.asarray(days, dtype="timedelta64[D]")
