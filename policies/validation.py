@@ -96,14 +96,14 @@ def check_number(
     requirement = "a number" + _bound(minimum, maximum, low_open, high_open)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterTypeError(owner, param, requirement, value)
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise ParameterError(owner, param, requirement, value)
-    too_low = minimum is not None and (value <= minimum if low_open else value < minimum)
-    too_high = maximum is not None and (value >= maximum if high_open else value > maximum)
+    too_low = minimum is not None and (number <= minimum if low_open else number < minimum)
+    too_high = maximum is not None and (number >= maximum if high_open else number > maximum)
     if too_low or too_high:
         raise ParameterError(owner, param, requirement, value)
-    return value
+    return number
 
 
 def check_fraction(owner: str, param: str, value: Any, *, allow_zero: bool = True) -> float:

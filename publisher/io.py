@@ -102,6 +102,8 @@ def read_ratings(
     for key in columns or {}:
         if key not in FIELDS:
             raise InputError(f"unknown column field {key!r}; use {', '.join(FIELDS)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
     kind = detect_format(path) if format == "auto" else _refine(path, format)
     logger.info("reading %s as %s", path, kind)
     if kind == "netflix":
@@ -421,7 +423,8 @@ def _read_parquet(
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        reason = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
+        raise InputError(f"{path}: not a readable Parquet file ({reason})") from None
     label = str(path)
     frame = pd.DataFrame({name: pd.Series(dtype=object) for name in table.column_names})
     mapping = _map_columns(frame, columns, True, label)
@@ -615,7 +618,7 @@ def _assemble(
     """Validate parallel columns and build the table; ``rows[i]`` feeds ``locate``."""
     i = _first_bad(~np.isfinite(ratings))
     if i is not None:
-        raise InputError(f"{locate(int(rows[i]))}: rating {ratings[i]!r} is not a finite number")
+        raise InputError(f"{locate(int(rows[i]))}: rating {ratings[i]:g} is not a finite number")
     if scale is None:
         scale = _infer_scale(ratings)
     i = _first_bad(~scale.on_scale(ratings))

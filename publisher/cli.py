@@ -1,0 +1,250 @@
+"""The ``publisher`` command line: parse, call one library function, render.
+
+Library errors (:class:`~publisher.errors.PublisherError`) reach the user as one
+``Error: ...`` line with the exit code the error names: 1 invalid input or policy,
+3 release rejected by the gate, 4 bundle verification failed. Click's own usage
+errors exit with 2. Progress goes to stderr (``--quiet`` silences it), results to
+stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from policies import list_presets, load_policy, preset_text
+from publisher import __version__
+from publisher.bundle import verify_bundle
+from publisher.demo import run_demo
+from publisher.errors import PublisherError
+from publisher.io import FORMATS, parse_columns
+from publisher.pipeline import ReleaseResult, load_key, release
+from publisher.ratings import Scale
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_HANDLER_NAME = "publisher-cli"
+
+
+class _Failure(click.ClickException):
+    """A library error shown as ``Error: ...`` with the error's own exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except PublisherError as exc:
+        raise _Failure(str(exc), exc.exit_code) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise _Failure(f"{where}{exc.strerror or exc}") from None
+
+
+def _configure_logging(ctx: click.Context, param: click.Parameter, quiet: bool) -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def _quiet(f: F) -> F:
+    return click.option(
+        "--quiet", "-q", is_flag=True, expose_value=False, is_eager=True,
+        callback=_configure_logging, help="Silence progress and stage lines on stderr.",
+    )(f)
+
+
+def _note(message: str) -> None:
+    if logging.getLogger().level <= logging.INFO:
+        click.echo(message, err=True)
+
+
+def _parse_scale(ctx: click.Context, param: click.Parameter, value: str | None) -> Scale | None:
+    if value is None:
+        return None
+    try:
+        return Scale.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None) -> dict | None:
+    if value is None:
+        return None
+    try:
+        return parse_columns(value)
+    except PublisherError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(result: ReleaseResult) -> str:
+    o, r = result.original, result.released
+    return (
+        f"{result.out}: released {r['ratings']:,} of {o['ratings']:,} ratings, "
+        f"{r['users']:,} of {o['users']:,} users, {r['items']:,} of {o['items']:,} items"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="publisher")
+def main() -> None:
+    """Publish ratings datasets with a declared privacy policy, attacked and verified.
+
+    Example:
+
+        publisher demo
+    """
+
+
+@main.command("release")
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--policy", "-p", required=True, help="Policy file or preset name.")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--columns", callback=_parse_columns, help="Column mapping: user=COL,item=COL,...")
+@click.option("--scale", callback=_parse_scale, help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.")
+@click.option("--duplicates", type=click.Choice(["error", "keep-last"]), default="error",
+              show_default=True, help="What to do with two ratings of one item by one user.")
+@click.option("--key-file", type=click.Path(path_type=Path), help="Pseudonymization key file.")
+@click.option("--seed", type=int, help="Fix all randomness (tests and reproducible audits).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
+@click.option("--csv", "write_csv", is_flag=True, help="Also write data/ratings.csv.")
+@_quiet
+def release_command(input: Path, policy: str, out: Path, fmt: str, columns: dict | None,
+                    scale: Scale | None, duplicates: str, key_file: Path | None, seed: int | None,
+                    overwrite: bool, write_csv: bool) -> None:
+    """Apply POLICY to INPUT and write a verifiable bundle to --out.
+
+    The key comes from --key-file or the PUBLISHER_KEY environment variable;
+    without one, a fresh random key is used and discarded.
+
+    Example:
+
+        publisher release ratings.csv --policy balanced --out release-2026
+    """
+    with _errors():
+        key, source = load_key(key_file)
+        if key is None:
+            _note("No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
+                  "random key and discarding it; these pseudonyms cannot be reproduced.")
+        result = release(input, policy, out, format=fmt, columns=columns, scale=scale,
+                         duplicates=duplicates, key=key, key_source=source, seed=seed,
+                         overwrite=overwrite, write_csv=write_csv)
+    click.echo(_summary(result))
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--key-file", type=click.Path(path_type=Path),
+              help="The organizer's key: also prove the bundle's origin.")
+@_quiet
+def verify_command(bundle: Path, key_file: Path | None) -> None:
+    """Re-hash every file of BUNDLE against its MANIFEST.json (exit 4 on any mismatch).
+
+    Example:
+
+        publisher verify release-2026 --key-file organizer.key
+    """
+    with _errors():
+        key, _ = load_key(key_file, environ={}) if key_file else (None, "")
+        result = verify_bundle(bundle, key=key)
+    for problem in result.problems:
+        click.echo(problem)
+    if not result.ok:
+        raise _Failure(f"{bundle}: verification failed ({_plural(len(result.problems), 'problem')})", 4)
+    origin = ("origin verified with the organizer's key" if result.origin == "verified"
+              else "integrity only: origin not checked (pass --key-file to prove it)")
+    click.echo(f"OK: {bundle}: {result.files} files match MANIFEST.json; {origin}")
+
+
+@main.command("demo")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("publisher-demo"),
+              show_default=True, help="Folder for the demo bundles.")
+@click.option("--seed", type=int, help="Fix all randomness.")
+@_quiet
+def demo_command(out: Path, seed: int | None) -> None:
+    """Release the embedded MovieLens latest-small data (no arguments needed).
+
+    Example:
+
+        publisher demo --out /tmp/demo
+    """
+    with _errors():
+        results = run_demo(out, seed=seed)
+    click.echo("MovieLens latest-small (GroupLens; shipped with its README.txt licence)")
+    for result in results:
+        click.echo(_summary(result))
+        click.echo(f"  verify with: publisher verify {result.out}")
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """List, show and check release policies.
+
+    Example:
+
+        publisher policy list
+    """
+
+
+@policy_group.command("list")
+def policy_list() -> None:
+    """List the built-in policy presets.
+
+    Example:
+
+        publisher policy list
+    """
+    for name in list_presets():
+        description = " ".join(load_policy(name).description.split())
+        click.echo(f"{name:14} {description[:90]}{'...' if len(description) > 90 else ''}")
+
+
+@policy_group.command("show")
+@click.argument("name")
+def policy_show(name: str) -> None:
+    """Print a preset (or a policy file) as YAML.
+
+    Example:
+
+        publisher policy show balanced
+    """
+    with _errors():
+        text = preset_text(name) if name in list_presets() else load_policy(name).to_yaml()
+    click.echo(text, nl=False)
+
+
+@policy_group.command("check")
+@click.argument("file")
+def policy_check(file: str) -> None:
+    """Validate a policy file (or preset) and summarize it.
+
+    Example:
+
+        publisher policy check my-policy.yaml
+    """
+    with _errors():
+        policy = load_policy(file)
+    steps = ", ".join(s.name for s in policy.steps) or "no steps"
+    click.echo(f"OK: {file}: policy {policy.name!r}: {steps}; "
+               f"{len(policy.audits.adversaries)} adversaries")

@@ -1,0 +1,349 @@
+"""The release pipeline: read, apply the policy, write the bundle.
+
+The pipeline owns all randomness: one :class:`numpy.random.SeedSequence`, split
+into one child for the steps and one for the audits, and the steps' child split
+again into one generator per step. A release draws its entropy from the OS;
+``seed`` exists for tests and reproducible audits and is recorded only as
+"seeded" in the manifest, never as its value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from policies import Policy, load_policy
+from policies.steps import PseudonymizeUsers
+from publisher import __version__
+from publisher.bundle import MANIFEST, build_manifest, check_output, hash_file, staging
+from publisher.datasheet import render_datasheet
+from publisher.errors import InternalError, PolicyError, PublisherError
+from publisher.io import detect_format, read_ratings
+from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
+
+__all__ = [
+    "KEY_ENV",
+    "ReleaseResult",
+    "StepRecord",
+    "apply_policy",
+    "input_digest",
+    "load_key",
+    "release",
+    "released_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable that may hold the pseudonymization key.
+KEY_ENV = "PUBLISHER_KEY"
+MIN_KEY_BYTES = 16
+_NOT_PSEUDONYMIZED = (
+    "the policy has no pseudonymize_users step, so a bundle would carry original user ids; "
+    "add '- pseudonymize_users: {}' (use 'publisher audit' to assess raw data)"
+)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What one step did: its configuration and the table's size before and after."""
+
+    name: str
+    config: dict[str, Any]
+    before: dict[str, int]
+    after: dict[str, int]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the datasheet and report."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ReleaseResult:
+    """The outcome of :func:`release`.
+
+    Attributes
+    ----------
+    out : Path
+        The bundle folder.
+    original, released : dict
+        Ratings, users and items before and after the policy.
+    steps : list of StepRecord
+    key_source : str
+        ``key-file``, ``environment`` or ``ephemeral`` (fresh random key, discarded).
+    seeded : bool
+        Whether a fixed seed drove the randomness.
+    manifest : dict
+    """
+
+    out: Path
+    original: dict[str, int]
+    released: dict[str, int]
+    steps: list[StepRecord]
+    key_source: str
+    seeded: bool
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def load_key(key_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> tuple[bytes | None, str]:
+    """Find the organizer's pseudonymization key.
+
+    Parameters
+    ----------
+    key_file : path, optional
+        A file whose bytes (surrounding whitespace stripped) are the key.
+    environ : mapping, optional
+        Where to look for ``PUBLISHER_KEY`` (defaults to ``os.environ``).
+
+    Returns
+    -------
+    (bytes or None, str)
+        The key and where it came from (``key-file``, ``environment``), or
+        ``(None, "ephemeral")`` when there is none.
+
+    Raises
+    ------
+    PublisherError
+        For an unreadable or too short key (under 16 bytes).
+    """
+    environ = os.environ if environ is None else environ
+    if key_file is not None:
+        try:
+            key = Path(key_file).read_bytes().strip()
+        except OSError as exc:
+            raise PublisherError(f"{key_file}: cannot read key file ({exc.strerror})") from None
+        source = "key-file"
+        label = str(key_file)
+    elif environ.get(KEY_ENV):
+        key = environ[KEY_ENV].strip().encode()
+        source = "environment"
+        label = KEY_ENV
+    else:
+        return None, "ephemeral"
+    if len(key) < MIN_KEY_BYTES:
+        raise PublisherError(f"{label}: the key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}")
+    return key, source
+
+
+def apply_policy(
+    ratings: Ratings,
+    policy: Policy,
+    *,
+    key: bytes | None,
+    seed: np.random.SeedSequence,
+) -> tuple[Ratings, list[StepRecord]]:
+    """Apply the policy's steps in order, each with its own random generator.
+
+    Parameters
+    ----------
+    ratings : Ratings
+        The original table (never modified).
+    policy : Policy
+    key : bytes or None
+        The pseudonymization key; None draws a fresh random one that is discarded.
+    seed : numpy.random.SeedSequence
+        The steps' share of the pipeline's randomness.
+
+    Returns
+    -------
+    (Ratings, list of StepRecord)
+    """
+    children = seed.spawn(len(policy.steps))
+    records = []
+    current = ratings
+    for step, child in zip(policy.steps, children, strict=True):
+        if isinstance(step, PseudonymizeUsers):
+            step = dataclasses.replace(step, key=key or secrets.token_bytes(32))
+        before = current.counts()
+        started = time.perf_counter()
+        current = step.transform(current, np.random.default_rng(child))
+        after = current.counts()
+        if not step.changes_rows and after["ratings"] != before["ratings"]:
+            raise InternalError(f"{step.name} changed the row count without declaring it")
+        records.append(
+            StepRecord(step.name, step.to_config(), before, after, time.perf_counter() - started)
+        )
+        logger.info(
+            "step %-20s ratings %d -> %d, users %d -> %d, items %d -> %d",
+            step.name, before["ratings"], after["ratings"], before["users"], after["users"],
+            before["items"], after["items"],
+        )
+    return current, records
+
+
+def released_frame(released: Ratings) -> pd.DataFrame:
+    """The table as published: pseudonyms, public item ids, ratings, dates.
+
+    Rows are sorted by pseudonym and item so that row order carries nothing of the
+    original file order (which may follow original user ids).
+
+    Raises
+    ------
+    PolicyError
+        When the users were never pseudonymized: original ids must not be written.
+    """
+    if not released.pseudonymized:
+        raise PolicyError(_NOT_PSEUDONYMIZED)
+    frame = released.frame
+    data: dict[str, Any] = {
+        USER: pd.array(released.user_ids[frame[USER].to_numpy()], dtype="string"),
+        ITEM: released.item_ids[frame[ITEM].to_numpy()],
+        RATING: frame[RATING].to_numpy(np.float32),
+    }
+    if DATE in frame.columns:
+        data[DATE] = days_to_dates(frame[DATE].to_numpy())
+    out = pd.DataFrame(data)
+    return out.sort_values([USER, ITEM], kind="stable").reset_index(drop=True)
+
+
+def input_digest(path: Path) -> str:
+    """SHA-256 over the input's bytes (a folder: over its files' names and digests)."""
+    if path.is_file():
+        return hash_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{hash_file(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def _write_data(root: Path, frame: pd.DataFrame, write_csv: bool) -> None:
+    (root / "data").mkdir()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Drop pandas' schema metadata: it is noise for readers and not needed to round-trip.
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, root / "data" / "ratings.parquet", compression="zstd")
+    if write_csv:
+        frame.to_csv(root / "data" / "ratings.csv", index=False, date_format="%Y-%m-%d")
+
+
+def release(
+    input: str | Path,
+    policy: Policy | str | Path,
+    out: str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    key: bytes | None = None,
+    key_source: str | None = None,
+    seed: int | None = None,
+    overwrite: bool = False,
+    write_csv: bool = False,
+    licence: str | None = None,
+    attachments: Mapping[str, Path] | None = None,
+) -> ReleaseResult:
+    """Read a ratings dataset, apply a policy and write a verifiable bundle.
+
+    Parameters
+    ----------
+    input : path
+        Ratings file or folder (see :func:`publisher.io.read_ratings`).
+    policy : Policy, preset name or path
+    out : path
+        The bundle folder to create (atomically).
+    format, columns, scale, duplicates
+        Passed to :func:`publisher.io.read_ratings`.
+    key : bytes, optional
+        The organizer's pseudonymization key. Without it a fresh random key is used
+        and discarded (pseudonyms then cannot be reproduced or linked across
+        releases, and the manifest is not signed).
+    key_source : str, optional
+        Where the key came from, for the manifest (``key-file`` or ``environment``).
+    seed : int, optional
+        Fixes all randomness (tests, reproducible audits); recorded as "seeded".
+    overwrite : bool
+        Replace an existing ``out``.
+    write_csv : bool
+        Also write ``data/ratings.csv``.
+    licence : str, optional
+        Replaces the policy's ``licence`` (e.g. the data's own licence).
+    attachments : mapping, optional
+        Extra files copied into the bundle, by bundle name (e.g. the source README
+        a licence requires to travel with the data).
+
+    Returns
+    -------
+    ReleaseResult
+
+    Raises
+    ------
+    PublisherError
+        On bad input, a bad policy or an existing ``out``; nothing is written then.
+    """
+    input, out = Path(input), Path(out)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    if licence is not None:
+        policy = dataclasses.replace(policy, licence=licence)
+    if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
+        raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
+    check_output(out, overwrite=overwrite)
+    root_seed = np.random.SeedSequence(seed)
+    step_seed, _audit_seed = root_seed.spawn(2)
+
+    started = time.perf_counter()
+    ratings = read_ratings(input, format=format, columns=columns, scale=scale, duplicates=duplicates)
+    kind = detect_format(input) if format == "auto" else format
+    logger.info(
+        "read %d ratings, %d users, %d items in %.1fs",
+        ratings.n_ratings, ratings.n_users, ratings.n_items, time.perf_counter() - started,
+    )
+    released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+    frame = released_frame(released)
+    source = {
+        "name": ratings.source,
+        "format": kind,
+        "sha256": input_digest(input),
+        "scale": str(ratings.scale),
+        "dates": ratings.has_dates,
+        "counts": ratings.counts(),
+    }
+    meta = {
+        "tool": {"name": "ratings-publisher", "version": __version__},
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "policy": {"name": policy.name, "sha256": policy.digest()},
+        "input": {"name": ratings.source, "format": kind, "sha256": source["sha256"]},
+        "randomness": "seeded" if seed is not None else "os-entropy",
+        "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
+    }
+    with staging(out, overwrite=overwrite) as root:
+        _write_data(root, frame, write_csv)
+        (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
+        for name, path in (attachments or {}).items():
+            shutil.copyfile(path, root / name)
+        (root / "DATASHEET.md").write_text(
+            render_datasheet(policy, source, records, released.counts(), meta, sorted(
+                p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+            )),
+            encoding="utf-8",
+        )
+        manifest = build_manifest(root, meta, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    logger.info("wrote bundle %s", out)
+    return ReleaseResult(
+        out=out,
+        original=ratings.counts(),
+        released=released.counts(),
+        steps=records,
+        key_source=key_source or ("ephemeral" if key is None else "key-file"),
+        seeded=seed is not None,
+        manifest=manifest,
+    )
+

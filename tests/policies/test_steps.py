@@ -1,0 +1,234 @@
+import datetime as dt
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from policies.noise import keep_probability
+from policies.steps import (
+    STEPS,
+    CapUserRatings,
+    CoarsenDates,
+    DeleteRatings,
+    DropDates,
+    DropRareItems,
+    DropSparseUsers,
+    InsertRatings,
+    JitterDates,
+    PerturbRatings,
+    PseudonymizeUsers,
+    RedateRatings,
+    SampleUsers,
+)
+from policies.validation import ParameterError, ParameterTypeError
+from publisher.ratings import Ratings, Scale
+
+KEY = b"k" * 32
+
+
+def users_of(ratings):
+    return sorted(ratings.user_ids[np.unique(ratings.frame["user"])].tolist())
+
+
+def test_pseudonymize_is_hmac_sha256_truncated(tiny, rng):
+    out = PseudonymizeUsers(key=KEY).transform(tiny, rng)
+    expected = hmac.new(KEY, b"a", hashlib.sha256).hexdigest()[:16]
+    assert out.user_ids[0] == expected
+    assert out.pseudonymized and not tiny.pseudonymized
+    assert out.frame.equals(tiny.frame)
+
+
+def test_pseudonyms_stable_per_key_and_unlinkable_across_keys(tiny, rng):
+    first = PseudonymizeUsers(key=KEY).transform(tiny, rng).user_ids
+    again = PseudonymizeUsers(key=KEY).transform(tiny, np.random.default_rng(9)).user_ids
+    other = PseudonymizeUsers(key=b"o" * 32).transform(tiny, rng).user_ids
+    assert first.tolist() == again.tolist()
+    assert not set(first) & set(other)
+
+
+def test_pseudonymize_key_never_in_repr_or_config():
+    step = PseudonymizeUsers(key=KEY, digest_chars=20)
+    assert repr(step) == "PseudonymizeUsers(digest_chars=20)"
+    assert step.to_config() == {"digest_chars": 20}
+
+
+def test_drop_rare_items(tiny, rng):
+    # item counts: 1 -> 4 raters, 2 -> 2, 3 -> 2, 4 -> 2
+    assert DropRareItems(min_raters=2).transform(tiny, rng).n_ratings == 10
+    kept = DropRareItems(min_raters=3).transform(tiny, rng)
+    assert kept.item_ids[np.unique(kept.frame["item"])].tolist() == [1]
+    assert kept.n_ratings == 4
+
+
+def test_drop_sparse_users(tiny, rng):
+    # a: 3 ratings, b: 2, c: 3, d: 1, e: 1
+    kept = DropSparseUsers(min_ratings=2).transform(tiny, rng)
+    assert users_of(kept) == ["a", "b", "c"]
+    assert kept.n_ratings == 8
+
+
+def test_cap_user_ratings_keeps_random_subset(tiny):
+    capped = CapUserRatings(max_ratings=2).transform(tiny, np.random.default_rng(1))
+    assert capped.frame.groupby("user").size().max() == 2
+    assert capped.n_ratings == 8  # a 3->2, b 2, c 3->2, d 1, e 1
+    merged = capped.frame.merge(tiny.frame, how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    other = CapUserRatings(max_ratings=2).transform(tiny, np.random.default_rng(2))
+    seeds = [CapUserRatings(max_ratings=1).transform(tiny, np.random.default_rng(s)).frame
+             for s in range(10)]
+    assert len({tuple(f["item"]) for f in seeds}) > 1  # different seeds pick differently
+    assert other.n_ratings == 8
+
+
+def test_sample_users(tiny, rng):
+    sampled = SampleUsers(fraction=0.4).transform(tiny, rng)
+    assert len(users_of(sampled)) == 2
+    full = SampleUsers(fraction=1.0).transform(tiny, rng)
+    assert full.n_ratings == tiny.n_ratings
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [("week", "2005-08-01"), ("month", "2005-08-01"), ("quarter", "2005-07-01"),
+     ("year", "2005-01-01")],
+)
+def test_coarsen_dates(tiny, rng, to, expected):
+    # day 13000 is Friday 2005-08-05
+    assert dt.date(1970, 1, 1) + dt.timedelta(days=13000) == dt.date(2005, 8, 5)
+    out = CoarsenDates(to=to).transform(tiny, rng)
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(out.frame["date"].iloc[0]))
+    assert first.isoformat() == expected
+    assert out.frame["date"].dtype == np.int32
+
+
+def test_coarsen_week_is_always_a_monday(tiny, rng):
+    days = np.arange(12000, 12100)
+    table = Ratings.from_columns(np.arange(100), np.zeros(100), np.ones(100), days)
+    out = CoarsenDates(to="week").transform(table, rng).frame["date"].to_numpy()
+    weekdays = {(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).weekday() for d in out}
+    assert weekdays == {0}
+    assert ((days - out) >= 0).all() and ((days - out) < 7).all()
+
+
+def test_drop_dates(tiny, rng):
+    out = DropDates().transform(tiny, rng)
+    assert not out.has_dates and tiny.has_dates
+
+
+def test_jitter_dates_bounds_and_identity(tiny, rng):
+    assert JitterDates(max_days=0).transform(tiny, rng).frame.equals(tiny.frame)
+    big = Ratings.from_columns(np.arange(5000), np.zeros(5000), np.ones(5000), np.full(5000, 13000))
+    shifted = JitterDates(max_days=3).transform(big, rng).frame["date"].to_numpy() - 13000
+    assert sorted(set(shifted.tolist())) == [-3, -2, -1, 0, 1, 2, 3]
+
+
+def test_redate_ratings_moves_exactly_the_fraction(tiny, rng):
+    out = RedateRatings(fraction=0.5, max_days=2).transform(tiny, rng)
+    moved = out.frame["date"].to_numpy() - tiny.frame["date"].to_numpy()
+    assert (moved != 0).sum() == 5
+    assert set(np.abs(moved[moved != 0]).tolist()) <= {1, 2}
+
+
+def test_delete_ratings(tiny, rng):
+    out = DeleteRatings(fraction=0.2).transform(tiny, rng)
+    assert out.n_ratings == 8
+
+
+def test_insert_ratings_are_plausible(tiny):
+    out = InsertRatings(fraction=0.3).transform(tiny, np.random.default_rng(3))
+    assert out.n_ratings == 13
+    frame = out.frame
+    assert not frame.duplicated(["user", "item"]).any()
+    added = frame.iloc[10:]
+    original = tiny.frame
+    for row in added.itertuples():
+        item_ratings = set(original.loc[original["item"] == row.item, "rating"])
+        assert row.rating in item_ratings
+        window = original.loc[original["user"] == row.user, "date"]
+        item_first = original.loc[original["item"] == row.item, "date"].min()
+        assert max(window.min(), item_first) <= row.date <= max(window.max(), item_first)
+
+
+def test_perturb_ratings_high_epsilon_is_identity(tiny, rng):
+    out = PerturbRatings(epsilon=50.0).transform(tiny, rng)
+    assert out.frame["rating"].tolist() == tiny.frame["rating"].tolist()
+
+
+def test_perturb_ratings_keep_rate_matches_formula():
+    n = 200_000
+    table = Ratings.from_columns(np.arange(n), np.zeros(n), np.full(n, 3.0), scale=Scale(1, 5, 1))
+    out = PerturbRatings(epsilon=1.0).transform(table, np.random.default_rng(7))
+    kept = (out.frame["rating"] == 3.0).mean()
+    expected = keep_probability(1.0, 5)  # e / (e + 4) = 0.4046
+    # binomial standard error is 0.0011; 5 sigma
+    assert abs(kept - expected) < 0.0055
+    others = out.frame.loc[out.frame["rating"] != 3.0, "rating"].value_counts(normalize=True)
+    assert sorted(others.index.tolist()) == [1.0, 2.0, 4.0, 5.0]
+    assert (abs(others - 0.25) < 0.01).all()
+
+
+def test_perturb_ratings_half_star_scale_stays_on_scale():
+    n = 1000
+    table = Ratings.from_columns(np.arange(n), np.zeros(n), np.full(n, 0.5), scale=Scale(0.5, 5, 0.5))
+    out = PerturbRatings(epsilon=0.1).transform(table, np.random.default_rng(0))
+    assert table.scale.on_scale(out.frame["rating"].to_numpy()).all()
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_same_seed_same_output_and_input_untouched(tiny, name):
+    step = {
+        "pseudonymize_users": PseudonymizeUsers(key=KEY),
+        "drop_rare_items": DropRareItems(min_raters=3),
+        "drop_sparse_users": DropSparseUsers(min_ratings=2),
+        "cap_user_ratings": CapUserRatings(max_ratings=1),
+        "sample_users": SampleUsers(fraction=0.5),
+        "coarsen_dates": CoarsenDates(to="month"),
+        "drop_dates": DropDates(),
+        "jitter_dates": JitterDates(max_days=5),
+        "perturb_ratings": PerturbRatings(epsilon=0.5),
+        "delete_ratings": DeleteRatings(fraction=0.3),
+        "insert_ratings": InsertRatings(fraction=0.3),
+        "redate_ratings": RedateRatings(fraction=0.5, max_days=3),
+    }[name]
+    before = tiny.frame.copy(deep=True)
+    first = step.transform(tiny, np.random.default_rng(5))
+    second = step.transform(tiny, np.random.default_rng(5))
+    pd.testing.assert_frame_equal(first.frame, second.frame)
+    pd.testing.assert_frame_equal(tiny.frame, before)
+    if not step.changes_rows:
+        assert first.n_ratings == tiny.n_ratings
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda: PerturbRatings(epsilon=-1), ParameterError,
+         "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got -1 instead."),
+        (lambda: PerturbRatings(epsilon="2"), ParameterTypeError,
+         "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got '2' instead."),
+        (lambda: PerturbRatings(epsilon=1, method="laplace"), ParameterError,
+         "The 'method' parameter of PerturbRatings must be one of randomized_response. "
+         "Got 'laplace' instead."),
+        (lambda: JitterDates(max_days=1.5), ParameterTypeError,
+         "The 'max_days' parameter of JitterDates must be an integer >= 0. Got 1.5 instead."),
+        (lambda: SampleUsers(fraction=0), ParameterError,
+         "The 'fraction' parameter of SampleUsers must be a number in (0, 1]. Got 0 instead."),
+        (lambda: DeleteRatings(fraction=1), ParameterError,
+         "The 'fraction' parameter of DeleteRatings must be a number in [0, 1). Got 1 instead."),
+        (lambda: CapUserRatings(max_ratings=True), ParameterTypeError,
+         "The 'max_ratings' parameter of CapUserRatings must be an integer >= 1. Got True instead."),
+        (lambda: CoarsenDates(to="decade"), ParameterError,
+         "The 'to' parameter of CoarsenDates must be one of week, month, quarter, year. "
+         "Got 'decade' instead."),
+        (lambda: PseudonymizeUsers(digest_chars=8), ParameterError,
+         "The 'digest_chars' parameter of PseudonymizeUsers must be an integer in [16, 64]. "
+         "Got 8 instead."),
+    ],
+)
+def test_step_validation_messages(build, error, message):
+    with pytest.raises(error) as caught:
+        build()
+    assert str(caught.value) == message
+    assert isinstance(caught.value, TypeError if error is ParameterTypeError else ValueError)

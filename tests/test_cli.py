@@ -1,0 +1,196 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from publisher.cli import main
+
+from tests.conftest import shared
+
+SMALL = "user,item,rating,date\n" + "".join(
+    f"u{u},{i},{(u + i) % 5 + 1},2005-0{1 + (u + i) % 9}-1{i % 10}\n"
+    for u in range(30) for i in range(1, 12) if (u * i) % 3
+)
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text(SMALL)
+    return path
+
+
+def invoke(runner, *args, env=None):
+    return runner.invoke(main, [str(a) for a in args], env=env or {"PUBLISHER_KEY": ""})
+
+
+def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
+    out = tmp_path / "bundle"
+    result = invoke(runner, "release", small, "--policy", "balanced", "--out", out, "--seed", 1,
+                    "--scale", "1:5:1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{out}: released ")
+    assert "No pseudonymization key given" in result.stderr
+    ok = invoke(runner, "verify", out)
+    assert ok.exit_code == 0
+    assert ok.stdout.startswith(f"OK: {out}: 3 files match MANIFEST.json; integrity only")
+    data = out / "data" / "ratings.parquet"
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    data.write_bytes(bytes(raw))
+    bad = invoke(runner, "verify", out)
+    assert bad.exit_code == 4
+    assert bad.stdout == "changed: data/ratings.parquet (SHA-256 differs)\n"
+    assert bad.stderr == f"Error: {out}: verification failed (1 problem)\n"
+
+
+def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp_path):
+    key = tmp_path / "org.key"
+    key.write_text("a-long-organizer-secret-key\n")
+    out = tmp_path / "bundle"
+    result = invoke(runner, "release", small, "-p", "strict", "-o", out, "--key-file", key,
+                    "--scale", "1:5:1", "--csv", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert (out / "data" / "ratings.csv").exists()
+    verified = invoke(runner, "verify", out, "--key-file", key)
+    assert verified.exit_code == 0
+    assert "origin verified with the organizer's key" in verified.stdout
+    other = tmp_path / "other.key"
+    other.write_text("a-different-secret-key-9876")
+    assert invoke(runner, "verify", out, "--key-file", other).exit_code == 4
+
+
+def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path):
+    env = {"PUBLISHER_KEY": "environment-secret-key-123"}
+    users = []
+    for name in ("one", "two"):
+        out = tmp_path / name
+        assert invoke(runner, "release", small, "-p", "netflix-2006", "-o", out, "--scale",
+                      "1:5:1", env=env).exit_code == 0
+        users.append(set(pd.read_parquet(out / "data" / "ratings.parquet")["user"]))
+    assert users[0] == users[1]
+
+
+@pytest.mark.parametrize(
+    ("policy_text", "message"),
+    [
+        ("name: x\nsteps: [{jitter_dates: {max_days: -2}}]\n",
+         "Error: {p}: steps[0].jitter_dates.max_days: must be an integer >= 0, got -2\n"),
+        ("name: x\nsteps: []\n",
+         "Error: policy x: the policy has no pseudonymize_users step, so a bundle would carry "
+         "original user ids; add '- pseudonymize_users: {{}}' (use 'publisher audit' to assess "
+         "raw data)\n"),
+    ],
+)
+def test_bad_policy_exit_1_nothing_written(runner, small, tmp_path, policy_text, message):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(policy_text)
+    out = tmp_path / "bundle"
+    result = invoke(runner, "release", small, "--policy", policy, "--out", out)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(message.format(p=policy))
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.yaml", "small.csv"]
+
+
+def test_bad_input_exit_1_nothing_written(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\n1,2,3\n1,3,9\n")
+    out = tmp_path / "bundle"
+    result = invoke(runner, "release", bad, "-p", "balanced", "-o", out, "--scale", "1:5:1", "-q")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {bad}: line 3: rating 9 is off the scale 1:5:1 (MIN:MAX:STEP)\n"
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bundle")]
+
+
+def test_existing_out_needs_overwrite(runner, small, tmp_path):
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "keep.txt").write_text("precious")
+    result = invoke(runner, "release", small, "-p", "balanced", "-o", out, "-q")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: already exists; pass --overwrite to replace it\n"
+    assert (out / "keep.txt").read_text() == "precious"
+
+
+def test_short_key_file_is_refused(runner, small, tmp_path):
+    key = tmp_path / "k"
+    key.write_text("short")
+    result = invoke(runner, "release", small, "-p", "balanced", "-o", tmp_path / "b",
+                    "--key-file", key)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {key}: the key must be at least 16 bytes, got 5\n"
+
+
+def test_usage_errors_exit_2(runner, small, tmp_path):
+    assert invoke(runner, "release", small, "--out", tmp_path / "b").exit_code == 2
+    bad_scale = invoke(runner, "release", small, "-p", "balanced", "-o", tmp_path / "b",
+                       "--scale", "1-5")
+    assert bad_scale.exit_code == 2
+    assert "rating scale must be MIN:MAX:STEP, got '1-5'" in bad_scale.stderr
+
+
+def test_verify_not_a_bundle(runner, tmp_path):
+    result = invoke(runner, "verify", tmp_path)
+    assert result.exit_code == 4
+    assert result.stderr == f"Error: {tmp_path}: no MANIFEST.json; not a bundle\n"
+
+
+def test_policy_commands(runner, tmp_path):
+    listed = invoke(runner, "policy", "list")
+    assert listed.exit_code == 0
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [
+        "balanced", "netflix-2006", "none", "strict"]
+    shown = invoke(runner, "policy", "show", "balanced")
+    assert "- coarsen_dates: {to: month}" in shown.stdout
+    good = tmp_path / "good.yaml"
+    good.write_text(shown.stdout)
+    checked = invoke(runner, "policy", "check", good)
+    assert checked.stdout == (
+        f"OK: {good}: policy 'balanced': pseudonymize_users, drop_rare_items, cap_user_ratings, "
+        "coarsen_dates, perturb_ratings; 3 adversaries\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsteps: [{sample_users: {fraction: 2}}]\n")
+    failed = invoke(runner, "policy", "check", bad)
+    assert failed.exit_code == 1
+    assert failed.stderr == (
+        f"Error: {bad}: steps[0].sample_users.fraction: must be a number in (0, 1], got 2\n")
+
+
+def test_demo_runs_without_arguments_into_out(runner, tmp_path):
+    out = tmp_path / "demo"
+    result = invoke(runner, "demo", "--out", out, "--seed", 3)
+    assert result.exit_code == 0, result.output
+    assert "released 5" in result.stdout and "of 100,836 ratings, 610 of 610 users" in result.stdout
+    bundle = out / "balanced"
+    assert (bundle / "SOURCE-README.txt").exists()
+    manifest = json.loads((bundle / "MANIFEST.json").read_text())
+    assert manifest["randomness"] == "seeded"
+    assert invoke(runner, "verify", bundle).exit_code == 0
+    again = invoke(runner, "demo", "--out", out, "-q")  # replaces its own earlier bundle
+    assert again.exit_code == 0
+
+
+def test_release_movielens_100k_by_path(runner, tmp_path):
+    out = tmp_path / "X"
+    result = invoke(runner, "release", shared("movielens-100k/u.data"), "--policy", "balanced",
+                    "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert invoke(runner, "verify", out).exit_code == 0
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "publisher", "--help"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0
+    assert "release" in done.stdout and "verify" in done.stdout
