@@ -85,7 +85,7 @@ def uniform_offsets(
 
     Examples
     --------
-    >>> sorted(set(uniform_offsets(1, 200, np.random.default_rng(0), nonzero=True)))
+    >>> sorted(set(uniform_offsets(1, 200, np.random.default_rng(0), nonzero=True).tolist()))
     [-1, 1]
     """
     if max_abs <= 0:

@@ -152,8 +152,10 @@ class AuditConfig:
             if not isinstance(ms, list) or not ms:
                 raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
             given["uniqueness_known_items"] = tuple(
-                _wrap(f"{path}.uniqueness", lambda m=m: check_int(
-                    "uniqueness", "known_items", m, minimum=1, maximum=1000))
+                _wrap(
+                    f"{path}.uniqueness",
+                    lambda m=m: check_int("uniqueness", "known_items", m, minimum=1, maximum=1000),
+                )
                 for m in ms
             )
         return _wrap(path, lambda: cls(**given))
@@ -184,8 +186,11 @@ class Gate:
     def __post_init__(self) -> None:
         if self.max_reidentification_rate is not None:
             check_number(
-                "Gate", "max_reidentification_rate", self.max_reidentification_rate,
-                minimum=0, maximum=1,
+                "Gate",
+                "max_reidentification_rate",
+                self.max_reidentification_rate,
+                minimum=0,
+                maximum=1,
             )
 
     @classmethod
@@ -289,7 +294,9 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
 
 def _build(data: Any) -> Policy:
     given = check_keys(
-        "policy", data, ("name", "description", "licence", "steps", "audits", "gate"),
+        "policy",
+        data,
+        ("name", "description", "licence", "steps", "audits", "gate"),
         required=("name",),
     )
     for key in ("name", "description", "licence"):
@@ -312,7 +319,9 @@ def _build(data: Any) -> Policy:
 def list_presets() -> list[str]:
     """Names of the policies shipped with the package."""
     folder = resources.files("policies") / "presets"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def preset_text(name: str) -> str:

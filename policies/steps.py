@@ -225,8 +225,9 @@ class DeleteRatings(Step):
     fraction: float
 
     def __post_init__(self) -> None:
-        check_number(type(self).__name__, "fraction", self.fraction, minimum=0, maximum=1,
-                     high_open=True)
+        check_number(
+            type(self).__name__, "fraction", self.fraction, minimum=0, maximum=1, high_open=True
+        )
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         n = ratings.n_ratings
@@ -281,7 +282,9 @@ class InsertRatings(Step):
             new_rows = np.r_[new_rows, lend[take]]
             new_users = np.r_[new_users, who[take]].astype(np.int32)
         if len(new_users) < n_new:
-            logger.warning("insert_ratings: table too dense, inserted %d of %d", len(new_users), n_new)
+            logger.warning(
+                "insert_ratings: table too dense, inserted %d of %d", len(new_users), n_new
+            )
         decoys = {
             USER: new_users,
             ITEM: items[new_rows],
@@ -341,7 +344,7 @@ class DropDates(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class JitterDates(Step):
-    """Shift every date by an independent uniform integer number of days in [-max_days, max_days]."""
+    """Shift each date by an independent uniform integer number of days in [-max_days, max_days]."""
 
     name: ClassVar[str] = "jitter_dates"
     max_days: int
@@ -449,8 +452,10 @@ def build_step(entry: Any, path: str) -> Step:
     from policies.validation import ParameterError
 
     if not isinstance(entry, dict) or len(entry) != 1:
-        raise PolicyError(f"{path}: must be a mapping with one step name, e.g. '- drop_dates: {{}}'")
-    (step_name, config), = entry.items()
+        raise PolicyError(
+            f"{path}: must be a mapping with one step name, e.g. '- drop_dates: {{}}'"
+        )
+    ((step_name, config),) = entry.items()
     if step_name not in STEPS:
         raise PolicyError(f"{path}: unknown step {step_name!r}; steps: {', '.join(STEPS)}")
     try:

@@ -65,8 +65,13 @@ def _configure_logging(ctx: click.Context, param: click.Parameter, quiet: bool) 
 
 def _quiet(f: F) -> F:
     return click.option(
-        "--quiet", "-q", is_flag=True, expose_value=False, is_eager=True,
-        callback=_configure_logging, help="Silence progress and stage lines on stderr.",
+        "--quiet",
+        "-q",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_configure_logging,
+        help="Silence progress and stage lines on stderr.",
     )(f)
 
 
@@ -123,16 +128,31 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
 @click.option("--columns", callback=_parse_columns, help="Column mapping: user=COL,item=COL,...")
 @click.option("--scale", callback=_parse_scale, help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.")
-@click.option("--duplicates", type=click.Choice(["error", "keep-last"]), default="error",
-              show_default=True, help="What to do with two ratings of one item by one user.")
+@click.option(
+    "--duplicates",
+    type=click.Choice(["error", "keep-last"]),
+    default="error",
+    show_default=True,
+    help="What to do with two ratings of one item by one user.",
+)
 @click.option("--key-file", type=click.Path(path_type=Path), help="Pseudonymization key file.")
 @click.option("--seed", type=int, help="Fix all randomness (tests and reproducible audits).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--csv", "write_csv", is_flag=True, help="Also write data/ratings.csv.")
 @_quiet
-def release_command(input: Path, policy: str, out: Path, fmt: str, columns: dict | None,
-                    scale: Scale | None, duplicates: str, key_file: Path | None, seed: int | None,
-                    overwrite: bool, write_csv: bool) -> None:
+def release_command(
+    input: Path,
+    policy: str,
+    out: Path,
+    fmt: str,
+    columns: dict | None,
+    scale: Scale | None,
+    duplicates: str,
+    key_file: Path | None,
+    seed: int | None,
+    overwrite: bool,
+    write_csv: bool,
+) -> None:
     """Apply POLICY to INPUT and write a verifiable bundle to --out.
 
     The key comes from --key-file or the PUBLISHER_KEY environment variable;
@@ -145,18 +165,34 @@ def release_command(input: Path, policy: str, out: Path, fmt: str, columns: dict
     with _errors():
         key, source = load_key(key_file)
         if key is None:
-            _note("No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
-                  "random key and discarding it; these pseudonyms cannot be reproduced.")
-        result = release(input, policy, out, format=fmt, columns=columns, scale=scale,
-                         duplicates=duplicates, key=key, key_source=source, seed=seed,
-                         overwrite=overwrite, write_csv=write_csv)
+            _note(
+                "No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
+                "random key and discarding it; these pseudonyms cannot be reproduced."
+            )
+        result = release(
+            input,
+            policy,
+            out,
+            format=fmt,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            key=key,
+            key_source=source,
+            seed=seed,
+            overwrite=overwrite,
+            write_csv=write_csv,
+        )
     click.echo(_summary(result))
 
 
 @main.command("verify")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--key-file", type=click.Path(path_type=Path),
-              help="The organizer's key: also prove the bundle's origin.")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path),
+    help="The organizer's key: also prove the bundle's origin.",
+)
 @_quiet
 def verify_command(bundle: Path, key_file: Path | None) -> None:
     """Re-hash every file of BUNDLE against its MANIFEST.json (exit 4 on any mismatch).
@@ -171,15 +207,26 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
     for problem in result.problems:
         click.echo(problem)
     if not result.ok:
-        raise _Failure(f"{bundle}: verification failed ({_plural(len(result.problems), 'problem')})", 4)
-    origin = ("origin verified with the organizer's key" if result.origin == "verified"
-              else "integrity only: origin not checked (pass --key-file to prove it)")
+        raise _Failure(
+            f"{bundle}: verification failed ({_plural(len(result.problems), 'problem')})", 4
+        )
+    origin = (
+        "origin verified with the organizer's key"
+        if result.origin == "verified"
+        else "integrity only: origin not checked (pass --key-file to prove it)"
+    )
     click.echo(f"OK: {bundle}: {result.files} files match MANIFEST.json; {origin}")
 
 
 @main.command("demo")
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("publisher-demo"),
-              show_default=True, help="Folder for the demo bundles.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("publisher-demo"),
+    show_default=True,
+    help="Folder for the demo bundles.",
+)
 @click.option("--seed", type=int, help="Fix all randomness.")
 @_quiet
 def demo_command(out: Path, seed: int | None) -> None:
@@ -246,5 +293,6 @@ def policy_check(file: str) -> None:
     with _errors():
         policy = load_policy(file)
     steps = ", ".join(s.name for s in policy.steps) or "no steps"
-    click.echo(f"OK: {file}: policy {policy.name!r}: {steps}; "
-               f"{len(policy.audits.adversaries)} adversaries")
+    click.echo(
+        f"OK: {file}: policy {policy.name!r}: {steps}; {len(policy.audits.adversaries)} adversaries"
+    )

@@ -72,8 +72,15 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
         target = out / name
         if not _replaceable(target):
             raise PublisherError(f"{target}: exists and is not a publisher bundle; choose --out")
-        results.append(release(
-            demo_data(), name, target, seed=seed, overwrite=True, licence=DEMO_LICENCE,
-            attachments={"SOURCE-README.txt": demo_data("README.txt")},
-        ))
+        results.append(
+            release(
+                demo_data(),
+                name,
+                target,
+                seed=seed,
+                overwrite=True,
+                licence=DEMO_LICENCE,
+                attachments={"SOURCE-README.txt": demo_data("README.txt")},
+            )
+        )
     return results

@@ -270,7 +270,9 @@ def _read_delimited(
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: {_parser_message(str(exc), sep == ':')}") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: line {_line_of_byte(path, exc.start)}: not valid UTF-8") from None
+        raise InputError(
+            f"{path}: line {_line_of_byte(path, exc.start)}: not valid UTF-8"
+        ) from None
     except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
     offset = 2 if has_header else 1
@@ -289,7 +291,9 @@ def _read_delimited(
         mapping = _map_columns(frame, columns, has_header, label)
     frame = _drop_blank_rows(frame)
     if frame.empty:
-        raise InputError(f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})")
+        raise InputError(
+            f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})"
+        )
     if scale is None and kind in ("movielens-100k", "movielens-1m"):
         scale = Scale(1, 5, 1)
     elif scale is None and kind == "movielens-csv":
@@ -301,8 +305,15 @@ def _read_delimited(
     if "date" in mapping:
         days = _parse_days(_required(frame, mapping["date"], "date", locate), locate)
     return _assemble(
-        users, items, ratings, days, frame.index.to_numpy(), locate,
-        scale=scale, duplicates=duplicates, source=path.name,
+        users,
+        items,
+        ratings,
+        days,
+        frame.index.to_numpy(),
+        locate,
+        scale=scale,
+        duplicates=duplicates,
+        source=path.name,
     )
 
 
@@ -353,7 +364,9 @@ def _map_columns(
         elif wanted.isdigit() and 1 <= int(wanted) <= len(names):
             mapping[field] = names[int(wanted) - 1]
         else:
-            raise InputError(f"{label}: no column {wanted!r} for {field} (columns: {', '.join(names)})")
+            raise InputError(
+                f"{label}: no column {wanted!r} for {field} (columns: {', '.join(names)})"
+            )
     if has_header:
         normal = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
         for field in FIELDS:
@@ -449,13 +462,24 @@ def _read_parquet(
     users = _arrow_ids(cols["user"], mapping["user"], label)
     items = _arrow_ids(cols["item"], mapping["item"], label)
     return _assemble(
-        users, items, ratings, days, np.arange(table.num_rows), locate,
-        scale=scale, duplicates=duplicates, source=path.name,
+        users,
+        items,
+        ratings,
+        days,
+        np.arange(table.num_rows),
+        locate,
+        scale=scale,
+        duplicates=duplicates,
+        source=path.name,
     )
 
 
 def _arrow_ids(col: pa.ChunkedArray, name: str, label: str) -> np.ndarray:
-    if pa.types.is_integer(col.type) or pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+    if (
+        pa.types.is_integer(col.type)
+        or pa.types.is_string(col.type)
+        or pa.types.is_large_string(col.type)
+    ):
         return col.to_numpy()
     raise InputError(f"{label}: column {name!r} must hold integers or strings, not {col.type}")
 
@@ -467,7 +491,9 @@ def _arrow_days(col: pa.ChunkedArray, name: str, label: str, locate: Locate) -> 
         return np.floor_divide(col.to_numpy(), 86400)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return _parse_days(pd.Series(col.to_numpy(zero_copy_only=False)), locate)
-    raise InputError(f"{label}: column {name!r} must hold dates, Unix seconds or text, not {col.type}")
+    raise InputError(
+        f"{label}: column {name!r} must hold dates, Unix seconds or text, not {col.type}"
+    )
 
 
 # ---------------------------------------------------------------------- Netflix
@@ -570,7 +596,9 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
     ).to_numpy(np.float64, na_value=np.nan)
     j = _first_bad(np.isnan(ratings))
     if j is not None:
-        raise InputError(f"{locate(int(rows[j]))}: rating {rating_text[j].as_py()!r} is not a number")
+        raise InputError(
+            f"{locate(int(rows[j]))}: rating {rating_text[j].as_py()!r} is not a number"
+        )
     stamps = pc.strptime(date_text, format="%Y-%m-%d", unit="s", error_is_null=True)
     bad_date = stamps.is_null().to_numpy(zero_copy_only=False)
     j = _first_bad(bad_date)
@@ -578,8 +606,14 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         raise InputError(f"{locate(int(rows[j]))}: unparseable date {date_text[j].as_py()!r}")
     days = stamps.cast(pa.int64()).to_numpy() // 86400
     return _assemble(
-        users, movie_ids[movie_of_row], ratings, days, rows, locate,
-        scale=scale or Scale(1, 5, 1), duplicates=duplicates,
+        users,
+        movie_ids[movie_of_row],
+        ratings,
+        days,
+        rows,
+        locate,
+        scale=scale or Scale(1, 5, 1),
+        duplicates=duplicates,
         source=files[0].name if len(files) == 1 else f"{path.name} ({len(files)} files)",
     )
 
@@ -627,7 +661,9 @@ def _assemble(
             f"{locate(int(rows[i]))}: rating {ratings[i]:g} is off the scale {scale} (MIN:MAX:STEP)"
         )
     if days is not None:
-        today = (np.datetime64(dt.datetime.now(dt.UTC).date(), "D") - np.datetime64(0, "D")).astype(int)
+        today = (np.datetime64(dt.datetime.now(dt.UTC).date(), "D") - np.datetime64(0, "D")).astype(
+            int
+        )
         lo = int((_MIN_DATE - np.datetime64(0, "D")).astype(int))
         i = _first_bad(days < lo)
         if i is not None:
@@ -652,7 +688,9 @@ def _assemble(
         frame = frame[keep]
         ratings = ratings[keep]
         days = days[keep] if days is not None else None
-        logger.warning("dropped %d duplicate (user, item) ratings, kept the last", int((~keep).sum()))
+        logger.warning(
+            "dropped %d duplicate (user, item) ratings, kept the last", int((~keep).sum())
+        )
     return Ratings.from_columns(
         frame["u"].to_numpy(), frame["i"].to_numpy(), ratings, days, scale=scale, source=source
     )

@@ -101,7 +101,9 @@ class ReleaseResult:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def load_key(key_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> tuple[bytes | None, str]:
+def load_key(
+    key_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[bytes | None, str]:
     """Find the organizer's pseudonymization key.
 
     Parameters
@@ -137,7 +139,9 @@ def load_key(key_file: str | Path | None = None, environ: Mapping[str, str] | No
     else:
         return None, "ephemeral"
     if len(key) < MIN_KEY_BYTES:
-        raise PublisherError(f"{label}: the key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}")
+        raise PublisherError(
+            f"{label}: the key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}"
+        )
     return key, source
 
 
@@ -181,8 +185,13 @@ def apply_policy(
         )
         logger.info(
             "step %-20s ratings %d -> %d, users %d -> %d, items %d -> %d",
-            step.name, before["ratings"], after["ratings"], before["users"], after["users"],
-            before["items"], after["items"],
+            step.name,
+            before["ratings"],
+            after["ratings"],
+            before["users"],
+            after["users"],
+            before["items"],
+            after["items"],
         )
     return current, records
 
@@ -299,11 +308,16 @@ def release(
     step_seed, _audit_seed = root_seed.spawn(2)
 
     started = time.perf_counter()
-    ratings = read_ratings(input, format=format, columns=columns, scale=scale, duplicates=duplicates)
+    ratings = read_ratings(
+        input, format=format, columns=columns, scale=scale, duplicates=duplicates
+    )
     kind = detect_format(input) if format == "auto" else format
     logger.info(
         "read %d ratings, %d users, %d items in %.1fs",
-        ratings.n_ratings, ratings.n_users, ratings.n_items, time.perf_counter() - started,
+        ratings.n_ratings,
+        ratings.n_users,
+        ratings.n_items,
+        time.perf_counter() - started,
     )
     released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
     frame = released_frame(released)
@@ -329,9 +343,14 @@ def release(
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)
         (root / "DATASHEET.md").write_text(
-            render_datasheet(policy, source, records, released.counts(), meta, sorted(
-                p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
-            )),
+            render_datasheet(
+                policy,
+                source,
+                records,
+                released.counts(),
+                meta,
+                sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()),
+            ),
             encoding="utf-8",
         )
         manifest = build_manifest(root, meta, key=key)
@@ -346,4 +365,3 @@ def release(
         seeded=seed is not None,
         manifest=manifest,
     )
-

@@ -74,7 +74,9 @@ class Scale:
 
     def to_index(self, ratings: np.ndarray) -> np.ndarray:
         """Map ratings to their position 0..k-1 on the scale (values must be on it)."""
-        return np.rint((np.asarray(ratings, np.float64) - self.minimum) / self.step).astype(np.int16)
+        return np.rint((np.asarray(ratings, np.float64) - self.minimum) / self.step).astype(
+            np.int16
+        )
 
     def on_scale(self, ratings: np.ndarray) -> np.ndarray:
         """Boolean mask of the ratings that lie on the scale."""

@@ -12,7 +12,9 @@ from tests.conftest import shared
 
 SMALL = "user,item,rating,date\n" + "".join(
     f"u{u},{i},{(u + i) % 5 + 1},2005-0{1 + (u + i) % 9}-1{i % 10}\n"
-    for u in range(30) for i in range(1, 12) if (u * i) % 3
+    for u in range(30)
+    for i in range(1, 12)
+    if (u * i) % 3
 )
 
 
@@ -34,8 +36,19 @@ def invoke(runner, *args, env=None):
 
 def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
     out = tmp_path / "bundle"
-    result = invoke(runner, "release", small, "--policy", "balanced", "--out", out, "--seed", 1,
-                    "--scale", "1:5:1")
+    result = invoke(
+        runner,
+        "release",
+        small,
+        "--policy",
+        "balanced",
+        "--out",
+        out,
+        "--seed",
+        1,
+        "--scale",
+        "1:5:1",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{out}: released ")
     assert "No pseudonymization key given" in result.stderr
@@ -56,8 +69,21 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
     key = tmp_path / "org.key"
     key.write_text("a-long-organizer-secret-key\n")
     out = tmp_path / "bundle"
-    result = invoke(runner, "release", small, "-p", "strict", "-o", out, "--key-file", key,
-                    "--scale", "1:5:1", "--csv", "-q")
+    result = invoke(
+        runner,
+        "release",
+        small,
+        "-p",
+        "strict",
+        "-o",
+        out,
+        "--key-file",
+        key,
+        "--scale",
+        "1:5:1",
+        "--csv",
+        "-q",
+    )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert (out / "data" / "ratings.csv").exists()
@@ -74,8 +100,21 @@ def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path):
     users = []
     for name in ("one", "two"):
         out = tmp_path / name
-        assert invoke(runner, "release", small, "-p", "netflix-2006", "-o", out, "--scale",
-                      "1:5:1", env=env).exit_code == 0
+        assert (
+            invoke(
+                runner,
+                "release",
+                small,
+                "-p",
+                "netflix-2006",
+                "-o",
+                out,
+                "--scale",
+                "1:5:1",
+                env=env,
+            ).exit_code
+            == 0
+        )
         users.append(set(pd.read_parquet(out / "data" / "ratings.parquet")["user"]))
     assert users[0] == users[1]
 
@@ -83,12 +122,16 @@ def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path):
 @pytest.mark.parametrize(
     ("policy_text", "message"),
     [
-        ("name: x\nsteps: [{jitter_dates: {max_days: -2}}]\n",
-         "Error: {p}: steps[0].jitter_dates.max_days: must be an integer >= 0, got -2\n"),
-        ("name: x\nsteps: []\n",
-         "Error: policy x: the policy has no pseudonymize_users step, so a bundle would carry "
-         "original user ids; add '- pseudonymize_users: {{}}' (use 'publisher audit' to assess "
-         "raw data)\n"),
+        (
+            "name: x\nsteps: [{jitter_dates: {max_days: -2}}]\n",
+            "Error: {p}: steps[0].jitter_dates.max_days: must be an integer >= 0, got -2\n",
+        ),
+        (
+            "name: x\nsteps: []\n",
+            "Error: policy x: the policy has no pseudonymize_users step, so a bundle would carry "
+            "original user ids; add '- pseudonymize_users: {{}}' (use 'publisher audit' to assess "
+            "raw data)\n",
+        ),
     ],
 )
 def test_bad_policy_exit_1_nothing_written(runner, small, tmp_path, policy_text, message):
@@ -108,7 +151,9 @@ def test_bad_input_exit_1_nothing_written(runner, tmp_path):
     out = tmp_path / "bundle"
     result = invoke(runner, "release", bad, "-p", "balanced", "-o", out, "--scale", "1:5:1", "-q")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {bad}: line 3: rating 9 is off the scale 1:5:1 (MIN:MAX:STEP)\n"
+    assert (
+        result.stderr == f"Error: {bad}: line 3: rating 9 is off the scale 1:5:1 (MIN:MAX:STEP)\n"
+    )
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bundle")]
 
@@ -126,16 +171,18 @@ def test_existing_out_needs_overwrite(runner, small, tmp_path):
 def test_short_key_file_is_refused(runner, small, tmp_path):
     key = tmp_path / "k"
     key.write_text("short")
-    result = invoke(runner, "release", small, "-p", "balanced", "-o", tmp_path / "b",
-                    "--key-file", key)
+    result = invoke(
+        runner, "release", small, "-p", "balanced", "-o", tmp_path / "b", "--key-file", key
+    )
     assert result.exit_code == 1
     assert result.stderr == f"Error: {key}: the key must be at least 16 bytes, got 5\n"
 
 
 def test_usage_errors_exit_2(runner, small, tmp_path):
     assert invoke(runner, "release", small, "--out", tmp_path / "b").exit_code == 2
-    bad_scale = invoke(runner, "release", small, "-p", "balanced", "-o", tmp_path / "b",
-                       "--scale", "1-5")
+    bad_scale = invoke(
+        runner, "release", small, "-p", "balanced", "-o", tmp_path / "b", "--scale", "1-5"
+    )
     assert bad_scale.exit_code == 2
     assert "rating scale must be MIN:MAX:STEP, got '1-5'" in bad_scale.stderr
 
@@ -150,7 +197,11 @@ def test_policy_commands(runner, tmp_path):
     listed = invoke(runner, "policy", "list")
     assert listed.exit_code == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
-        "balanced", "netflix-2006", "none", "strict"]
+        "balanced",
+        "netflix-2006",
+        "none",
+        "strict",
+    ]
     shown = invoke(runner, "policy", "show", "balanced")
     assert "- coarsen_dates: {to: month}" in shown.stdout
     good = tmp_path / "good.yaml"
@@ -158,20 +209,23 @@ def test_policy_commands(runner, tmp_path):
     checked = invoke(runner, "policy", "check", good)
     assert checked.stdout == (
         f"OK: {good}: policy 'balanced': pseudonymize_users, drop_rare_items, cap_user_ratings, "
-        "coarsen_dates, perturb_ratings; 3 adversaries\n")
+        "coarsen_dates, perturb_ratings; 3 adversaries\n"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsteps: [{sample_users: {fraction: 2}}]\n")
     failed = invoke(runner, "policy", "check", bad)
     assert failed.exit_code == 1
     assert failed.stderr == (
-        f"Error: {bad}: steps[0].sample_users.fraction: must be a number in (0, 1], got 2\n")
+        f"Error: {bad}: steps[0].sample_users.fraction: must be a number in (0, 1], got 2\n"
+    )
 
 
 def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     out = tmp_path / "demo"
     result = invoke(runner, "demo", "--out", out, "--seed", 3)
     assert result.exit_code == 0, result.output
-    assert "released 5" in result.stdout and "of 100,836 ratings, 610 of 610 users" in result.stdout
+    assert "released 5" in result.stdout
+    assert "of 100,836 ratings, 610 of 610 users" in result.stdout
     bundle = out / "balanced"
     assert (bundle / "SOURCE-README.txt").exists()
     manifest = json.loads((bundle / "MANIFEST.json").read_text())
@@ -183,14 +237,24 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
 
 def test_release_movielens_100k_by_path(runner, tmp_path):
     out = tmp_path / "X"
-    result = invoke(runner, "release", shared("movielens-100k/u.data"), "--policy", "balanced",
-                    "--out", out, "-q")
+    result = invoke(
+        runner,
+        "release",
+        shared("movielens-100k/u.data"),
+        "--policy",
+        "balanced",
+        "--out",
+        out,
+        "-q",
+    )
     assert result.exit_code == 0, result.output
     assert invoke(runner, "verify", out).exit_code == 0
 
 
 def test_python_dash_m_entry_point():
-    done = subprocess.run([sys.executable, "-m", "publisher", "--help"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "publisher", "--help"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0
-    assert "release" in done.stdout and "verify" in done.stdout
+    assert "release" in done.stdout
+    assert "verify" in done.stdout

@@ -24,8 +24,9 @@ def test_good_policy_round_trips():
     policy = parse_policy(GOOD, "p.yaml")
     assert [s.name for s in policy.steps] == ["pseudonymize_users", "jitter_dates"]
     assert policy.audits.adversaries == (
-        Adversary(known_items=4, wrong_items=1, rating_tolerance=1, date_tolerance_days=7,
-                  exclude_top=100),
+        Adversary(
+            known_items=4, wrong_items=1, rating_tolerance=1, date_tolerance_days=7, exclude_top=100
+        ),
     )
     assert policy.audits.uniqueness_known_items == (1, 3)
     again = parse_policy(policy.to_yaml(), "again")
@@ -53,60 +54,88 @@ def test_file_wins_over_preset_and_unknown_source(tmp_path):
 
 
 BAD = [
-    ("steps:\n  - jitter_dates: {max_days: -2}",
-     "policy: missing required key 'name'"),
-    ("name: x\nsteps:\n  - drop_dates: {}\n  - drop_dates: {}\n  - drop_dates: {}\n  - jitter_dates: {max_days: -2}",
-     "steps[3].jitter_dates.max_days: must be an integer >= 0, got -2"),
-    ("name: x\ncolour: red",
-     "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate"),
-    ("name: x\nsteps: [{shuffle: {}}]",
-     "steps[0]: unknown step 'shuffle'; steps: pseudonymize_users, drop_rare_items, "
-     "drop_sparse_users, cap_user_ratings, sample_users, coarsen_dates, drop_dates, jitter_dates, "
-     "perturb_ratings, delete_ratings, insert_ratings, redate_ratings"),
-    ("name: x\nsteps: [{drop_rare_items: {min_raters: 5, max: 3}}]",
-     "steps[0].drop_rare_items: unknown key 'max'; allowed: min_raters"),
-    ("name: x\nsteps: [{cap_user_ratings: {}}]",
-     "steps[0].cap_user_ratings: missing required key 'max_ratings'"),
-    ("name: x\nsteps: [{perturb_ratings: {epsilon: -1}}]",
-     "steps[0].perturb_ratings.epsilon: must be a number > 0, got -1"),
-    ("name: x\nsteps: [{perturb_ratings: {epsilon: '2'}}]",
-     "steps[0].perturb_ratings.epsilon: must be a number > 0, got '2'"),
-    ("name: x\nsteps: [{sample_users: {fraction: 1.5}}]",
-     "steps[0].sample_users.fraction: must be a number in (0, 1], got 1.5"),
-    ("name: x\nsteps: [{coarsen_dates: {to: day}}]",
-     "steps[0].coarsen_dates.to: must be one of week, month, quarter, year, got 'day'"),
-    ("name: x\nsteps: [{drop_dates: {}, jitter_dates: {max_days: 1}}]",
-     "steps[0]: must be a mapping with one step name, e.g. '- drop_dates: {}'"),
-    ("name: x\nsteps: {drop_dates: {}}",
-     "steps: must be a list"),
-    ("name: x\nsteps: [{drop_dates: [1]}]",
-     "steps[0].drop_dates: must be a mapping, got a list"),
-    ("name: x\nsteps: [{pseudonymize_users: {}}, {pseudonymize_users: {}}]",
-     "steps: pseudonymize_users may appear only once"),
-    ("name: x\naudits: {targets: 0}",
-     "audits.targets: must be an integer >= 1, got 0"),
-    ("name: x\naudits: {adversaries: []}",
-     "audits.adversaries: must be a non-empty list"),
-    ("name: x\naudits: {adversaries: [{wrong_items: 1}]}",
-     "audits.adversaries[0]: missing required key 'known_items'"),
-    ("name: x\naudits: {adversaries: [{known_items: 2, wrong_items: 2}]}",
-     "audits.adversaries[0].wrong_items: must be an integer in [0, 1], got 2"),
-    ("name: x\naudits: {adversaries: [{known_items: 2, date_tolerance_days: -1}]}",
-     "audits.adversaries[0].date_tolerance_days: must be an integer >= 0, got -1"),
-    ("name: x\naudits: {adversaries: [{known_items: 2, items: {top: 3}}]}",
-     "audits.adversaries[0].items: unknown key 'top'; allowed: exclude_top"),
-    ("name: x\naudits: {phi: 0}",
-     "audits.phi: must be a number > 0, got 0"),
-    ("name: x\ngate: {max_reidentification_rate: 1.5}",
-     "gate.max_reidentification_rate: must be a number in [0, 1], got 1.5"),
-    ("name: x\ngate: {max_risk: 0.1}",
-     "gate: unknown key 'max_risk'; allowed: max_reidentification_rate"),
-    ("name: 3",
-     "name: must be a string, got 3"),
-    ("- just\n- a list",
-     "policy: must be a mapping, got a list"),
-    ("name: x\nsteps: [{jitter_dates: {max_days: .inf}}]",
-     "steps[0].jitter_dates.max_days: must be an integer >= 0, got inf"),
+    ("steps:\n  - jitter_dates: {max_days: -2}", "policy: missing required key 'name'"),
+    (
+        "name: x\nsteps:\n  - drop_dates: {}\n  - drop_dates: {}\n  - drop_dates: {}\n  - jitter_dates: {max_days: -2}",
+        "steps[3].jitter_dates.max_days: must be an integer >= 0, got -2",
+    ),
+    (
+        "name: x\ncolour: red",
+        "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate",
+    ),
+    (
+        "name: x\nsteps: [{shuffle: {}}]",
+        "steps[0]: unknown step 'shuffle'; steps: pseudonymize_users, drop_rare_items, "
+        "drop_sparse_users, cap_user_ratings, sample_users, coarsen_dates, drop_dates, jitter_dates, "
+        "perturb_ratings, delete_ratings, insert_ratings, redate_ratings",
+    ),
+    (
+        "name: x\nsteps: [{drop_rare_items: {min_raters: 5, max: 3}}]",
+        "steps[0].drop_rare_items: unknown key 'max'; allowed: min_raters",
+    ),
+    (
+        "name: x\nsteps: [{cap_user_ratings: {}}]",
+        "steps[0].cap_user_ratings: missing required key 'max_ratings'",
+    ),
+    (
+        "name: x\nsteps: [{perturb_ratings: {epsilon: -1}}]",
+        "steps[0].perturb_ratings.epsilon: must be a number > 0, got -1",
+    ),
+    (
+        "name: x\nsteps: [{perturb_ratings: {epsilon: '2'}}]",
+        "steps[0].perturb_ratings.epsilon: must be a number > 0, got '2'",
+    ),
+    (
+        "name: x\nsteps: [{sample_users: {fraction: 1.5}}]",
+        "steps[0].sample_users.fraction: must be a number in (0, 1], got 1.5",
+    ),
+    (
+        "name: x\nsteps: [{coarsen_dates: {to: day}}]",
+        "steps[0].coarsen_dates.to: must be one of week, month, quarter, year, got 'day'",
+    ),
+    (
+        "name: x\nsteps: [{drop_dates: {}, jitter_dates: {max_days: 1}}]",
+        "steps[0]: must be a mapping with one step name, e.g. '- drop_dates: {}'",
+    ),
+    ("name: x\nsteps: {drop_dates: {}}", "steps: must be a list"),
+    ("name: x\nsteps: [{drop_dates: [1]}]", "steps[0].drop_dates: must be a mapping, got a list"),
+    (
+        "name: x\nsteps: [{pseudonymize_users: {}}, {pseudonymize_users: {}}]",
+        "steps: pseudonymize_users may appear only once",
+    ),
+    ("name: x\naudits: {targets: 0}", "audits.targets: must be an integer >= 1, got 0"),
+    ("name: x\naudits: {adversaries: []}", "audits.adversaries: must be a non-empty list"),
+    (
+        "name: x\naudits: {adversaries: [{wrong_items: 1}]}",
+        "audits.adversaries[0]: missing required key 'known_items'",
+    ),
+    (
+        "name: x\naudits: {adversaries: [{known_items: 2, wrong_items: 2}]}",
+        "audits.adversaries[0].wrong_items: must be an integer in [0, 1], got 2",
+    ),
+    (
+        "name: x\naudits: {adversaries: [{known_items: 2, date_tolerance_days: -1}]}",
+        "audits.adversaries[0].date_tolerance_days: must be an integer >= 0, got -1",
+    ),
+    (
+        "name: x\naudits: {adversaries: [{known_items: 2, items: {top: 3}}]}",
+        "audits.adversaries[0].items: unknown key 'top'; allowed: exclude_top",
+    ),
+    ("name: x\naudits: {phi: 0}", "audits.phi: must be a number > 0, got 0"),
+    (
+        "name: x\ngate: {max_reidentification_rate: 1.5}",
+        "gate.max_reidentification_rate: must be a number in [0, 1], got 1.5",
+    ),
+    (
+        "name: x\ngate: {max_risk: 0.1}",
+        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate",
+    ),
+    ("name: 3", "name: must be a string, got 3"),
+    ("- just\n- a list", "policy: must be a mapping, got a list"),
+    (
+        "name: x\nsteps: [{jitter_dates: {max_days: .inf}}]",
+        "steps[0].jitter_dates.max_days: must be an integer >= 0, got inf",
+    ),
 ]
 
 

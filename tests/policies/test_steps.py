@@ -36,7 +36,8 @@ def test_pseudonymize_is_hmac_sha256_truncated(tiny, rng):
     out = PseudonymizeUsers(key=KEY).transform(tiny, rng)
     expected = hmac.new(KEY, b"a", hashlib.sha256).hexdigest()[:16]
     assert out.user_ids[0] == expected
-    assert out.pseudonymized and not tiny.pseudonymized
+    assert out.pseudonymized
+    assert not tiny.pseudonymized
     assert out.frame.equals(tiny.frame)
 
 
@@ -76,8 +77,10 @@ def test_cap_user_ratings_keeps_random_subset(tiny):
     merged = capped.frame.merge(tiny.frame, how="left", indicator=True)
     assert (merged["_merge"] == "both").all()
     other = CapUserRatings(max_ratings=2).transform(tiny, np.random.default_rng(2))
-    seeds = [CapUserRatings(max_ratings=1).transform(tiny, np.random.default_rng(s)).frame
-             for s in range(10)]
+    seeds = [
+        CapUserRatings(max_ratings=1).transform(tiny, np.random.default_rng(s)).frame
+        for s in range(10)
+    ]
     assert len({tuple(f["item"]) for f in seeds}) > 1  # different seeds pick differently
     assert other.n_ratings == 8
 
@@ -91,8 +94,12 @@ def test_sample_users(tiny, rng):
 
 @pytest.mark.parametrize(
     ("to", "expected"),
-    [("week", "2005-08-01"), ("month", "2005-08-01"), ("quarter", "2005-07-01"),
-     ("year", "2005-01-01")],
+    [
+        ("week", "2005-08-01"),
+        ("month", "2005-08-01"),
+        ("quarter", "2005-07-01"),
+        ("year", "2005-01-01"),
+    ],
 )
 def test_coarsen_dates(tiny, rng, to, expected):
     # day 13000 is Friday 2005-08-05
@@ -109,12 +116,14 @@ def test_coarsen_week_is_always_a_monday(tiny, rng):
     out = CoarsenDates(to="week").transform(table, rng).frame["date"].to_numpy()
     weekdays = {(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).weekday() for d in out}
     assert weekdays == {0}
-    assert ((days - out) >= 0).all() and ((days - out) < 7).all()
+    assert ((days - out) >= 0).all()
+    assert ((days - out) < 7).all()
 
 
 def test_drop_dates(tiny, rng):
     out = DropDates().transform(tiny, rng)
-    assert not out.has_dates and tiny.has_dates
+    assert not out.has_dates
+    assert tiny.has_dates
 
 
 def test_jitter_dates_bounds_and_identity(tiny, rng):
@@ -171,7 +180,9 @@ def test_perturb_ratings_keep_rate_matches_formula():
 
 def test_perturb_ratings_half_star_scale_stays_on_scale():
     n = 1000
-    table = Ratings.from_columns(np.arange(n), np.zeros(n), np.full(n, 0.5), scale=Scale(0.5, 5, 0.5))
+    table = Ratings.from_columns(
+        np.arange(n), np.zeros(n), np.full(n, 0.5), scale=Scale(0.5, 5, 0.5)
+    )
     out = PerturbRatings(epsilon=0.1).transform(table, np.random.default_rng(0))
     assert table.scale.on_scale(out.frame["rating"].to_numpy()).all()
 
@@ -204,27 +215,54 @@ def test_same_seed_same_output_and_input_untouched(tiny, name):
 @pytest.mark.parametrize(
     ("build", "error", "message"),
     [
-        (lambda: PerturbRatings(epsilon=-1), ParameterError,
-         "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got -1 instead."),
-        (lambda: PerturbRatings(epsilon="2"), ParameterTypeError,
-         "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got '2' instead."),
-        (lambda: PerturbRatings(epsilon=1, method="laplace"), ParameterError,
-         "The 'method' parameter of PerturbRatings must be one of randomized_response. "
-         "Got 'laplace' instead."),
-        (lambda: JitterDates(max_days=1.5), ParameterTypeError,
-         "The 'max_days' parameter of JitterDates must be an integer >= 0. Got 1.5 instead."),
-        (lambda: SampleUsers(fraction=0), ParameterError,
-         "The 'fraction' parameter of SampleUsers must be a number in (0, 1]. Got 0 instead."),
-        (lambda: DeleteRatings(fraction=1), ParameterError,
-         "The 'fraction' parameter of DeleteRatings must be a number in [0, 1). Got 1 instead."),
-        (lambda: CapUserRatings(max_ratings=True), ParameterTypeError,
-         "The 'max_ratings' parameter of CapUserRatings must be an integer >= 1. Got True instead."),
-        (lambda: CoarsenDates(to="decade"), ParameterError,
-         "The 'to' parameter of CoarsenDates must be one of week, month, quarter, year. "
-         "Got 'decade' instead."),
-        (lambda: PseudonymizeUsers(digest_chars=8), ParameterError,
-         "The 'digest_chars' parameter of PseudonymizeUsers must be an integer in [16, 64]. "
-         "Got 8 instead."),
+        (
+            lambda: PerturbRatings(epsilon=-1),
+            ParameterError,
+            "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got -1 instead.",
+        ),
+        (
+            lambda: PerturbRatings(epsilon="2"),
+            ParameterTypeError,
+            "The 'epsilon' parameter of PerturbRatings must be a number > 0. Got '2' instead.",
+        ),
+        (
+            lambda: PerturbRatings(epsilon=1, method="laplace"),
+            ParameterError,
+            "The 'method' parameter of PerturbRatings must be one of randomized_response. "
+            "Got 'laplace' instead.",
+        ),
+        (
+            lambda: JitterDates(max_days=1.5),
+            ParameterTypeError,
+            "The 'max_days' parameter of JitterDates must be an integer >= 0. Got 1.5 instead.",
+        ),
+        (
+            lambda: SampleUsers(fraction=0),
+            ParameterError,
+            "The 'fraction' parameter of SampleUsers must be a number in (0, 1]. Got 0 instead.",
+        ),
+        (
+            lambda: DeleteRatings(fraction=1),
+            ParameterError,
+            "The 'fraction' parameter of DeleteRatings must be a number in [0, 1). Got 1 instead.",
+        ),
+        (
+            lambda: CapUserRatings(max_ratings=True),
+            ParameterTypeError,
+            "The 'max_ratings' parameter of CapUserRatings must be an integer >= 1. Got True instead.",
+        ),
+        (
+            lambda: CoarsenDates(to="decade"),
+            ParameterError,
+            "The 'to' parameter of CoarsenDates must be one of week, month, quarter, year. "
+            "Got 'decade' instead.",
+        ),
+        (
+            lambda: PseudonymizeUsers(digest_chars=8),
+            ParameterError,
+            "The 'digest_chars' parameter of PseudonymizeUsers must be an integer in [16, 64]. "
+            "Got 8 instead.",
+        ),
     ],
 )
 def test_step_validation_messages(build, error, message):

@@ -24,7 +24,9 @@ def test_manifest_hashes_are_sha256(tmp_path):
     manifest = json.loads((out / MANIFEST).read_text())
     # sha256("abc"), the FIPS 180-2 test vector
     assert manifest["files"]["data/a.bin"] == {
-        "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "bytes": 3}
+        "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "bytes": 3,
+    }
     assert verify_bundle(out).ok
 
 
@@ -32,7 +34,10 @@ def test_manifest_hashes_are_sha256(tmp_path):
     ("tamper", "problem"),
     [
         (lambda o: (o / "notes.md").write_text("hellp"), "changed: notes.md (SHA-256 differs)"),
-        (lambda o: (o / "notes.md").write_text("hell"), "changed: notes.md (4 bytes, manifest says 5)"),
+        (
+            lambda o: (o / "notes.md").write_text("hell"),
+            "changed: notes.md (4 bytes, manifest says 5)",
+        ),
         (lambda o: (o / "notes.md").unlink(), "missing: notes.md"),
         (lambda o: (o / "extra.txt").write_text("x"), "extra: extra.txt"),
         (lambda o: (o / "notes.md").rename(o / "renamed.md"), "missing: notes.md"),
@@ -52,15 +57,18 @@ def test_signature_proves_origin(tmp_path):
     assert verify_bundle(out).origin == "not checked"
     wrong = verify_bundle(out, key=b"another-key-0123456789")
     assert wrong.problems == [
-        "origin: the signature does not match (another key, or an altered manifest)"]
+        "origin: the signature does not match (another key, or an altered manifest)"
+    ]
 
 
 def test_rewritten_manifest_fails_origin_but_passes_integrity(tmp_path):
     out = make_bundle(tmp_path, key=KEY)
     (out / "notes.md").write_text("forged")
     manifest = json.loads((out / MANIFEST).read_text())
-    manifest["files"]["notes.md"] = {"sha256": __import__("hashlib").sha256(b"forged").hexdigest(),
-                                     "bytes": 6}
+    manifest["files"]["notes.md"] = {
+        "sha256": __import__("hashlib").sha256(b"forged").hexdigest(),
+        "bytes": 6,
+    }
     (out / MANIFEST).write_text(json.dumps(manifest))
     assert verify_bundle(out).ok  # integrity alone cannot catch a rewritten manifest
     assert not verify_bundle(out, key=KEY).ok
@@ -72,7 +80,7 @@ def test_unsigned_bundle_with_key_is_reported(tmp_path):
 
 
 def test_not_a_bundle(tmp_path):
-    with pytest.raises(BundleVerificationError, match="no MANIFEST.json; not a bundle"):
+    with pytest.raises(BundleVerificationError, match=r"no MANIFEST\.json; not a bundle"):
         verify_bundle(tmp_path)
     (tmp_path / MANIFEST).write_text("{not json")
     with pytest.raises(BundleVerificationError, match="unreadable manifest"):
@@ -81,9 +89,14 @@ def test_not_a_bundle(tmp_path):
 
 def test_staging_failure_leaves_nothing(tmp_path):
     out = tmp_path / "bundle"
-    with pytest.raises(RuntimeError), staging(out) as root:
-        (root / "partial").write_text("x")
-        raise RuntimeError("boom")
+
+    def fail_midway():
+        with staging(out) as root:
+            (root / "partial").write_text("x")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_midway()
     assert list(tmp_path.iterdir()) == []
 
 

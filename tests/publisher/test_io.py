@@ -68,7 +68,9 @@ def test_netflix_single_file_and_gzip(tmp_path):
 
 # ---------------------------------------------------------------- tiny files
 def test_csv_with_header_and_iso_dates(tmp_path):
-    path = write(tmp_path, "r.csv", "customer,movie,stars,date\nu1,m1,4,2005-01-02\nu2,m1,5,2005-01-03\n")
+    path = write(
+        tmp_path, "r.csv", "customer,movie,stars,date\nu1,m1,4,2005-01-02\nu2,m1,5,2005-01-03\n"
+    )
     ratings = read_ratings(path)
     assert ratings.user_ids.tolist() == ["u1", "u2"]
     assert ratings.frame["rating"].tolist() == [4.0, 5.0]
@@ -105,7 +107,10 @@ def test_combined_data_form(tmp_path):
     ratings = read_ratings(path)
     assert ratings.item_ids.tolist() == [1, 2]
     assert ratings.frame[["user", "item", "rating"]].to_numpy().tolist() == [
-        [0, 0, 3], [1, 0, 5], [0, 1, 1]]
+        [0, 0, 3],
+        [1, 0, 5],
+        [0, 1, 1],
+    ]
 
 
 def test_crlf_bom_and_blank_lines(tmp_path):
@@ -119,10 +124,14 @@ def test_gzip_csv_detected_by_content(tmp_path):
 
 
 def test_parquet_with_timestamps(tmp_path):
-    frame = pd.DataFrame({
-        "userId": ["x", "y"], "movieId": [1, 2], "rating": [1.0, 2.0],
-        "timestamp": pd.to_datetime(["2001-01-01", "2001-01-02"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "userId": ["x", "y"],
+            "movieId": [1, 2],
+            "rating": [1.0, 2.0],
+            "timestamp": pd.to_datetime(["2001-01-01", "2001-01-02"]),
+        }
+    )
     path = tmp_path / "r.parquet"
     frame.to_parquet(path)
     ratings = read_ratings(path, scale=Scale())
@@ -142,27 +151,64 @@ def test_duplicates_keep_last(tmp_path):
     [
         ("e.csv", "", "{p}: file is empty"),
         ("h.csv", "user,item,rating\n", "{p}: no ratings (the file holds only a header)"),
-        ("o.csv", "user,item,rating\n1,2,3\n1,3,7\n", "{p}: line 3: rating 7 is off the scale 1:5:1 (MIN:MAX:STEP)"),
-        ("h.csv", "user,item,rating\n1,2,3.5\n", "{p}: line 2: rating 3.5 is off the scale 1:5:1 (MIN:MAX:STEP)"),
+        (
+            "o.csv",
+            "user,item,rating\n1,2,3\n1,3,7\n",
+            "{p}: line 3: rating 7 is off the scale 1:5:1 (MIN:MAX:STEP)",
+        ),
+        (
+            "h.csv",
+            "user,item,rating\n1,2,3.5\n",
+            "{p}: line 2: rating 3.5 is off the scale 1:5:1 (MIN:MAX:STEP)",
+        ),
         ("n.csv", "user,item,rating\n1,2,abc\n", "{p}: line 2: rating 'abc' is not a number"),
         ("i.csv", "user,item,rating\n1,2,inf\n", "{p}: line 2: rating inf is not a finite number"),
         ("m.csv", "user,item,rating\n1,2\n", "{p}: line 2: missing rating"),
-        ("w.csv", "user,item,rating\n1,2,3\n1,2,3,4,5\n", "{p}: line 3: expected 3 fields, found 5"),
-        ("d.csv", "user,item,rating,date\n1,2,3,2005-02-30\n", "{p}: line 2: unparseable date '2005-02-30'"),
+        (
+            "w.csv",
+            "user,item,rating\n1,2,3\n1,2,3,4,5\n",
+            "{p}: line 3: expected 3 fields, found 5",
+        ),
+        (
+            "d.csv",
+            "user,item,rating,date\n1,2,3,2005-02-30\n",
+            "{p}: line 2: unparseable date '2005-02-30'",
+        ),
         ("f.csv", "user,item,rating,date\n1,2,3,2999-01-01\n", "{p}: line 2: date in the future"),
-        ("o.csv", "user,item,rating,date\n1,2,3,1850-01-01\n", "{p}: line 2: date before 1900-01-01"),
-        ("u.csv", "user,item,rating\n1,2,3\n1,3,3\n1,2,4\n",
-         "{p}: line 4: second rating of the same item by the same user (first at line 2); "
-         "pass --duplicates keep-last to keep the last one"),
+        (
+            "o.csv",
+            "user,item,rating,date\n1,2,3,1850-01-01\n",
+            "{p}: line 2: date before 1900-01-01",
+        ),
+        (
+            "u.csv",
+            "user,item,rating\n1,2,3\n1,3,3\n1,2,4\n",
+            "{p}: line 4: second rating of the same item by the same user (first at line 2); "
+            "pass --duplicates keep-last to keep the last one",
+        ),
         ("x.csv", b"user,item,rating\n1,2,3\n\xff\xfe,2,3\n", "{p}: line 3: not valid UTF-8"),
-        ("q.csv", "foo,bar,baz\n1,2,3\n",
-         "{p}: cannot tell which column holds user and item and rating (columns: foo, bar, baz); "
-         "pass --columns user=COL,item=COL,rating=COL"),
-        ("mv_0000002.txt", "1,3,2005-01-01\n", "{p}: line 1: expected a 'MovieID:' line, got '1,3,2005-01-01'"),
-        ("mv_0000003.txt", "3:\n1,3,2005-01-01\n1;3\n",
-         "{p}: line 3: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', got '1;3'"),
+        (
+            "q.csv",
+            "foo,bar,baz\n1,2,3\n",
+            "{p}: cannot tell which column holds user and item and rating (columns: foo, bar, baz); "
+            "pass --columns user=COL,item=COL,rating=COL",
+        ),
+        (
+            "mv_0000002.txt",
+            "1,3,2005-01-01\n",
+            "{p}: line 1: expected a 'MovieID:' line, got '1,3,2005-01-01'",
+        ),
+        (
+            "mv_0000003.txt",
+            "3:\n1,3,2005-01-01\n1;3\n",
+            "{p}: line 3: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', got '1;3'",
+        ),
         ("mv_0000004.txt", "4:\n1,3,2005-13-01\n", "{p}: line 2: unparseable date '2005-13-01'"),
-        ("mv_0000005.txt", "5:\n1,9,2005-01-01\n", "{p}: line 2: rating 9 is off the scale 1:5:1 (MIN:MAX:STEP)"),
+        (
+            "mv_0000005.txt",
+            "5:\n1,9,2005-01-01\n",
+            "{p}: line 2: rating 9 is off the scale 1:5:1 (MIN:MAX:STEP)",
+        ),
         ("r.parquet", b"", "{p}: file is empty"),
     ],
 )

@@ -11,7 +11,12 @@ def test_scale_values_and_index():
     assert scale.k == 10
     assert scale.to_index(np.array([0.5, 5.0, 3.0])).tolist() == [0, 9, 5]
     assert scale.on_scale(np.array([0.5, 0.75, 5.5, np.nan, 2.0])).tolist() == [
-        True, False, False, False, True]
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,118 @@
+"""End-to-end releases on real and distinctive data: what a bundle holds and what it must not."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from policies import load_policy
+from publisher.bundle import verify_bundle
+from publisher.pipeline import release
+
+from tests.conftest import shared
+
+KEY = b"system-test-organizer-key-XYZ"
+SEED = 987654321
+
+
+@pytest.fixture
+def distinctive(tmp_path):
+    """Users with long, unmistakable ids, so any leak is visible in the bytes."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(60):
+        for item in rng.choice(40, size=12, replace=False):
+            rows.append(
+                (
+                    f"CUSTOMER-SECRET-{u:04d}-QX",
+                    int(item),
+                    int(rng.integers(1, 6)),
+                    f"2004-{rng.integers(1, 13):02d}-{rng.integers(1, 28):02d}",
+                )
+            )
+    path = tmp_path / "private-input-folder" / "customers.csv"
+    path.parent.mkdir()
+    pd.DataFrame(rows, columns=["customer_id", "movie", "stars", "date"]).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("policy", ["balanced", "netflix-2006", "strict"])
+def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy):
+    out = tmp_path / "bundle"
+    release(
+        distinctive,
+        policy,
+        out,
+        key=KEY,
+        seed=SEED,
+        write_csv=True,
+        scale=__import__("publisher").Scale(1, 5, 1),
+    )
+    assert verify_bundle(out, key=KEY).ok
+    originals = pd.read_csv(distinctive)["customer_id"].unique().tolist()
+    forbidden = [
+        b"CUSTOMER-SECRET",
+        KEY,
+        str(SEED).encode(),
+        str(distinctive).encode(),
+        str(distinctive.parent).encode(),
+    ]
+    for file in out.rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            for needle in forbidden:
+                assert needle not in data, f"{needle!r} found in {file.name}"
+    table = pq.read_table(out / "data" / "ratings.parquet")
+    assert table.schema.metadata is None or b"CUSTOMER" not in str(table.schema.metadata).encode()
+    released_users = set(table.column("user").to_pylist())
+    assert not released_users & set(originals)
+    assert all(len(u) == 16 and int(u, 16) >= 0 for u in released_users)
+    csv_users = set(pd.read_csv(out / "data" / "ratings.csv")["user"].astype(str))
+    assert csv_users == released_users
+
+
+def test_movielens_100k_balanced_bundle(tmp_path):
+    out = tmp_path / "X"
+    result = release(shared("movielens-100k/u.data"), "balanced", out, seed=1)
+    assert verify_bundle(out).ok
+    frame = pd.read_parquet(out / "data" / "ratings.parquet")
+    assert list(frame.columns) == ["user", "item", "rating", "date"]
+    assert len(frame) == result.released["ratings"]
+    # drop_rare_items(20) then cap(300): every kept item had >= 20 raters before capping
+    assert frame["rating"].isin([1.0, 2.0, 3.0, 4.0, 5.0]).all()
+    assert (frame["date"].dt.day == 1).all()  # coarsened to the month
+    assert frame.equals(frame.sort_values(["user", "item"]).reset_index(drop=True))
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    assert manifest["policy"] == {"name": "balanced", "sha256": load_policy("balanced").digest()}
+    assert manifest["input"]["format"] == "movielens-100k"
+    datasheet = (out / "DATASHEET.md").read_text()
+    assert (
+        "| 2 | `drop_rare_items` | ratings of items with fewer than 20 raters removed | 100,000 ->"
+        in datasheet
+    )
+    effective = load_policy(out / "policy.yaml")
+    assert effective.steps == load_policy("balanced").steps
+
+
+def test_netflix_sample_release(tmp_path):
+    out = tmp_path / "nf"
+    result = release(shared("netflix-prize-sample"), "netflix-2006", out, seed=2)
+    assert result.original == {"ratings": 20_352, "users": 19_519, "items": 10}
+    # delete 1% then insert 1% of what is left
+    assert result.released["ratings"] == 20_352 - 204 + round(0.01 * (20_352 - 204))
+    assert verify_bundle(out).ok
+
+
+def test_same_seed_and_key_give_identical_data(tmp_path):
+    source = shared("movielens-100k/u.data")
+    digests = []
+    for name in ("a", "b"):
+        release(source, "balanced", tmp_path / name, key=KEY, seed=5)
+        manifest = json.loads((tmp_path / name / "MANIFEST.json").read_text())
+        digests.append(manifest["files"]["data/ratings.parquet"]["sha256"])
+    assert digests[0] == digests[1]
+    release(source, "balanced", tmp_path / "c", key=KEY, seed=6)
+    other = json.loads((tmp_path / "c" / "MANIFEST.json").read_text())
+    assert other["files"]["data/ratings.parquet"]["sha256"] != digests[0]

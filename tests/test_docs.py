@@ -1,0 +1,40 @@
+"""Every command has help text and is documented in the README."""
+
+import re
+
+from click.testing import CliRunner
+
+from publisher.cli import main
+
+from tests.conftest import REPO
+
+
+def commands(group, prefix=""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if hasattr(command, "commands"):
+            yield from commands(command, f"{prefix}{name} ")
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in commands(main):
+        result = CliRunner().invoke(main, [*name.split(), "--help"])
+        assert result.exit_code == 0, name
+        assert command.help, name
+        assert "Example:" in command.help, name
+
+
+def test_every_command_is_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    for name, _ in commands(main):
+        if name != "policy":
+            assert f"publisher {name}" in readme or re.search(rf"`{name.split()[-1]}", readme), name
+
+
+def test_readme_starts_with_demo_and_test_commands():
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, flags=re.S)
+    assert "publisher demo" in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert blocks[1] in ci
