@@ -3,4 +3,20 @@
 Depends on ``publisher.ratings`` (and ``publisher.errors``) only; never on ``policies``.
 """
 
-__all__: list[str] = []
+from audits.linkage import Adversary, AttackOutcome, LinkageAudit, LinkageResult
+from audits.run import AuditReport, run_audits
+from audits.stats import Risk, wilson_interval
+from audits.uniqueness import UniquenessAudit, UniquenessResult
+
+__all__ = [
+    "Adversary",
+    "AttackOutcome",
+    "AuditReport",
+    "LinkageAudit",
+    "LinkageResult",
+    "Risk",
+    "UniquenessAudit",
+    "UniquenessResult",
+    "run_audits",
+    "wilson_interval",
+]

@@ -30,6 +30,7 @@ __all__ = [
     "hash_file",
     "staging",
     "verify_bundle",
+    "write_json",
 ]
 
 MANIFEST = "MANIFEST.json"
@@ -61,6 +62,17 @@ def _signing_key(key: bytes) -> bytes:
 def _canonical(manifest: dict[str, Any]) -> bytes:
     unsigned = {k: v for k, v in manifest.items() if k != "signature"}
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: to a temporary sibling, then renamed over ``path``."""
+    path = Path(path)
+    temp = path.parent / f".{path.name}{_TEMP_MARK}{secrets.token_hex(4)}"
+    try:
+        temp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:

@@ -20,12 +20,13 @@ import click
 
 from policies import list_presets, load_policy, preset_text
 from publisher import __version__
-from publisher.bundle import verify_bundle
+from publisher.bundle import verify_bundle, write_json
 from publisher.demo import run_demo
 from publisher.errors import PublisherError
 from publisher.io import FORMATS, parse_columns
-from publisher.pipeline import ReleaseResult, load_key, release
+from publisher.pipeline import ReleaseResult, evaluate, load_key, release
 from publisher.ratings import Scale
+from publisher.report import render_audit_table
 
 __all__ = ["main"]
 
@@ -121,20 +122,35 @@ def main() -> None:
     """
 
 
+def _input_options(f: F) -> F:
+    """INPUT, --policy and the reader options shared by release and audit."""
+    options = [
+        click.argument("input", type=click.Path(path_type=Path)),
+        click.option("--policy", "-p", required=True, help="Policy file or preset name."),
+        click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+            help="Input format.",
+        ),
+        click.option(
+            "--columns", callback=_parse_columns,
+            help="Column mapping: user=COL,item=COL,rating=COL,date=COL.",
+        ),
+        click.option(
+            "--scale", callback=_parse_scale, help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.",
+        ),
+        click.option(
+            "--duplicates", type=click.Choice(["error", "keep-last"]), default="error",
+            show_default=True, help="What to do with two ratings of one item by one user.",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 @main.command("release")
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("--policy", "-p", required=True, help="Policy file or preset name.")
+@_input_options
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
-@click.option("--columns", callback=_parse_columns, help="Column mapping: user=COL,item=COL,...")
-@click.option("--scale", callback=_parse_scale, help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.")
-@click.option(
-    "--duplicates",
-    type=click.Choice(["error", "keep-last"]),
-    default="error",
-    show_default=True,
-    help="What to do with two ratings of one item by one user.",
-)
 @click.option("--key-file", type=click.Path(path_type=Path), help="Pseudonymization key file.")
 @click.option("--seed", type=int, help="Fix all randomness (tests and reproducible audits).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
@@ -184,6 +200,51 @@ def release_command(
             write_csv=write_csv,
         )
     click.echo(_summary(result))
+    click.echo(render_audit_table(result.report))
+
+
+@main.command("audit")
+@_input_options
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="Write the report.json fields to this file.",
+)
+@click.option("--seed", type=int, help="Fix all randomness (reproducible audits).")
+@_quiet
+def audit_command(
+    input: Path,
+    policy: str,
+    fmt: str,
+    columns: dict | None,
+    scale: Scale | None,
+    duplicates: str,
+    json_path: Path | None,
+    seed: int | None,
+) -> None:
+    """Apply POLICY to INPUT in memory and attack the result; writes no bundle.
+
+    The policy may lack pseudonymize_users (e.g. the preset 'none', to measure the
+    raw data): nothing leaves the process except the figures.
+
+    Example:
+
+        publisher audit ratings.csv --policy none --json raw-risk.json
+    """
+    with _errors():
+        evaluation = evaluate(
+            input,
+            policy,
+            format=fmt,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            seed=seed,
+        )
+        if json_path is not None:
+            write_json(json_path, evaluation.report)
+    click.echo(render_audit_table(evaluation.report))
 
 
 @main.command("verify")
@@ -241,6 +302,7 @@ def demo_command(out: Path, seed: int | None) -> None:
     click.echo("MovieLens latest-small (GroupLens; shipped with its README.txt licence)")
     for result in results:
         click.echo(_summary(result))
+        click.echo(render_audit_table(result.report))
         click.echo(f"  verify with: publisher verify {result.out}")
 
 

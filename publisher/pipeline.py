@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audits import Adversary, AuditReport, run_audits
 from policies import Policy, load_policy
 from policies.steps import PseudonymizeUsers
 from publisher import __version__
@@ -36,12 +37,16 @@ from publisher.datasheet import render_datasheet
 from publisher.errors import InternalError, PolicyError, PublisherError
 from publisher.io import detect_format, read_ratings
 from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
+from publisher.report import build_report
 
 __all__ = [
     "KEY_ENV",
+    "Evaluation",
     "ReleaseResult",
     "StepRecord",
     "apply_policy",
+    "audit_adversaries",
+    "evaluate",
     "input_digest",
     "load_key",
     "release",
@@ -99,6 +104,7 @@ class ReleaseResult:
     key_source: str
     seeded: bool
     manifest: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def load_key(
@@ -241,6 +247,112 @@ def _write_data(root: Path, frame: pd.DataFrame, write_csv: bool) -> None:
         frame.to_csv(root / "data" / "ratings.csv", index=False, date_format="%Y-%m-%d")
 
 
+@dataclass
+class Evaluation:
+    """A policy applied in memory and audited: everything a bundle or a dry run needs.
+
+    Attributes
+    ----------
+    policy : Policy
+    original, released : Ratings
+    steps : list of StepRecord
+    audits : audits.AuditReport
+    source : dict
+        Input name, format, digest, scale, dates, counts.
+    meta : dict
+        Tool, creation time, policy digest, randomness and pseudonymization mode.
+    report : dict
+        report.json.
+    """
+
+    policy: Policy
+    original: Ratings
+    released: Ratings
+    steps: list[StepRecord]
+    audits: AuditReport
+    source: dict[str, Any]
+    meta: dict[str, Any]
+    report: dict[str, Any]
+
+
+def audit_adversaries(policy: Policy) -> list[Adversary]:
+    """The policy's adversaries as the audits take them."""
+    return [
+        Adversary(
+            known_items=a.known_items,
+            wrong_items=a.wrong_items,
+            rating_tolerance=a.rating_tolerance,
+            date_tolerance_days=a.date_tolerance_days,
+            exclude_top=a.exclude_top,
+        )
+        for a in policy.audits.adversaries
+    ]
+
+
+def evaluate(
+    input: str | Path,
+    policy: Policy | str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    key: bytes | None = None,
+    seed: int | None = None,
+    licence: str | None = None,
+) -> Evaluation:
+    """Read ``input``, apply ``policy`` in memory and run its audits (no bundle).
+
+    Parameters are as for :func:`release`.
+
+    Returns
+    -------
+    Evaluation
+    """
+    input = Path(input)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    if licence is not None:
+        policy = dataclasses.replace(policy, licence=licence)
+    # Steps and audits get separate children, so adding a step never shifts audit noise.
+    step_seed, audit_seed = np.random.SeedSequence(seed).spawn(2)
+    started = time.perf_counter()
+    ratings = read_ratings(
+        input, format=format, columns=columns, scale=scale, duplicates=duplicates
+    )
+    logger.info(
+        "read %d ratings, %d users, %d items in %.1fs",
+        ratings.n_ratings, ratings.n_users, ratings.n_items, time.perf_counter() - started,
+    )  # fmt: skip
+    released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+    audit_report = run_audits(
+        ratings, released, adversaries=audit_adversaries(policy),
+        n_targets=policy.audits.targets, phi=policy.audits.phi,
+        uniqueness_known_items=policy.audits.uniqueness_known_items, seed=audit_seed,
+    )  # fmt: skip
+    source = {
+        "name": ratings.source,
+        "format": detect_format(input) if format == "auto" else format,
+        "sha256": input_digest(input),
+        "scale": str(ratings.scale),
+        "dates": ratings.has_dates,
+        "counts": ratings.counts(),
+    }
+    meta = {
+        "tool": {"name": "ratings-publisher", "version": __version__},
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "policy": {"name": policy.name, "sha256": policy.digest()},
+        "input": {"name": ratings.source, "format": source["format"], "sha256": source["sha256"]},
+        "randomness": "seeded" if seed is not None else "os-entropy",
+        "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
+    }
+    report = build_report(
+        policy=policy, meta=meta, source=source, released_counts=released.counts(),
+        steps=records, audits=audit_report.to_dict(), verdict="not-gated",
+    )  # fmt: skip
+    return Evaluation(policy, ratings, released, records, audit_report, source, meta, report)
+
+
 def release(
     input: str | Path,
     policy: Policy | str | Path,
@@ -258,7 +370,7 @@ def release(
     licence: str | None = None,
     attachments: Mapping[str, Path] | None = None,
 ) -> ReleaseResult:
-    """Read a ratings dataset, apply a policy and write a verifiable bundle.
+    """Read a ratings dataset, apply a policy, audit the result and write a bundle.
 
     Parameters
     ----------
@@ -296,72 +408,43 @@ def release(
     PublisherError
         On bad input, a bad policy or an existing ``out``; nothing is written then.
     """
-    input, out = Path(input), Path(out)
+    out = Path(out)
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    if licence is not None:
-        policy = dataclasses.replace(policy, licence=licence)
     if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
     check_output(out, overwrite=overwrite)
-    root_seed = np.random.SeedSequence(seed)
-    step_seed, _audit_seed = root_seed.spawn(2)
-
-    started = time.perf_counter()
-    ratings = read_ratings(
-        input, format=format, columns=columns, scale=scale, duplicates=duplicates
-    )
-    kind = detect_format(input) if format == "auto" else format
-    logger.info(
-        "read %d ratings, %d users, %d items in %.1fs",
-        ratings.n_ratings,
-        ratings.n_users,
-        ratings.n_items,
-        time.perf_counter() - started,
-    )
-    released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
-    frame = released_frame(released)
-    source = {
-        "name": ratings.source,
-        "format": kind,
-        "sha256": input_digest(input),
-        "scale": str(ratings.scale),
-        "dates": ratings.has_dates,
-        "counts": ratings.counts(),
-    }
-    meta = {
-        "tool": {"name": "ratings-publisher", "version": __version__},
-        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "policy": {"name": policy.name, "sha256": policy.digest()},
-        "input": {"name": ratings.source, "format": kind, "sha256": source["sha256"]},
-        "randomness": "seeded" if seed is not None else "os-entropy",
-        "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
-    }
+    evaluation = evaluate(
+        input, policy, format=format, columns=columns, scale=scale, duplicates=duplicates,
+        key=key, seed=seed, licence=licence,
+    )  # fmt: skip
+    frame = released_frame(evaluation.released)
     with staging(out, overwrite=overwrite) as root:
         _write_data(root, frame, write_csv)
-        (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
+        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)
+        (root / "report.json").write_text(
+            json.dumps(evaluation.report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
+        files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
         (root / "DATASHEET.md").write_text(
             render_datasheet(
-                policy,
-                source,
-                records,
-                released.counts(),
-                meta,
-                sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()),
+                evaluation.policy, evaluation.source, evaluation.steps,
+                evaluation.released.counts(), evaluation.meta, files,
             ),
             encoding="utf-8",
-        )
-        manifest = build_manifest(root, meta, key=key)
+        )  # fmt: skip
+        manifest = build_manifest(root, evaluation.meta, key=key)
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote bundle %s", out)
     return ReleaseResult(
         out=out,
-        original=ratings.counts(),
-        released=released.counts(),
-        steps=records,
+        original=evaluation.original.counts(),
+        released=evaluation.released.counts(),
+        steps=evaluation.steps,
         key_source=key_source or ("ephemeral" if key is None else "key-file"),
         seeded=seed is not None,
         manifest=manifest,
+        report=evaluation.report,
     )

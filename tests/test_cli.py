@@ -54,7 +54,7 @@ def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
     assert "No pseudonymization key given" in result.stderr
     ok = invoke(runner, "verify", out)
     assert ok.exit_code == 0
-    assert ok.stdout.startswith(f"OK: {out}: 3 files match MANIFEST.json; integrity only")
+    assert ok.stdout.startswith(f"OK: {out}: 4 files match MANIFEST.json; integrity only")
     data = out / "data" / "ratings.parquet"
     raw = bytearray(data.read_bytes())
     raw[len(raw) // 2] ^= 0x01
@@ -258,3 +258,51 @@ def test_python_dash_m_entry_point():
     assert done.returncode == 0
     assert "release" in done.stdout
     assert "verify" in done.stdout
+
+
+def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
+    report = tmp_path / "risk.json"
+    result = invoke(
+        runner,
+        "audit",
+        shared("movielens-100k/u.data"),
+        "--policy",
+        "none",
+        "--seed",
+        3,
+        "--json",
+        report,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Re-identification (Scoreboard-RH, 943 targets")
+    assert lines[2].startswith("  8 items (2 wrong), ratings within 1, dates within 14 days")
+    data = json.loads(report.read_text())
+    assert data["schema"] == "publisher.report/1"
+    assert [
+        set(e["released"]) >= {"top1", "reidentified", "reidentified_ci", "false_claims"}
+        for e in data["linkage"]
+    ] == [True, True, True]
+    # policy 'none': the release is the original, so both columns agree
+    assert all(e["released"] == e["original"] for e in data["linkage"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.json"]
+
+
+def test_release_report_json_in_bundle(runner, small, tmp_path):
+    out = tmp_path / "bundle"
+    result = invoke(
+        runner, "release", small, "-p", "balanced", "-o", out, "--scale", "1:5:1", "--seed", 1, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Re-identification (Scoreboard-RH" in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] in {"pass", "fail", "not-gated"}
+    assert [s["name"] for s in report["steps"]] == [
+        "pseudonymize_users",
+        "drop_rare_items",
+        "cap_user_ratings",
+        "coarsen_dates",
+        "perturb_ratings",
+    ]
+    assert report["privacy_budget"]["components"][0]["epsilon"] == 2.0

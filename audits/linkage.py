@@ -1,0 +1,505 @@
+"""The Narayanan-Shmatikov linkage attack (Scoreboard-RH) and its honest statistics.
+
+The adversary knows a few of a target's ratings, approximately, from elsewhere
+(IMDb, a conversation): the auxiliary information is drawn from the ORIGINAL data.
+Every released record is scored against it:
+
+    Score(aux, r) = sum over i in supp(aux) of wt(i) * (exp(-|rating diff| / rho0)
+                                                      + exp(-|day diff| / d0))
+
+with wt(i) = 1 / ln|supp(i)| (|supp(i)| = released records that rated i),
+rho0 = 1.5 and d0 = 30 days; an item r did not rate adds nothing, and the date
+term is dropped when the adversary knows no dates (or the release has none). The
+adversary claims the best-scoring record when its eccentricity
+(max - max2) / sigma, with sigma the standard deviation of the scores over ALL
+released records, reaches phi (default 1.5).
+
+Guard: ln|supp(i)| is 0 for an item with one rater and the weight would be
+infinite; we use wt(i) = 1 / ln(max(|supp(i)|, 2)), so an item with one rater
+weighs as much as one with two (the largest finite weight, 1 / ln 2), and an item
+nobody rated weighs 0.
+
+References
+----------
+A. Narayanan and V. Shmatikov, "Robust De-anonymization of Large Sparse Datasets",
+IEEE Symposium on Security and Privacy, 2008, sections 4-5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+
+from audits._index import IndexedTable
+from audits._kernels import scoreboard
+from audits.stats import Risk, wilson_interval
+from publisher.ratings import Ratings
+
+__all__ = [
+    "D0",
+    "PHI_GRID",
+    "RHO0",
+    "Adversary",
+    "AttackOutcome",
+    "AuxiliaryInformation",
+    "LinkageAudit",
+    "LinkageResult",
+    "draw_auxiliary",
+    "item_weights",
+]
+
+#: Rating similarity scale of Scoreboard-RH (rating units).
+RHO0 = 1.5
+#: Date similarity scale of Scoreboard-RH (days).
+D0 = 30.0
+#: Eccentricity thresholds for the precision/recall curve of claims.
+PHI_GRID = tuple(round(0.25 * k, 2) for k in range(21))
+# exp(-4095 / 30) underflows any score difference that matters; longer gaps are clipped.
+_DATE_TABLE_DAYS = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adversary:
+    """What the attacker knows about each target.
+
+    Parameters
+    ----------
+    known_items : int
+        m, the number of auxiliary items in all.
+    wrong_items : int
+        w of them are items the target did not rate (misremembered), 0 <= w < m.
+    rating_tolerance : float
+        Each known rating is the true one plus a uniform integer in [-t, t] rating
+        units, clipped to the scale.
+    date_tolerance_days : int or None
+        Each known date is the true one plus a uniform integer in [-d, d] days;
+        None: no dates known, the date term is dropped.
+    exclude_top : int
+        Known items are drawn only outside the N most-rated items (0: any item).
+    """
+
+    known_items: int
+    wrong_items: int = 0
+    rating_tolerance: float = 0
+    date_tolerance_days: int | None = None
+    exclude_top: int = 0
+
+    def __post_init__(self) -> None:
+        if self.known_items < 1:
+            raise ValueError(f"known_items must be >= 1, got {self.known_items}")
+        if not 0 <= self.wrong_items < self.known_items:
+            raise ValueError(f"wrong_items must be in [0, known_items), got {self.wrong_items}")
+        if self.rating_tolerance < 0:
+            raise ValueError(f"rating_tolerance must be >= 0, got {self.rating_tolerance}")
+        if self.date_tolerance_days is not None and self.date_tolerance_days < 0:
+            raise ValueError(f"date_tolerance_days must be >= 0, got {self.date_tolerance_days}")
+        if self.exclude_top < 0:
+            raise ValueError(f"exclude_top must be >= 0, got {self.exclude_top}")
+
+    @property
+    def true_items(self) -> int:
+        """Known items the target really rated."""
+        return self.known_items - self.wrong_items
+
+    def to_dict(self) -> dict[str, Any]:
+        """The adversary as the policy states it."""
+        return {
+            "known_items": self.known_items,
+            "wrong_items": self.wrong_items,
+            "rating_tolerance": self.rating_tolerance,
+            "date_tolerance_days": self.date_tolerance_days,
+            "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
+        }
+
+    def describe(self) -> str:
+        """One line of plain language."""
+        dates = (
+            "no dates"
+            if self.date_tolerance_days is None
+            else f"dates within {self.date_tolerance_days} days"
+            if self.date_tolerance_days
+            else "exact dates"
+        )
+        ratings = (
+            f"ratings within {self.rating_tolerance:g}"
+            if self.rating_tolerance
+            else "exact ratings"
+        )
+        wrong = f" ({self.wrong_items} wrong)" if self.wrong_items else ""
+        top = f", outside the top {self.exclude_top} items" if self.exclude_top else ""
+        return f"{self.known_items} items{wrong}, {ratings}, {dates}{top}"
+
+
+def item_weights(support: np.ndarray) -> np.ndarray:
+    """Scoreboard-RH item weights 1 / ln(max(|supp(i)|, 2)); 0 for unrated items.
+
+    Examples
+    --------
+    >>> item_weights(np.array([0, 1, 2, 100])).round(4).tolist()
+    [0.0, 1.4427, 1.4427, 0.2171]
+    """
+    support = np.asarray(support)
+    weights = 1.0 / np.log(np.maximum(support, 2).astype(np.float64))
+    return np.where(support > 0, weights, 0.0)
+
+
+@dataclass
+class AuxiliaryInformation:
+    """The adversary's knowledge of each target (rows), padded to ``known_items``."""
+
+    targets: np.ndarray  # user codes
+    items: np.ndarray  # (T, m) int32 item codes
+    rating: np.ndarray  # (T, m) int64 scale positions
+    day: np.ndarray  # (T, m) int64
+    length: np.ndarray  # (T,) int64
+    use_dates: bool
+
+
+def eligible_items(original: IndexedTable, adversary: Adversary) -> np.ndarray:
+    """Item codes the adversary may know: all rated items, minus the top N by raters."""
+    support = original.by_item.support()
+    eligible = support > 0
+    if adversary.exclude_top:
+        top = np.argsort(-support, kind="stable")[: adversary.exclude_top]
+        eligible[top] = False
+    return eligible
+
+
+def eligible_users(
+    original: IndexedTable, adversary: Adversary, eligible: np.ndarray
+) -> np.ndarray:
+    """User codes with at least ``true_items`` eligible ratings in the original."""
+    index = original.by_record
+    owner = np.repeat(np.arange(original.records.n), index.support())
+    counts = np.bincount(owner, weights=eligible[index.other], minlength=original.records.n)
+    return original.records.codes[counts >= adversary.true_items]
+
+
+def draw_auxiliary(
+    original: IndexedTable,
+    adversary: Adversary,
+    targets: np.ndarray,
+    eligible: np.ndarray,
+    rng: np.random.Generator,
+) -> AuxiliaryInformation:
+    """Draw each target's auxiliary information from its ORIGINAL ratings.
+
+    Parameters
+    ----------
+    original : IndexedTable
+        The unprotected data.
+    adversary : Adversary
+    targets : numpy.ndarray
+        User codes, each with at least ``adversary.true_items`` eligible ratings.
+    eligible : numpy.ndarray
+        Boolean mask of the item codes the adversary may know.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    AuxiliaryInformation
+    """
+    m = adversary.known_items
+    n = len(targets)
+    scale = original.ratings.scale
+    index = original.by_record
+    items = np.zeros((n, m), np.int32)
+    rating = np.zeros((n, m), np.int64)
+    day = np.zeros((n, m), np.int64)
+    length = np.full(n, m, np.int64)
+    pool = np.flatnonzero(eligible)
+    t_units = math.floor(adversary.rating_tolerance)
+    step_per_unit = 1.0 / scale.step
+    d = adversary.date_tolerance_days or 0
+    for row, code in enumerate(targets):
+        record = original.records.of_code[code]
+        lo, hi = index.ptr[record], index.ptr[record + 1]
+        own_items = index.other[lo:hi]
+        candidates = np.flatnonzero(eligible[own_items])
+        chosen = rng.choice(candidates, size=adversary.true_items, replace=False)
+        k = adversary.true_items
+        items[row, :k] = own_items[chosen]
+        offsets = np.rint(rng.integers(-t_units, t_units + 1, size=k) * step_per_unit)
+        rating[row, :k] = np.clip(index.rating[lo + chosen] + offsets, 0, scale.k - 1)
+        day[row, :k] = index.day[lo + chosen] + rng.integers(-d, d + 1, size=k)
+        if adversary.wrong_items:
+            # Items the target did not rate; a table so dense that fewer remain gets fewer.
+            unrated = np.setdiff1d(pool, own_items, assume_unique=True)
+            w = min(adversary.wrong_items, len(unrated))
+            items[row, k : k + w] = rng.choice(unrated, size=w, replace=False)
+            rating[row, k : k + w] = rng.integers(0, scale.k, size=w)
+            days = index.day[lo:hi]
+            day[row, k : k + w] = rng.integers(days.min(), days.max() + 1, size=w)
+            length[row] = k + w
+    return AuxiliaryInformation(
+        targets=np.asarray(targets),
+        items=items,
+        rating=rating,
+        day=day,
+        length=length,
+        use_dates=adversary.date_tolerance_days is not None,
+    )
+
+
+@dataclass
+class AttackOutcome:
+    """The attack's result against one table (released, original or control).
+
+    Attributes
+    ----------
+    correct : bool array
+        The best-scoring record is the target's own.
+    eccentricity : float array
+        (max - max2) / sigma per target.
+    top1_credit : float array
+        1 / ties when the true record shares the top score, else 0.
+    true_probability, entropy_bits : float arrays
+        The entropic de-anonymization output per target.
+    phi : float
+        The claim threshold.
+    """
+
+    correct: np.ndarray
+    eccentricity: np.ndarray
+    top1_credit: np.ndarray
+    true_probability: np.ndarray
+    entropy_bits: np.ndarray
+    phi: float
+
+    @property
+    def n(self) -> int:
+        """Number of targets attacked."""
+        return len(self.correct)
+
+    @property
+    def claims(self) -> np.ndarray:
+        """Whether the adversary claims a match (eccentricity >= phi)."""
+        return self.eccentricity >= self.phi
+
+    @property
+    def n_reidentified(self) -> int:
+        """Correct claims."""
+        return int((self.claims & self.correct).sum())
+
+    @property
+    def n_false_claims(self) -> int:
+        """Claims that name the wrong record."""
+        return int((self.claims & ~self.correct).sum())
+
+    def risk(self, confidence_level: float = 0.95) -> Risk:
+        """Re-identification rate with its Wilson interval."""
+        rate = self.n_reidentified / self.n if self.n else 0.0
+        return Risk(rate, wilson_interval(self.n_reidentified, self.n, confidence_level))
+
+    def precision_recall(self) -> list[dict[str, float | None]]:
+        """Precision and recall of the claims as phi varies over :data:`PHI_GRID`."""
+        curve = []
+        for phi in PHI_GRID:
+            claims = self.eccentricity >= phi
+            hits = int((claims & self.correct).sum())
+            curve.append(
+                {
+                    "phi": phi,
+                    "precision": hits / int(claims.sum()) if claims.any() else None,
+                    "recall": hits / self.n if self.n else 0.0,
+                }
+            )
+        return curve
+
+    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+        """The report.json fields of one side of the attack."""
+        risk = self.risk(confidence_level)
+        n = max(self.n, 1)
+        return {
+            "top1": float(self.top1_credit.mean()) if self.n else 0.0,
+            "reidentified": risk.value,
+            "reidentified_ci": list(risk.ci),
+            "false_claims": self.n_false_claims / n,
+            "claims": int(self.claims.sum()),
+            "mean_true_probability": float(self.true_probability.mean()) if self.n else 0.0,
+            "mean_entropy_bits": float(self.entropy_bits.mean()) if self.n else 0.0,
+            "precision_recall": self.precision_recall(),
+        }
+
+
+def attack(
+    table: IndexedTable, aux: AuxiliaryInformation, true_records: np.ndarray, phi: float
+) -> AttackOutcome:
+    """Run Scoreboard-RH of ``aux`` against every record of ``table``.
+
+    Parameters
+    ----------
+    table : IndexedTable
+        The table attacked.
+    aux : AuxiliaryInformation
+    true_records : numpy.ndarray
+        Each target's record number in ``table``, -1 when it has none (control).
+    phi : float
+
+    Returns
+    -------
+    AttackOutcome
+    """
+    scale = table.ratings.scale
+    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0)
+    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0)
+    index = table.by_item
+    use_dates = aux.use_dates and index.has_dates
+    best, top, second, sigma, ties, true_score, p_true, entropy = scoreboard(
+        index.ptr, index.other, index.rating, index.day, table.weights, table.records.n,
+        aux.items, aux.rating, aux.day, aux.length, use_dates, rating_sim, date_sim,
+        true_records.astype(np.int64), 8 * numba.get_num_threads(),
+    )  # fmt: skip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
+    correct = (best == true_records) & (true_records >= 0)
+    at_top = (true_records >= 0) & (true_score == top) & (top > 0)
+    top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
+    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
+
+
+@dataclass
+class LinkageResult:
+    """One adversary's attack on the release, on the original data and on the control set."""
+
+    adversary: Adversary
+    n_eligible: int
+    released: AttackOutcome
+    original: AttackOutcome
+    control: AttackOutcome | None
+    baseline: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+        """The report.json ``linkage`` entry."""
+        out: dict[str, Any] = {
+            "adversary": self.adversary.to_dict(),
+            "description": self.adversary.describe(),
+            "targets": self.released.n,
+            "eligible_users": self.n_eligible,
+            "phi": self.released.phi,
+            "baseline": self.baseline,
+            "released": self.released.to_dict(confidence_level),
+            "original": self.original.to_dict(confidence_level),
+            "control": None,
+            "warnings": self.warnings,
+        }
+        if self.control is not None:
+            n = self.control.n
+            claims = int(self.control.claims.sum())
+            out["control"] = {
+                "targets": n,
+                "false_claims": claims / n if n else 0.0,
+                "false_claims_ci": list(wilson_interval(claims, n, confidence_level)),
+            }
+        return out
+
+
+class LinkageAudit:
+    """Scoreboard-RH against a release, its original and a control set.
+
+    Parameters
+    ----------
+    original, released : Ratings or IndexedTable
+        The unprotected table and the release. User codes and item codes must be
+        shared (the pipeline keeps them stable).
+    adversary : Adversary
+    n_targets : int
+        Released users attacked (fewer if fewer are eligible).
+    phi : float
+        Eccentricity threshold for a claim.
+    rng : numpy.random.Generator
+        Draws the targets and their auxiliary information.
+
+    Examples
+    --------
+    >>> from publisher.ratings import Scale
+    >>> table = Ratings.from_columns(
+    ...     ["a", "a", "b", "b", "c"], [1, 2, 1, 3, 2], [5, 3, 4, 2, 1], scale=Scale(1, 5, 1))
+    >>> audit = LinkageAudit(table, table, adversary=Adversary(known_items=2), n_targets=2,
+    ...                      rng=np.random.default_rng(0))
+    >>> result = audit.evaluate().results()
+    >>> result.released.n, result.released.correct.tolist()
+    (2, [True, True])
+    """
+
+    def __init__(
+        self,
+        original: Ratings | IndexedTable,
+        released: Ratings | IndexedTable,
+        *,
+        adversary: Adversary,
+        n_targets: int = 1000,
+        phi: float = 1.5,
+        rng: np.random.Generator,
+    ) -> None:
+        if n_targets < 1:
+            raise ValueError(f"n_targets must be >= 1, got {n_targets}")
+        if not phi > 0:
+            raise ValueError(f"phi must be > 0, got {phi}")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng must be a numpy.random.Generator")
+        self.original = original if isinstance(original, IndexedTable) else IndexedTable(original)
+        self.released = released if isinstance(released, IndexedTable) else IndexedTable(released)
+        if len(self.original.ratings.item_ids) != len(self.released.ratings.item_ids):
+            raise ValueError("original and released must share item codes")
+        self.adversary = adversary
+        self.n_targets = n_targets
+        self.phi = phi
+        self.rng = rng
+        self._result: LinkageResult | None = None
+
+    def evaluate(self) -> LinkageAudit:
+        """Draw targets and auxiliary information, run the attacks; returns ``self``."""
+        adversary = self.adversary
+        eligible = eligible_items(self.original, adversary)
+        candidates = eligible_users(self.original, adversary, eligible)
+        in_release = self.released.records.of_code[candidates] >= 0
+        pool = candidates[in_release]
+        targets = self.rng.choice(pool, size=min(self.n_targets, len(pool)), replace=False)
+        targets.sort()
+        aux = draw_auxiliary(self.original, adversary, targets, eligible, self.rng)
+        released = attack(self.released, aux, self.released.records.of_code[targets], self.phi)
+        original = attack(self.original, aux, self.original.records.of_code[targets], self.phi)
+        removed = candidates[~in_release]
+        control = None
+        if len(removed):
+            chosen = self.rng.choice(removed, size=min(self.n_targets, len(removed)), replace=False)
+            chosen.sort()
+            control_aux = draw_auxiliary(self.original, adversary, chosen, eligible, self.rng)
+            control = attack(self.released, control_aux, np.full(len(chosen), -1), self.phi)
+        baseline = 1.0 / max(self.released.records.n, 1)
+        warnings = []
+        if len(targets) == 0:
+            warnings.append("no released user has enough ratings for this adversary")
+        elif (
+            original.risk().ci[1] <= baseline
+            or original.top1_credit.mean() <= baseline + 1e-12  # float slack on 1/N sums
+        ):
+            warnings.append(
+                "the attack on the original data is no better than the random-guess baseline; "
+                "its figures on the release cannot be trusted as a measure of risk"
+            )
+        if 0 < len(targets) < self.n_targets:
+            warnings.append(
+                f"all {len(targets)} eligible released users were attacked "
+                f"(fewer than the {self.n_targets} targets asked for)"
+            )
+        self._result = LinkageResult(
+            adversary, len(pool), released, original, control, baseline, warnings
+        )
+        return self
+
+    def results(self) -> LinkageResult:
+        """The result of :meth:`evaluate`."""
+        if self._result is None:
+            raise RuntimeError("call evaluate() before results()")
+        return self._result
+
+    def risk(self, confidence_level: float = 0.95) -> Risk:
+        """Re-identification rate on the release with its Wilson interval."""
+        return self.results().released.risk(confidence_level)

@@ -1,0 +1,175 @@
+"""report.json: the machine-readable record of a release and its audits.
+
+The field contract is in DESIGN.md ("report.json"); ``schema`` names its version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from policies import Policy
+from policies.noise import keep_probability
+from policies.steps import PerturbRatings
+from publisher.ratings import Scale
+
+__all__ = ["REPORT_SCHEMA", "build_report", "privacy_budget", "render_audit_table"]
+
+REPORT_SCHEMA = "publisher.report/1"
+
+
+def privacy_budget(policy: Policy, scale: Scale) -> dict[str, Any]:
+    """The differential-privacy components of a policy and what they cover.
+
+    Only randomized response on ratings is differentially private here, and only
+    locally, per rating value.
+    """
+    components = []
+    for step in policy.steps:
+        if isinstance(step, PerturbRatings):
+            components.append(
+                {
+                    "step": step.name,
+                    "mechanism": f"{scale.k}-ary randomized response",
+                    "epsilon": float(step.epsilon),
+                    "delta": 0.0,
+                    "scope": "each rating value, locally",
+                    "keep_probability": keep_probability(step.epsilon, scale.k),
+                }
+            )
+    per_rating = sum(c["epsilon"] for c in components)
+    statement = (
+        "No step of this policy is differentially private; the protection is measured by the "
+        "audits, not guaranteed."
+        if not components
+        else f"Each released rating value is {per_rating:g}-locally differentially private. A "
+        f"customer with n ratings has n x {per_rating:g} for the vector of their rating values "
+        "(basic composition). Which items a customer rated, when, and how many are NOT covered; "
+        "no other step is differentially private."
+    )
+    return {
+        "unit": "one customer (all of their ratings)",
+        "components": components,
+        "per_rating_epsilon": per_rating if components else None,
+        "customer_level_epsilon": None,
+        "statement": statement,
+    }
+
+
+def build_report(
+    *,
+    policy: Policy,
+    meta: dict[str, Any],
+    source: dict[str, Any],
+    released_counts: dict[str, int],
+    steps: Sequence[Any],
+    audits: dict[str, Any],
+    verdict: str,
+    gate: dict[str, Any] | None = None,
+    utility: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble report.json.
+
+    Parameters
+    ----------
+    policy : Policy
+    meta : dict
+        Tool, creation time, policy digest, randomness, pseudonymization.
+    source : dict
+        Input name, format, digest, scale, counts.
+    released_counts : dict
+    steps : sequence of StepRecord
+    audits : dict
+        ``linkage`` and ``uniqueness`` lists (from ``AuditReport.to_dict``).
+    verdict : {"pass", "fail", "not-gated"}
+    gate : dict, optional
+        The thresholds and which of them failed.
+    utility : dict, optional
+        Utility figures; None until measured.
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "schema": REPORT_SCHEMA,
+        "verdict": verdict,
+        "gate": gate or {"thresholds": policy.gate.to_dict(), "failures": []},
+        "tool": meta["tool"],
+        "created": meta["created"],
+        "policy": {**meta["policy"], "description": policy.description.strip()},
+        "input": source,
+        "released": released_counts,
+        "randomness": meta["randomness"],
+        "pseudonymization": meta["pseudonymization"],
+        "steps": [record.to_dict() for record in steps],
+        "linkage": audits["linkage"],
+        "uniqueness": audits["uniqueness"],
+        "utility": utility,
+        "privacy_budget": privacy_budget(policy, Scale.parse(source["scale"])),
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _risk_cell(side: dict[str, Any]) -> str:
+    lo, hi = side["reidentified_ci"]
+    return f"{_pct(side['reidentified'])} [{100 * lo:.1f}-{100 * hi:.1f}]"
+
+
+def render_audit_table(report: dict[str, Any]) -> str:
+    """Plain-text tables of the linkage and uniqueness audits, for the terminal.
+
+    Parameters
+    ----------
+    report : dict
+        report.json.
+
+    Returns
+    -------
+    str
+    """
+    lines = []
+    linkage = report["linkage"]
+    if linkage:
+        first = linkage[0]
+        lines.append(
+            f"Re-identification (Scoreboard-RH, {first['targets']} targets, claim at "
+            f"eccentricity >= {first['phi']:g}; random guess {_pct(first['baseline'])}); "
+            "95% Wilson intervals"
+        )
+        width = max(len(entry["description"]) for entry in linkage)
+        lines.append(f"  {'adversary':<{width}}  {'unprotected':<20} {'released':<20} false claims")
+        notes: list[str] = []
+        for entry in linkage:
+            lines.append(
+                f"  {entry['description']:<{width}}  {_risk_cell(entry['original']):<20} "
+                f"{_risk_cell(entry['released']):<20} {_pct(entry['released']['false_claims'])}"
+            )
+            notes.extend(w for w in entry["warnings"] if w not in notes)
+        lines.extend(f"  note: {note}" for note in notes)
+    uniqueness = report["uniqueness"]
+    if uniqueness:
+        lines.append(
+            "Users singled out by m of their own items (items / + exact ratings / + dates "
+            "within 3 days)"
+        )
+        lines.append(f"  {'m':>3}  {'unprotected':<24} {'released':<24}")
+        by_m: dict[int, dict[str, dict[str, Any]]] = {}
+        for entry in uniqueness:
+            by_m.setdefault(entry["known_items"], {})[entry["dataset"]] = entry
+
+        def cell(entry: dict[str, Any] | None) -> str:
+            if entry is None:
+                return "-"
+            return " / ".join(
+                _pct(entry[f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
+            )
+
+        for m, sides in sorted(by_m.items()):
+            lines.append(
+                f"  {m:>3}  {cell(sides.get('original')):<24} {cell(sides.get('released')):<24}"
+            )
+    return "\n".join(lines)
