@@ -323,6 +323,17 @@ class AttackOutcome:
             "mean_true_probability": float(self.true_probability.mean()) if self.n else 0.0,
             "mean_entropy_bits": float(self.entropy_bits.mean()) if self.n else 0.0,
             "precision_recall": self.precision_recall(),
+            "eccentricity_histogram": self.eccentricity_histogram(),
+        }
+
+    def eccentricity_histogram(self) -> dict[str, list]:
+        """Counts of eccentricities (capped at 8) when the best record is right or wrong."""
+        edges = np.arange(0, 8.25, 0.25)
+        capped = np.minimum(self.eccentricity, 7.999)
+        return {
+            "edges": edges.tolist(),
+            "correct": np.histogram(capped[self.correct], edges)[0].tolist(),
+            "wrong": np.histogram(capped[~self.correct], edges)[0].tolist(),
         }
 
 

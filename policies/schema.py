@@ -20,6 +20,7 @@ import yaml
 from policies.steps import Step, build_step
 from policies.validation import (
     ParameterError,
+    check_choice,
     check_int,
     check_keys,
     check_number,
@@ -31,6 +32,7 @@ __all__ = [
     "AuditConfig",
     "Gate",
     "Policy",
+    "UniquenessLimit",
     "list_presets",
     "load_policy",
     "parse_policy",
@@ -171,37 +173,97 @@ class AuditConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Gate:
-    """Risk thresholds that decide whether a release may be published.
+class UniquenessLimit:
+    """A ceiling on the fraction of released users singled out by m known items.
 
     Parameters
     ----------
-    max_reidentification_rate : float or None
-        The highest re-identification rate (the point estimate) any adversary may
-        reach on the released data; None = not gated.
+    known_items : int
+        The m it applies to (must be one of the uniqueness audit's m values).
+    fraction : float
+        Highest allowed fraction of unique users, in [0, 1].
+    match : {"items", "ratings", "ratings_dates"}
+        Which matching counts: items alone, with exact ratings, or also dates.
     """
 
-    max_reidentification_rate: float | None = None
+    known_items: int
+    fraction: float
+    match: str = "ratings"
 
     def __post_init__(self) -> None:
-        if self.max_reidentification_rate is not None:
-            check_number(
-                "Gate",
-                "max_reidentification_rate",
-                self.max_reidentification_rate,
-                minimum=0,
-                maximum=1,
-            )
+        check_int("UniquenessLimit", "known_items", self.known_items, minimum=1)
+        check_number("UniquenessLimit", "fraction", self.fraction, minimum=0, maximum=1)
+        check_choice("UniquenessLimit", "match", self.match, ("items", "ratings", "ratings_dates"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The limit as written in a policy."""
+        return {"known_items": self.known_items, "fraction": self.fraction, "match": self.match}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gate:
+    """Risk thresholds that decide whether a release may be published.
+
+    Every threshold is compared with the UPPER end of the 95% Wilson interval of
+    the measured rate, so a pass means the data show, with 95% confidence, that the
+    rate is below the threshold (a small sample cannot pass a strict gate).
+
+    Parameters
+    ----------
+    max_reidentification_rate : tuple of (float or None), or None
+        Per adversary (in the order of ``audits.adversaries``), the highest
+        re-identification rate allowed on the release; None = not gated. A single
+        number in the policy applies to every adversary.
+    max_unique_fraction : UniquenessLimit or None
+        Ceiling on the released users singled out by m known items.
+    """
+
+    max_reidentification_rate: tuple[float | None, ...] | None = None
+    max_unique_fraction: UniquenessLimit | None = None
+
+    def __post_init__(self) -> None:
+        for value in self.max_reidentification_rate or ():
+            if value is not None:
+                check_number("Gate", "max_reidentification_rate", value, minimum=0, maximum=1)
+
+    @property
+    def active(self) -> bool:
+        """Whether any threshold is set."""
+        rates = [v for v in self.max_reidentification_rate or () if v is not None]
+        return bool(rates) or self.max_unique_fraction is not None
 
     @classmethod
-    def from_config(cls, config: Any, path: str) -> Gate:
+    def from_config(cls, config: Any, path: str, n_adversaries: int) -> Gate:
         """Build from the policy's ``gate`` mapping."""
-        given = check_keys(path, config, ("max_reidentification_rate",))
+        given = check_keys(path, config, ("max_reidentification_rate", "max_unique_fraction"))
+        rate = given.get("max_reidentification_rate")
+        if isinstance(rate, list):
+            if len(rate) != n_adversaries:
+                raise PolicyError(
+                    f"{path}.max_reidentification_rate: a list needs one value per adversary "
+                    f"({n_adversaries}), got {len(rate)}"
+                )
+            given["max_reidentification_rate"] = tuple(rate)
+        elif rate is not None:
+            given["max_reidentification_rate"] = (rate,) * n_adversaries
+        if given.get("max_unique_fraction") is not None:
+            limit_path = f"{path}.max_unique_fraction"
+            limit = check_keys(
+                limit_path, given["max_unique_fraction"], ("known_items", "fraction", "match"),
+                required=("known_items", "fraction"),
+            )  # fmt: skip
+            given["max_unique_fraction"] = _wrap(limit_path, lambda: UniquenessLimit(**limit))
         return _wrap(path, lambda: cls(**given))
 
     def to_dict(self) -> dict[str, Any]:
         """The section as written in a policy."""
-        return {"max_reidentification_rate": self.max_reidentification_rate}
+        rates = self.max_reidentification_rate
+        return {
+            "max_reidentification_rate": list(rates) if rates is not None else None,
+            "max_unique_fraction": (
+                self.max_unique_fraction.to_dict() if self.max_unique_fraction else None
+            ),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,7 +371,13 @@ def _build(data: Any) -> Policy:
         raise PolicyError("steps: must be a list")
     given["steps"] = tuple(build_step(entry, f"steps[{i}]") for i, entry in enumerate(steps))
     given["audits"] = AuditConfig.from_config(given.get("audits"), "audits")
-    given["gate"] = Gate.from_config(given.get("gate"), "gate")
+    given["gate"] = Gate.from_config(given.get("gate"), "gate", len(given["audits"].adversaries))
+    limit = given["gate"].max_unique_fraction
+    if limit and limit.known_items not in given["audits"].uniqueness_known_items:
+        raise PolicyError(
+            f"gate.max_unique_fraction.known_items: {limit.known_items} is not among "
+            "audits.uniqueness.known_items"
+        )
     names = [s.name for s in given["steps"]]
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")

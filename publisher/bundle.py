@@ -31,6 +31,7 @@ __all__ = [
     "staging",
     "verify_bundle",
     "write_json",
+    "write_text_atomic",
 ]
 
 MANIFEST = "MANIFEST.json"
@@ -64,15 +65,20 @@ def _canonical(manifest: dict[str, Any]) -> bytes:
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically: to a temporary sibling, then renamed over ``path``."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text atomically: to a temporary sibling, then renamed over ``path``."""
     path = Path(path)
     temp = path.parent / f".{path.name}{_TEMP_MARK}{secrets.token_hex(4)}"
     try:
-        temp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        temp.write_text(text, encoding="utf-8")
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:

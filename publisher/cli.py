@@ -24,9 +24,9 @@ from publisher.bundle import verify_bundle, write_json
 from publisher.demo import run_demo
 from publisher.errors import PublisherError
 from publisher.io import FORMATS, parse_columns
-from publisher.pipeline import ReleaseResult, evaluate, load_key, release
+from publisher.pipeline import ReleaseResult, evaluate, load_key, read_report, release, rerender
 from publisher.ratings import Scale
-from publisher.report import render_audit_table
+from publisher.report import headline, render_audit_table, render_comparison
 
 __all__ = ["main"]
 
@@ -265,18 +265,45 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
     with _errors():
         key, _ = load_key(key_file, environ={}) if key_file else (None, "")
         result = verify_bundle(bundle, key=key)
-    for problem in result.problems:
+        report, problems = read_report(bundle) if result.ok else (None, [])
+    for problem in result.problems + problems:
         click.echo(problem)
-    if not result.ok:
-        raise _Failure(
-            f"{bundle}: verification failed ({_plural(len(result.problems), 'problem')})", 4
-        )
+    if result.problems or problems:
+        count = _plural(len(result.problems) + len(problems), "problem")
+        raise _Failure(f"{bundle}: verification failed ({count})", 4)
     origin = (
         "origin verified with the organizer's key"
         if result.origin == "verified"
         else "integrity only: origin not checked (pass --key-file to prove it)"
     )
     click.echo(f"OK: {bundle}: {result.files} files match MANIFEST.json; {origin}")
+    if report is not None:
+        click.echo(headline(report))
+
+
+@main.command("report")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path),
+    help="The organizer's key, to re-sign a signed manifest.",
+)
+@_quiet
+def report_command(bundle: Path, key_file: Path | None) -> None:
+    """Re-render BUNDLE's report.md and report.html from its report.json.
+
+    The bundle must verify first; the manifest is rebuilt when a file changes.
+
+    Example:
+
+        publisher report release-2026
+    """
+    with _errors():
+        key, _ = load_key(key_file, environ={}) if key_file else (None, "")
+        changed = rerender(bundle, key=key)
+    what = ", ".join(changed) if changed else "nothing changed"
+    click.echo(f"{bundle}: re-rendered report.md and report.html ({what})")
+    click.echo(f"  {bundle / 'report.html'}")
 
 
 @main.command("demo")
@@ -298,12 +325,18 @@ def demo_command(out: Path, seed: int | None) -> None:
         publisher demo --out /tmp/demo
     """
     with _errors():
-        results = run_demo(out, seed=seed)
-    click.echo("MovieLens latest-small (GroupLens; shipped with its README.txt licence)")
-    for result in results:
-        click.echo(_summary(result))
-        click.echo(render_audit_table(result.report))
-        click.echo(f"  verify with: publisher verify {result.out}")
+        runs = run_demo(out, seed=seed)
+    click.echo(
+        "MovieLens latest-small: 100,836 ratings by 610 users (GroupLens; shipped with its "
+        "README.txt licence)"
+    )
+    click.echo(render_comparison([(run.policy, run.report) for run in runs]))
+    for run in runs:
+        if run.result is not None:
+            click.echo(f"{run.policy}: published. {_summary(run.result)}")
+        else:
+            click.echo(f"{run.policy}: REJECTED by its gate; no data published, report only.")
+        click.echo(f"  report: {run.html}")
 
 
 @main.group("policy")

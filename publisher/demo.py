@@ -8,17 +8,21 @@ the same terms.
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from publisher.bundle import MANIFEST
-from publisher.errors import PublisherError
-from publisher.pipeline import ReleaseResult, release
+from publisher.errors import PublisherError, ReleaseRejectedError
+from publisher.pipeline import ReleaseResult, rejected_path, release
 
-__all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "demo_data", "run_demo"]
+__all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "DemoRun", "demo_data", "run_demo"]
 
-#: Policies the demo releases, each into its own sub-folder.
-DEMO_POLICIES = ("balanced",)
+#: Policies the demo releases, each into its own sub-folder: what Netflix did, then
+#: two of ours. On this small, dense dataset only ``strict`` passes its gate.
+DEMO_POLICIES = ("netflix-2006", "balanced", "strict")
 
 
 #: The licence of the embedded data, as its README.txt states it.
@@ -46,7 +50,22 @@ def _replaceable(path: Path) -> bool:
         return False
 
 
-def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> list[ReleaseResult]:
+@dataclass
+class DemoRun:
+    """One policy of the demo: where its bundle (or rejected report) is and what it says."""
+
+    policy: str
+    folder: Path
+    report: dict[str, Any]
+    result: ReleaseResult | None  # None when the gate rejected the release
+
+    @property
+    def html(self) -> Path:
+        """The HTML report."""
+        return self.folder / "report.html"
+
+
+def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> list[DemoRun]:
     """Release the embedded data under each demo policy into ``out/<policy>``.
 
     Parameters
@@ -56,9 +75,12 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
     seed : int, optional
         Fixes the randomness (tests).
 
+    A policy whose release the gate rejects leaves its report in
+    ``out/<policy>.rejected`` (and no data); that is part of the story, not an error.
+
     Returns
     -------
-    list of ReleaseResult
+    list of DemoRun
         One per policy in :data:`DEMO_POLICIES`.
 
     Raises
@@ -67,20 +89,26 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
         If ``out/<policy>`` exists and is not an earlier demo bundle.
     """
     out = Path(out)
-    results = []
+    runs = []
     for name in DEMO_POLICIES:
         target = out / name
-        if not _replaceable(target):
-            raise PublisherError(f"{target}: exists and is not a publisher bundle; choose --out")
-        results.append(
-            release(
-                demo_data(),
-                name,
-                target,
-                seed=seed,
-                overwrite=True,
-                licence=DEMO_LICENCE,
+        for folder in (target, rejected_path(target)):
+            if not _replaceable(folder):
+                raise PublisherError(
+                    f"{folder}: exists and is not a publisher bundle; choose --out"
+                )
+        # Clear the other outcome of an earlier run so the folder shows only this one.
+        shutil.rmtree(rejected_path(target), ignore_errors=True)
+        try:
+            result = release(
+                demo_data(), name, target, seed=seed, overwrite=True, licence=DEMO_LICENCE,
                 attachments={"SOURCE-README.txt": demo_data("README.txt")},
-            )
-        )
-    return results
+            )  # fmt: skip
+        except ReleaseRejectedError:
+            shutil.rmtree(target, ignore_errors=True)
+            folder = rejected_path(target)
+            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+            runs.append(DemoRun(name, folder, report, None))
+            continue
+        runs.append(DemoRun(name, target, result.report, result))
+    return runs

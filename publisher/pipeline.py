@@ -32,12 +32,28 @@ from audits import Adversary, AuditReport, run_audits
 from policies import Policy, load_policy
 from policies.steps import PseudonymizeUsers
 from publisher import __version__
-from publisher.bundle import MANIFEST, build_manifest, check_output, hash_file, staging
+from publisher.bundle import (
+    MANIFEST,
+    build_manifest,
+    check_output,
+    hash_file,
+    staging,
+    verify_bundle,
+    write_text_atomic,
+)
 from publisher.datasheet import render_datasheet
-from publisher.errors import InternalError, PolicyError, PublisherError
+from publisher.errors import (
+    BundleVerificationError,
+    InternalError,
+    PolicyError,
+    PublisherError,
+    ReleaseRejectedError,
+)
+from publisher.gate import apply_gate
 from publisher.io import detect_format, read_ratings
 from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
-from publisher.report import build_report
+from publisher.render import render_html, render_markdown
+from publisher.report import build_report, distributions, validate_report
 
 __all__ = [
     "KEY_ENV",
@@ -49,8 +65,12 @@ __all__ = [
     "evaluate",
     "input_digest",
     "load_key",
+    "read_report",
+    "rejected_path",
     "release",
     "released_frame",
+    "rerender",
+    "write_reports",
 ]
 
 logger = logging.getLogger(__name__)
@@ -349,8 +369,103 @@ def evaluate(
     report = build_report(
         policy=policy, meta=meta, source=source, released_counts=released.counts(),
         steps=records, audits=audit_report.to_dict(), verdict="not-gated",
+        distributions=distributions(ratings, released),
     )  # fmt: skip
+    report["verdict"], report["gate"] = apply_gate(policy.gate, report)
     return Evaluation(policy, ratings, released, records, audit_report, source, meta, report)
+
+
+def rejected_path(out: Path) -> Path:
+    """Where a rejected release's report goes: ``DIR.rejected`` beside ``DIR``."""
+    return out.with_name(out.name + ".rejected")
+
+
+def write_reports(root: Path, report: dict[str, Any]) -> None:
+    """Write report.json, report.md and report.html into ``root``."""
+    (root / "report.json").write_text(
+        json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    (root / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    (root / "report.html").write_text(render_html(report), encoding="utf-8")
+
+
+def _write_rejected(rejected: Path, evaluation: Evaluation, key: bytes | None) -> None:
+    """The report of a rejected release, with its policy and manifest but no data."""
+    if rejected.exists() and not (rejected / MANIFEST).is_file():
+        raise PublisherError(f"{rejected}: exists and is not a publisher report; move it away")
+    with staging(rejected, overwrite=True) as root:
+        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
+        write_reports(root, evaluation.report)
+        manifest = build_manifest(root, {**evaluation.meta, "rejected": True}, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def read_report(bundle: str | Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """Read a bundle's report.json and check it against the schema.
+
+    Returns
+    -------
+    (dict or None, list of str)
+        The report (None if absent or unreadable) and the problems found.
+    """
+    path = Path(bundle) / "report.json"
+    if not path.is_file():
+        return None, []
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        return None, [f"report.json: not valid JSON ({exc})"]
+    return report, [f"report.json: {problem}" for problem in validate_report(report)]
+
+
+def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:
+    """Re-render report.md and report.html of a bundle from its report.json.
+
+    The bundle must verify first (a tampered report.json is not rendered). Files
+    whose bytes change are rewritten and the manifest is rebuilt; a signed manifest
+    needs the organizer's key to be re-signed.
+
+    Returns
+    -------
+    list of str
+        The files that changed.
+
+    Raises
+    ------
+    BundleVerificationError
+        When the bundle does not verify or its report.json breaks the schema.
+    PublisherError
+        When a signed manifest would have to be re-signed without the key.
+    """
+    root = Path(bundle)
+    result = verify_bundle(root, key=key)
+    if not result.ok:
+        raise BundleVerificationError(
+            f"{root}: does not verify ({result.problems[0]}); not rendering from it"
+        )
+    report = json.loads((root / "report.json").read_text(encoding="utf-8"))
+    problems = validate_report(report)
+    if problems:
+        raise BundleVerificationError(f"{root / 'report.json'}: {problems[0]}")
+    rendered = {"report.md": render_markdown(report), "report.html": render_html(report)}
+    changed = [
+        name for name, text in rendered.items()
+        if not (root / name).is_file() or (root / name).read_text(encoding="utf-8") != text
+    ]  # fmt: skip
+    if not changed:
+        return []
+    manifest = result.manifest
+    if "signature" in manifest and key is None:
+        raise PublisherError(
+            f"{root}: the manifest is signed; pass --key-file to re-sign it after re-rendering"
+        )
+    for name in changed:
+        write_text_atomic(root / name, rendered[name])
+    meta = {k: v for k, v in manifest.items() if k not in ("schema", "files", "signature")}
+    write_text_atomic(
+        root / MANIFEST, json.dumps(build_manifest(root, meta, key=key), indent=2) + "\n"
+    )
+    return changed
 
 
 def release(
@@ -418,15 +533,22 @@ def release(
         input, policy, format=format, columns=columns, scale=scale, duplicates=duplicates,
         key=key, seed=seed, licence=licence,
     )  # fmt: skip
+    if evaluation.report["verdict"] == "fail":
+        rejected = rejected_path(out)
+        _write_rejected(rejected, evaluation, key)
+        failures = evaluation.report["gate"]["failures"]
+        raise ReleaseRejectedError(
+            f"release rejected by the gate ({len(failures)} of "
+            f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
+            f"report written to {rejected}; no data was published"
+        )
     frame = released_frame(evaluation.released)
     with staging(out, overwrite=overwrite) as root:
         _write_data(root, frame, write_csv)
         (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)
-        (root / "report.json").write_text(
-            json.dumps(evaluation.report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
+        write_reports(root, evaluation.report)
         files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
         (root / "DATASHEET.md").write_text(
             render_datasheet(

@@ -5,15 +5,30 @@ The field contract is in DESIGN.md ("report.json"); ``schema`` names its version
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
+
+import jsonschema
+import numpy as np
 
 from policies import Policy
 from policies.noise import keep_probability
 from policies.steps import PerturbRatings
-from publisher.ratings import Scale
+from publisher.ratings import ITEM, RATING, Ratings, Scale
 
-__all__ = ["REPORT_SCHEMA", "build_report", "privacy_budget", "render_audit_table"]
+__all__ = [
+    "REPORT_SCHEMA",
+    "build_report",
+    "distributions",
+    "headline",
+    "privacy_budget",
+    "render_audit_table",
+    "render_comparison",
+    "report_schema",
+    "validate_report",
+]
 
 REPORT_SCHEMA = "publisher.report/1"
 
@@ -56,6 +71,36 @@ def privacy_budget(policy: Policy, scale: Scale) -> dict[str, Any]:
     }
 
 
+def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:
+    """Rating histograms and item-popularity curves before and after the policy.
+
+    Popularity curves keep about 100 log-spaced ranks, enough to plot.
+    """
+
+    def popularity(table: Ratings) -> list[list[int]]:
+        counts = np.sort(np.bincount(table.frame[ITEM].to_numpy()))[::-1]
+        counts = counts[counts > 0]
+        if not len(counts):
+            return []
+        ranks = np.unique(np.geomspace(1, len(counts), 100).astype(int))
+        return [[int(r), int(counts[r - 1])] for r in ranks]
+
+    scale = original.scale
+
+    def histogram(table: Ratings) -> list[int]:
+        index = scale.to_index(table.frame[RATING].to_numpy())
+        return np.bincount(index, minlength=scale.k).tolist()
+
+    return {
+        "rating_histogram": {
+            "values": scale.values().tolist(),
+            "original": histogram(original),
+            "released": histogram(released),
+        },
+        "item_popularity": {"original": popularity(original), "released": popularity(released)},
+    }
+
+
 def build_report(
     *,
     policy: Policy,
@@ -67,6 +112,7 @@ def build_report(
     verdict: str,
     gate: dict[str, Any] | None = None,
     utility: dict[str, Any] | None = None,
+    distributions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble report.json.
 
@@ -107,6 +153,7 @@ def build_report(
         "uniqueness": audits["uniqueness"],
         "utility": utility,
         "privacy_budget": privacy_budget(policy, Scale.parse(source["scale"])),
+        "distributions": distributions,
     }
 
 
@@ -173,3 +220,66 @@ def render_audit_table(report: dict[str, Any]) -> str:
                 f"  {m:>3}  {cell(sides.get('original')):<24} {cell(sides.get('released')):<24}"
             )
     return "\n".join(lines)
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json shipped with the package."""
+    text = (resources.files("publisher") / "schemas" / "report.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_report(report: Any) -> list[str]:
+    """Check a report.json document against the schema.
+
+    Returns
+    -------
+    list of str
+        One line per violation (``path: message``); empty when valid.
+    """
+    validator = jsonschema.Draft202012Validator(report_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        problems.append(f"{where}: {error.message}")
+    return problems
+
+
+def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    """Re-identification side by side: unprotected, then each policy's release.
+
+    Parameters
+    ----------
+    reports : sequence of (policy name, report.json)
+        Reports of releases of the same data with the same adversaries.
+    """
+    if not reports or not reports[0][1]["linkage"]:
+        return ""
+    first = reports[0][1]["linkage"]
+    width = max(len(e["description"]) for e in first)
+    names = ["unprotected"] + [name for name, _ in reports]
+    lines = [
+        "Re-identified (95% Wilson interval), same adversaries on each release:",
+        f"  {'adversary':<{width}}  " + " ".join(f"{n:<20}" for n in names),
+    ]
+    for k, entry in enumerate(first):
+        cells = [_risk_cell(entry["original"])]
+        cells += [_risk_cell(report["linkage"][k]["released"]) for _, report in reports]
+        lines.append(f"  {entry['description']:<{width}}  " + " ".join(f"{c:<20}" for c in cells))
+    lines.append(
+        f"  {'gate verdict':<{width}}  {'':<20} "
+        + " ".join(f"{report['verdict'].upper():<20}" for _, report in reports)
+    )
+    return "\n".join(lines)
+
+
+def headline(report: dict[str, Any]) -> str:
+    """One line for terminals: verdict and the worst adversary before and after."""
+    linkage = report["linkage"]
+    text = f"verdict {report['verdict'].upper()}"
+    if linkage:
+        worst = max(linkage, key=lambda e: e["released"]["reidentified"])
+        text += (
+            f"; worst adversary ({worst['description']}): {_risk_cell(worst['original'])} "
+            f"re-identified unprotected, {_risk_cell(worst['released'])} released"
+        )
+    return text

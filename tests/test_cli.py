@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from policies import preset_text
 from publisher.cli import main
 
 from tests.conftest import shared
@@ -24,6 +25,16 @@ def runner():
 
 
 @pytest.fixture
+def open_policy(tmp_path):
+    """The balanced preset without its gate: these tests check mechanics, not risk."""
+    path = tmp_path / "open.yaml"
+    path.write_text(
+        preset_text("balanced").split("gate:")[0].replace("name: balanced", "name: open")
+    )
+    return path
+
+
+@pytest.fixture
 def small(tmp_path):
     path = tmp_path / "small.csv"
     path.write_text(SMALL)
@@ -34,14 +45,14 @@ def invoke(runner, *args, env=None):
     return runner.invoke(main, [str(a) for a in args], env=env or {"PUBLISHER_KEY": ""})
 
 
-def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
+def test_release_verify_then_flip_one_byte(runner, small, tmp_path, open_policy):
     out = tmp_path / "bundle"
     result = invoke(
         runner,
         "release",
         small,
         "--policy",
-        "balanced",
+        open_policy,
         "--out",
         out,
         "--seed",
@@ -54,7 +65,7 @@ def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
     assert "No pseudonymization key given" in result.stderr
     ok = invoke(runner, "verify", out)
     assert ok.exit_code == 0
-    assert ok.stdout.startswith(f"OK: {out}: 4 files match MANIFEST.json; integrity only")
+    assert ok.stdout.startswith(f"OK: {out}: 6 files match MANIFEST.json; integrity only")
     data = out / "data" / "ratings.parquet"
     raw = bytearray(data.read_bytes())
     raw[len(raw) // 2] ^= 0x01
@@ -65,7 +76,7 @@ def test_release_verify_then_flip_one_byte(runner, small, tmp_path):
     assert bad.stderr == f"Error: {out}: verification failed (1 problem)\n"
 
 
-def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp_path):
+def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp_path, open_policy):
     key = tmp_path / "org.key"
     key.write_text("a-long-organizer-secret-key\n")
     out = tmp_path / "bundle"
@@ -74,7 +85,7 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
         "release",
         small,
         "-p",
-        "strict",
+        open_policy,
         "-o",
         out,
         "--key-file",
@@ -95,7 +106,7 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
     assert invoke(runner, "verify", out, "--key-file", other).exit_code == 4
 
 
-def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path):
+def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path, open_policy):
     env = {"PUBLISHER_KEY": "environment-secret-key-123"}
     users = []
     for name in ("one", "two"):
@@ -106,7 +117,7 @@ def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path):
                 "release",
                 small,
                 "-p",
-                "netflix-2006",
+                open_policy,
                 "-o",
                 out,
                 "--scale",
@@ -224,30 +235,35 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     out = tmp_path / "demo"
     result = invoke(runner, "demo", "--out", out, "--seed", 3)
     assert result.exit_code == 0, result.output
-    assert "released 5" in result.stdout
-    assert "of 100,836 ratings, 610 of 610 users" in result.stdout
-    bundle = out / "balanced"
+    assert "strict: published. " in result.stdout
+    assert "of 100,836 ratings" in result.stdout
+    bundle = out / "strict"
     assert (bundle / "SOURCE-README.txt").exists()
+    assert "GroupLens" in (bundle / "DATASHEET.md").read_text()
     manifest = json.loads((bundle / "MANIFEST.json").read_text())
     assert manifest["randomness"] == "seeded"
     assert invoke(runner, "verify", bundle).exit_code == 0
-    again = invoke(runner, "demo", "--out", out, "-q")  # replaces its own earlier bundle
+    assert sorted(p.name for p in out.iterdir()) == [
+        "balanced.rejected",
+        "netflix-2006.rejected",
+        "strict",
+    ]
+    again = invoke(runner, "demo", "--out", out, "-q")  # replaces its own earlier output
     assert again.exit_code == 0
 
 
-def test_release_movielens_100k_by_path(runner, tmp_path):
+def test_release_movielens_100k_by_path(runner, tmp_path, open_policy):
+    """balanced on ml-100k: the gate rejects it (the data is that identifiable)."""
     out = tmp_path / "X"
+    data = shared("movielens-100k/u.data")
     result = invoke(
-        runner,
-        "release",
-        shared("movielens-100k/u.data"),
-        "--policy",
-        "balanced",
-        "--out",
-        out,
-        "-q",
+        runner, "release", data, "--policy", "balanced", "--out", out, "--seed", 1, "-q"
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3
+    assert not out.exists()
+    assert invoke(runner, "verify", tmp_path / "X.rejected").exit_code == 0
+    published = invoke(runner, "release", data, "--policy", open_policy, "--out", out, "-q")
+    assert published.exit_code == 0
     assert invoke(runner, "verify", out).exit_code == 0
 
 
@@ -289,15 +305,26 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.json"]
 
 
-def test_release_report_json_in_bundle(runner, small, tmp_path):
+def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
     out = tmp_path / "bundle"
     result = invoke(
-        runner, "release", small, "-p", "balanced", "-o", out, "--scale", "1:5:1", "--seed", 1, "-q"
+        runner,
+        "release",
+        small,
+        "-p",
+        open_policy,
+        "-o",
+        out,
+        "--scale",
+        "1:5:1",
+        "--seed",
+        1,
+        "-q",
     )
     assert result.exit_code == 0, result.output
     assert "Re-identification (Scoreboard-RH" in result.stdout
     report = json.loads((out / "report.json").read_text())
-    assert report["verdict"] in {"pass", "fail", "not-gated"}
+    assert report["verdict"] == "not-gated"
     assert [s["name"] for s in report["steps"]] == [
         "pseudonymize_users",
         "drop_rare_items",

@@ -128,7 +128,19 @@ BAD = [
     ),
     (
         "name: x\ngate: {max_risk: 0.1}",
-        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate",
+        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate, max_unique_fraction",
+    ),
+    (
+        "name: x\ngate: {max_reidentification_rate: [0.1, 0.2]}",
+        "gate.max_reidentification_rate: a list needs one value per adversary (3), got 2",
+    ),
+    (
+        "name: x\ngate: {max_unique_fraction: {known_items: 3, fraction: 0.5}}",
+        "gate.max_unique_fraction.known_items: 3 is not among audits.uniqueness.known_items",
+    ),
+    (
+        "name: x\ngate: {max_unique_fraction: {known_items: 4, fraction: 0.5, match: dates}}",
+        "gate.max_unique_fraction.match: must be one of items, ratings, ratings_dates, got 'dates'",
     ),
     ("name: 3", "name: must be a string, got 3"),
     ("- just\n- a list", "policy: must be a mapping, got a list"),

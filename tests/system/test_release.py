@@ -1,5 +1,6 @@
 """End-to-end releases on real and distinctive data: what a bundle holds and what it must not."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -7,13 +8,22 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from policies import load_policy
+from policies import Gate, load_policy, parse_policy
 from publisher.bundle import verify_bundle
+from publisher.errors import ReleaseRejectedError
 from publisher.pipeline import release
+from publisher.ratings import Scale
 
 from tests.conftest import shared
 
 KEY = b"system-test-organizer-key-XYZ"
+
+
+def ungated(name):
+    """A preset without its gate: these tests check the mechanics of a published bundle."""
+    return dataclasses.replace(load_policy(name), gate=Gate())
+
+
 SEED = 987654321
 
 
@@ -38,18 +48,15 @@ def distinctive(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("policy", ["balanced", "netflix-2006", "strict"])
+@pytest.mark.parametrize("policy", ["balanced", "netflix-2006", "strict", "open"])
 def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy):
     out = tmp_path / "bundle"
-    release(
-        distinctive,
-        policy,
-        out,
-        key=KEY,
-        seed=SEED,
-        write_csv=True,
-        scale=__import__("publisher").Scale(1, 5, 1),
-    )
+    if policy == "open":  # no gate, so the data is always published
+        policy = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]\n", "open")
+    try:
+        release(distinctive, policy, out, key=KEY, seed=SEED, write_csv=True, scale=Scale(1, 5, 1))
+    except ReleaseRejectedError:
+        out = tmp_path / "bundle.rejected"  # the rejected report must not leak either
     assert verify_bundle(out, key=KEY).ok
     originals = pd.read_csv(distinctive)["customer_id"].unique().tolist()
     forbidden = [
@@ -64,6 +71,11 @@ def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy
             data = file.read_bytes()
             for needle in forbidden:
                 assert needle not in data, f"{needle!r} found in {file.name}"
+    report = (out / "report.html").read_text()
+    assert "CUSTOMER" not in base64_payloads(report)
+    if out.name.endswith(".rejected"):
+        assert not (out / "data").exists()
+        return
     table = pq.read_table(out / "data" / "ratings.parquet")
     assert table.schema.metadata is None or b"CUSTOMER" not in str(table.schema.metadata).encode()
     released_users = set(table.column("user").to_pylist())
@@ -73,9 +85,20 @@ def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy
     assert csv_users == released_users
 
 
+def base64_payloads(html):
+    """The decoded images of an HTML report, as text."""
+    import base64
+    import re
+
+    return "".join(
+        base64.b64decode(m).decode("utf-8", "replace")
+        for m in re.findall(r"base64,([A-Za-z0-9+/=]+)", html)
+    )
+
+
 def test_movielens_100k_balanced_bundle(tmp_path):
     out = tmp_path / "X"
-    result = release(shared("movielens-100k/u.data"), "balanced", out, seed=1)
+    result = release(shared("movielens-100k/u.data"), ungated("balanced"), out, seed=1)
     assert verify_bundle(out).ok
     frame = pd.read_parquet(out / "data" / "ratings.parquet")
     assert list(frame.columns) == ["user", "item", "rating", "date"]
@@ -85,7 +108,7 @@ def test_movielens_100k_balanced_bundle(tmp_path):
     assert (frame["date"].dt.day == 1).all()  # coarsened to the month
     assert frame.equals(frame.sort_values(["user", "item"]).reset_index(drop=True))
     manifest = json.loads((out / "MANIFEST.json").read_text())
-    assert manifest["policy"] == {"name": "balanced", "sha256": load_policy("balanced").digest()}
+    assert manifest["policy"] == {"name": "balanced", "sha256": ungated("balanced").digest()}
     assert manifest["input"]["format"] == "movielens-100k"
     datasheet = (out / "DATASHEET.md").read_text()
     assert (
@@ -98,7 +121,7 @@ def test_movielens_100k_balanced_bundle(tmp_path):
 
 def test_netflix_sample_release(tmp_path):
     out = tmp_path / "nf"
-    result = release(shared("netflix-prize-sample"), "netflix-2006", out, seed=2)
+    result = release(shared("netflix-prize-sample"), ungated("netflix-2006"), out, seed=2)
     assert result.original == {"ratings": 20_352, "users": 19_519, "items": 10}
     # delete 1% then insert 1% of what is left
     assert result.released["ratings"] == 20_352 - 204 + round(0.01 * (20_352 - 204))
@@ -109,10 +132,10 @@ def test_same_seed_and_key_give_identical_data(tmp_path):
     source = shared("movielens-100k/u.data")
     digests = []
     for name in ("a", "b"):
-        release(source, "balanced", tmp_path / name, key=KEY, seed=5)
+        release(source, ungated("balanced"), tmp_path / name, key=KEY, seed=5)
         manifest = json.loads((tmp_path / name / "MANIFEST.json").read_text())
         digests.append(manifest["files"]["data/ratings.parquet"]["sha256"])
     assert digests[0] == digests[1]
-    release(source, "balanced", tmp_path / "c", key=KEY, seed=6)
+    release(source, ungated("balanced"), tmp_path / "c", key=KEY, seed=6)
     other = json.loads((tmp_path / "c" / "MANIFEST.json").read_text())
     assert other["files"]["data/ratings.parquet"]["sha256"] != digests[0]

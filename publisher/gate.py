@@ -1,0 +1,81 @@
+"""The release gate: the policy's thresholds against the audit results.
+
+Each threshold is compared with the upper end of the 95% Wilson interval of the
+measured rate: a release passes only if the audit shows, with 95% confidence, that
+the rate is below the threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policies import Gate
+
+__all__ = ["STATISTIC", "apply_gate"]
+
+STATISTIC = "upper end of the 95% Wilson interval"
+
+
+def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Decide the verdict of a release from its report.json fields.
+
+    Parameters
+    ----------
+    gate : Gate
+        The policy's thresholds.
+    report : dict
+        report.json with its ``linkage`` and ``uniqueness`` entries.
+
+    Returns
+    -------
+    (str, dict)
+        The verdict (``pass``, ``fail`` or ``not-gated`` when no threshold is set)
+        and the report.json ``gate`` field: thresholds, every check, the failures.
+    """
+    checks: list[dict[str, Any]] = []
+    rates = gate.max_reidentification_rate or ()
+    for k, (limit, entry) in enumerate(zip(rates, report["linkage"], strict=False)):
+        if limit is None:
+            continue
+        released = entry["released"]
+        upper = released["reidentified_ci"][1]
+        checks.append({
+            "check": "reidentification",
+            "adversary": k,
+            "description": entry["description"],
+            "measured": released["reidentified"],
+            "upper": upper,
+            "threshold": limit,
+            "passed": upper <= limit,
+        })  # fmt: skip
+    limit = gate.max_unique_fraction
+    if limit is not None:
+        entry = next(
+            e for e in report["uniqueness"]
+            if e["dataset"] == "released" and e["known_items"] == limit.known_items
+        )  # fmt: skip
+        measured = entry[f"unique_{limit.match}"]
+        ci = entry[f"unique_{limit.match}_ci"]
+        upper = ci[1] if ci is not None else None
+        checks.append({
+            "check": "uniqueness",
+            "description": f"users unique by {limit.known_items} items ({limit.match})",
+            "measured": measured,
+            "upper": upper,
+            "threshold": limit.fraction,
+            # unmeasurable (no dates in the release) cannot single anyone out by dates
+            "passed": upper is None or upper <= limit.fraction,
+        })  # fmt: skip
+    failures = [
+        f"{c['description']}: {100 * c['upper']:.1f}% (upper bound) > {100 * c['threshold']:.1f}%"
+        for c in checks
+        if not c["passed"]
+    ]
+    verdict = "not-gated" if not checks else "fail" if failures else "pass"
+    details = {
+        "statistic": STATISTIC,
+        "thresholds": gate.to_dict(),
+        "checks": checks,
+        "failures": failures,
+    }
+    return verdict, details

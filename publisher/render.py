@@ -1,0 +1,236 @@
+"""report.md and report.html, rendered from report.json alone.
+
+The Markdown fits a review ticket: a one-screen summary (verdict, the worst
+adversary on the unprotected data and on the release, the biggest risk driver),
+then the tables. The HTML is one self-contained file (inline CSS, figures as SVG
+data URIs, no script, no request leaves the page) that reads on screen and on paper.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from publisher.plots import figures
+
+__all__ = ["explain_adversary", "render_html", "render_markdown", "summary"]
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _risk(side: dict[str, Any]) -> str:
+    lo, hi = side["reidentified_ci"]
+    return f"{_pct(side['reidentified'])} [{_pct(lo)}, {_pct(hi)}]"
+
+
+def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
+    """Plain language for one adversary of report.json."""
+    m, w = adversary["known_items"], adversary["wrong_items"]
+    t, d = adversary["rating_tolerance"], adversary["date_tolerance_days"]
+    items = (
+        f"{m} items the customer rated"
+        if not w
+        else (f"{m} items, of which {w} the customer never rated (misremembered)")
+    )
+    ratings = "the exact rating of each" if not t else f"each rating give or take {t:g}"
+    dates = (
+        "nothing about dates" if d is None
+        else "the exact day of each rating" if d == 0
+        else f"roughly when each was rated (within {d} days)"
+    )  # fmt: skip
+    where = (
+        "" if adversary["items"] == "any"
+        else f", only among items outside the {adversary['items']['exclude_top']} most rated"
+    )  # fmt: skip
+    return (
+        f"Knows {items}{where}; {ratings} (scale {scale}); {dates}. This is what a friend, a "
+        "public review site or a blog post can reveal."
+    )
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures a reviewer needs first."""
+    linkage = report["linkage"]
+    worst = max(linkage, key=lambda e: e["released"]["reidentified"]) if linkage else None
+    drivers = []
+    if worst is not None:
+        drivers.append(
+            f"an adversary who knows {worst['description']} re-identifies "
+            f"{_pct(worst['released']['reidentified'])} of released customers "
+            f"(the unprotected data: {_pct(worst['original']['reidentified'])})"
+        )
+    released_unique = [
+        e for e in report["uniqueness"]
+        if e["dataset"] == "released" and (e["unique_ratings"] or 0) >= 0.5
+    ]  # fmt: skip
+    if released_unique:
+        first = min(released_unique, key=lambda e: e["known_items"])
+        drivers.append(
+            f"{first['known_items']} known items with their exact ratings single out "
+            f"{_pct(first['unique_ratings'])} of released customers"
+        )
+    notes: list[str] = []
+    for entry in linkage:
+        notes.extend(w for w in entry["warnings"] if w not in notes)
+    return {"worst": worst, "drivers": drivers, "notes": notes}
+
+
+_VERDICT_TEXT = {
+    "pass": "PASS: every gate threshold is met",
+    "fail": "FAIL: a gate threshold is exceeded, so the data is not published",
+    "not-gated": "NOT GATED: the policy sets no threshold",
+}
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """Render report.md.
+
+    Parameters
+    ----------
+    report : dict
+        report.json.
+
+    Returns
+    -------
+    str
+    """
+    head = summary(report)
+    worst = head["worst"]
+    source, released = report["input"], report["released"]
+    gate = report["gate"]
+    lines = [
+        f"# Risk report: policy `{report['policy']['name']}` on `{source['name']}`",
+        "",
+        f"**Verdict: {_VERDICT_TEXT[report['verdict']]}.** Thresholds are compared with the "
+        f"{gate['statistic']}.",
+        "",
+    ]
+    if worst is not None:
+        lines += [
+            "| worst adversary | unprotected data | this release |",
+            "|---|---|---|",
+            f"| {worst['description']} | {_risk(worst['original'])} | {_risk(worst['released'])} |",
+            "",
+            f"Biggest risk driver: {head['drivers'][0]}."
+            + (f" Also: {head['drivers'][1]}." if len(head["drivers"]) > 1 else ""),
+            "",
+            f"Random guessing would re-identify {_pct(worst['baseline'], 2)}.",
+            "",
+        ]
+    for failure in gate["failures"]:
+        lines.append(f"- failed: {failure}")
+    if gate["failures"]:
+        lines.append("")
+    counts = source["counts"]
+    lines += [
+        f"Published {released['ratings']:,} of {counts['ratings']:,} ratings, "
+        f"{released['users']:,} of {counts['users']:,} customers, {released['items']:,} of "
+        f"{counts['items']:,} items. Tool {report['tool']['name']} {report['tool']['version']}, "
+        f"{report['created']}, randomness: {report['randomness']}.",
+        "",
+        "## Re-identification (Narayanan-Shmatikov Scoreboard-RH)",
+        "",
+        "| # | adversary | unprotected | released | top-1 | false claims | control false claims "
+        "| P(true) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for k, entry in enumerate(report["linkage"], 1):
+        control = entry["control"]
+        lines.append(
+            f"| A{k} | {entry['description']} | {_risk(entry['original'])} | "
+            f"{_risk(entry['released'])} | {_pct(entry['released']['top1'])} | "
+            f"{_pct(entry['released']['false_claims'])} | "
+            f"{_pct(control['false_claims']) if control else 'no users removed'} | "
+            f"{_pct(entry['released']['mean_true_probability'])} |"
+        )
+    targets = report["linkage"][0]["targets"] if report["linkage"] else 0
+    lines += [
+        "",
+        f"{targets} targets per adversary; a claim needs eccentricity >= "
+        f"{report['linkage'][0]['phi'] if report['linkage'] else 1.5:g}. Intervals are 95% "
+        "Wilson intervals.",
+        "",
+    ]
+    lines.extend(f"- note: {note}" for note in head["notes"])
+    lines += [
+        "",
+        "## Uniqueness",
+        "",
+        "Share of customers no one else matches on m of their own items: items / + exact "
+        "ratings / + dates within 3 days.",
+        "",
+        "| m | unprotected | released |",
+        "|---|---|---|",
+    ]
+    by_m: dict[int, dict[str, dict[str, Any]]] = {}
+    for entry in report["uniqueness"]:
+        by_m.setdefault(entry["known_items"], {})[entry["dataset"]] = entry
+    for m, sides in sorted(by_m.items()):
+        cells = [
+            " / ".join(
+                _pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
+            ) if d in sides else "n/a"
+            for d in ("original", "released")
+        ]  # fmt: skip
+        lines.append(f"| {m} | {cells[0]} | {cells[1]} |")
+    lines += [
+        "",
+        "## Steps",
+        "",
+        "| # | step | parameters | ratings | customers | items |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k, step in enumerate(report["steps"], 1):
+        params = ", ".join(f"{key}={value}" for key, value in step["config"].items()) or "-"
+        b, a = step["before"], step["after"]
+        lines.append(
+            f"| {k} | `{step['name']}` | {params} | {b['ratings']:,} -> {a['ratings']:,} | "
+            f"{b['users']:,} -> {a['users']:,} | {b['items']:,} -> {a['items']:,} |"
+        )
+    lines += [
+        "",
+        "## What is guaranteed, and what is not",
+        "",
+        report["privacy_budget"]["statement"],
+        "",
+        "The audit figures are estimates from a sample of targets against the adversaries "
+        "above; a stronger adversary (more known items, better dates) can do better.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _environment() -> jinja2.Environment:
+    loader = jinja2.FunctionLoader(
+        lambda name: (resources.files("publisher") / "templates" / name).read_text("utf-8")
+    )
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = _pct
+    env.filters["risk"] = _risk
+    return env
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """Render report.html: one self-contained page.
+
+    Parameters
+    ----------
+    report : dict
+        report.json.
+
+    Returns
+    -------
+    str
+    """
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        report=report,
+        head=summary(report),
+        verdict_text=_VERDICT_TEXT[report["verdict"]],
+        figures=figures(report),
+        explain=lambda adversary: explain_adversary(adversary, report["input"]["scale"]),
+    )

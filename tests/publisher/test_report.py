@@ -1,0 +1,179 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from publisher import pipeline
+from publisher.cli import main
+from publisher.report import validate_report
+
+from tests.conftest import shared
+
+GATED = """
+name: gated
+steps:
+  - pseudonymize_users: {{}}
+  - coarsen_dates: {{to: month}}
+audits:
+  targets: 200
+gate:
+  max_reidentification_rate: {rate}
+"""
+
+
+@pytest.fixture(scope="module")
+def ml_small():
+    return shared("movielens-latest-small/ratings.csv")
+
+
+def policy_file(tmp_path, rate):
+    path = tmp_path / f"gate-{rate}.yaml"
+    path.write_text(GATED.format(rate=rate))
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], env={"PUBLISHER_KEY": ""})
+
+
+def test_gate_pass_publishes_with_all_report_files(tmp_path, ml_small):
+    out = tmp_path / "ok"
+    result = invoke(
+        "release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "DATASHEET.md",
+        "MANIFEST.json",
+        "data",
+        "policy.yaml",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdict"] == "pass"
+    assert validate_report(report) == []
+    assert [c["passed"] for c in report["gate"]["checks"]] == [True, True, True]
+    verified = invoke("verify", out)
+    assert verified.exit_code == 0
+    assert verified.stdout.splitlines()[1].startswith("verdict PASS; worst adversary (")
+
+
+def test_gate_fail_exits_3_writes_report_beside_and_no_data(tmp_path, ml_small):
+    out = tmp_path / "release"
+    result = invoke(
+        "release", ml_small, "-p", policy_file(tmp_path, 0.0), "-o", out, "--seed", 1, "-q"
+    )
+    assert result.exit_code == 3
+    rejected = tmp_path / "release.rejected"
+    assert result.stderr.startswith("Error: release rejected by the gate (3 of 3 checks failed: ")
+    assert result.stderr.endswith(f"report written to {rejected}; no data was published\n")
+    assert not out.exists()
+    assert sorted(p.name for p in rejected.iterdir()) == [
+        "MANIFEST.json",
+        "policy.yaml",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+    report = json.loads((rejected / "report.json").read_text())
+    assert report["verdict"] == "fail"
+    assert len(report["gate"]["failures"]) == 3
+    assert "**Verdict: FAIL" in (rejected / "report.md").read_text()
+    assert invoke("verify", rejected).exit_code == 0
+
+
+def test_not_gated_policy(tmp_path, ml_small):
+    policy = tmp_path / "p.yaml"
+    policy.write_text("name: open\nsteps: [{pseudonymize_users: {}}]\naudits: {targets: 50}\n")
+    result = invoke("audit", ml_small, "-p", policy, "--json", tmp_path / "r.json", "-q")
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "not-gated"
+
+
+def test_schema_rejects_a_broken_report(tmp_path, ml_small):
+    out = tmp_path / "ok"
+    invoke("release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "-q")
+    report = json.loads((out / "report.json").read_text())
+    del report["linkage"][0]["released"]["reidentified_ci"]
+    report["verdict"] = "probably fine"
+    assert validate_report(report) == [
+        "linkage/0/released: 'reidentified_ci' is a required property",
+        "verdict: 'probably fine' is not one of ['pass', 'fail', 'not-gated']",
+    ]
+
+
+def test_verify_catches_a_schema_violation_even_with_a_matching_manifest(tmp_path, ml_small):
+    out = tmp_path / "ok"
+    invoke("release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "-q")
+    path = out / "report.json"
+    report = json.loads(path.read_text())
+    report["verdict"] = "great"
+    path.write_text(json.dumps(report))
+    from publisher.bundle import build_manifest
+
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    meta = {k: v for k, v in manifest.items() if k not in ("schema", "files")}
+    (out / "MANIFEST.json").write_text(json.dumps(build_manifest(out, meta)))
+    result = invoke("verify", out)
+    assert result.exit_code == 4
+    assert "report.json: verdict: 'great' is not one of" in result.stdout
+
+
+def test_report_rerenders_deterministically_and_refuses_tampered(tmp_path, ml_small, monkeypatch):
+    out = tmp_path / "ok"
+    invoke("release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "-q")
+    unchanged = invoke("report", out)
+    assert unchanged.exit_code == 0
+    assert "nothing changed" in unchanged.stdout
+    # a newer renderer: the files change, the manifest follows, the bundle still verifies
+    original = pipeline.render_markdown
+    monkeypatch.setattr(pipeline, "render_markdown", lambda r: original(r) + "\nnew footer\n")
+    changed = invoke("report", out)
+    assert changed.exit_code == 0
+    assert "(report.md)" in changed.stdout
+    assert (out / "report.md").read_text().endswith("new footer\n")
+    assert invoke("verify", out).exit_code == 0
+    (out / "report.json").write_text("{}")
+    tampered = invoke("report", out)
+    assert tampered.exit_code == 4
+    assert "does not verify (changed: report.json" in tampered.stderr
+
+
+def test_signed_bundle_needs_key_to_rerender(tmp_path, ml_small, monkeypatch):
+    key = tmp_path / "k"
+    key.write_text("organizer-key-for-tests-123")
+    out = tmp_path / "ok"
+    invoke(
+        "release",
+        ml_small,
+        "-p",
+        policy_file(tmp_path, 1.0),
+        "-o",
+        out,
+        "--seed",
+        1,
+        "--key-file",
+        key,
+        "-q",
+    )
+    original = pipeline.render_html
+    monkeypatch.setattr(pipeline, "render_html", lambda r: original(r) + "<!-- v2 -->")
+    refused = invoke("report", out)
+    assert refused.exit_code == 1
+    assert "the manifest is signed; pass --key-file" in refused.stderr
+    assert invoke("report", out, "--key-file", key).exit_code == 0
+    assert invoke("verify", out, "--key-file", key).exit_code == 0
+
+
+def test_demo_tells_the_story(tmp_path):
+    result = invoke("demo", "--out", tmp_path / "demo", "--seed", 2)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[2].split()[1:5] == ["unprotected", "netflix-2006", "balanced", "strict"]
+    assert "netflix-2006: REJECTED by its gate" in result.stdout
+    reports = [Path(line.split("report: ")[1]) for line in lines if "report: " in line]
+    assert len(reports) == 3
+    assert all(path.is_file() for path in reports)
