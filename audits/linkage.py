@@ -361,10 +361,22 @@ def attack(
     index = table.by_item
     use_dates = aux.use_dates and index.has_dates
     best, top, second, sigma, ties, true_score, p_true, entropy = scoreboard(
-        index.ptr, index.other, index.rating, index.day, table.weights, table.records.n,
-        aux.items, aux.rating, aux.day, aux.length, use_dates, rating_sim, date_sim,
-        true_records.astype(np.int64), 8 * numba.get_num_threads(),
-    )  # fmt: skip
+        index.ptr,
+        index.other,
+        index.rating,
+        index.day,
+        table.weights,
+        table.records.n,
+        aux.items,
+        aux.rating,
+        aux.day,
+        aux.length,
+        use_dates,
+        rating_sim,
+        date_sim,
+        true_records.astype(np.int64),
+        8 * numba.get_num_threads(),
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
     correct = (best == true_records) & (true_records >= 0)

@@ -83,16 +83,23 @@ def run_audits(
     for k, (adversary, child) in enumerate(zip(adversaries, children, strict=False)):
         started = time.perf_counter()
         audit = LinkageAudit(
-            original_table, released_table, adversary=adversary, n_targets=n_targets, phi=phi,
+            original_table,
+            released_table,
+            adversary=adversary,
+            n_targets=n_targets,
+            phi=phi,
             rng=np.random.default_rng(child),
-        )  # fmt: skip
+        )
         result = audit.evaluate().results()
         seconds[f"linkage[{k}]"] = time.perf_counter() - started
         logger.info(
             "linkage %-52s reidentified %5.1f%% released, %5.1f%% original (%d targets, %.1fs)",
-            adversary.describe(), 100 * result.released.risk().value,
-            100 * result.original.risk().value, result.released.n, seconds[f"linkage[{k}]"],
-        )  # fmt: skip
+            adversary.describe(),
+            100 * result.released.risk().value,
+            100 * result.original.risk().value,
+            result.released.n,
+            seconds[f"linkage[{k}]"],
+        )
         linkage.append(result)
     uniqueness = []
     # Both tables sample with the same seed: paired draws, and identical tables give
@@ -101,9 +108,12 @@ def run_audits(
         child = np.random.SeedSequence(children[-1].entropy, spawn_key=children[-1].spawn_key)
         started = time.perf_counter()
         audit_u = UniquenessAudit(
-            table, dataset=label, known_items=tuple(uniqueness_known_items), n_users=n_targets,
+            table,
+            dataset=label,
+            known_items=tuple(uniqueness_known_items),
+            n_users=n_targets,
             rng=np.random.default_rng(child),
-        )  # fmt: skip
+        )
         uniqueness.extend(audit_u.evaluate().results())
         seconds[f"uniqueness[{label}]"] = time.perf_counter() - started
     logger.info("uniqueness audit done in %.1fs", sum(v for k, v in seconds.items() if "uniq" in k))

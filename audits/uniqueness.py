@@ -143,9 +143,17 @@ class UniquenessAudit:
                 # rarest first: the scan walks the raters of the first item only
                 known[row] = chosen[np.argsort(item_support[chosen], kind="stable")]
             sizes = anonymity_sets(
-                table.by_item.ptr, table.by_item.other, index.ptr, index.other, index.rating,
-                index.day, users.astype(np.int64), known, self.day_tolerance, index.has_dates,
-            )  # fmt: skip
+                table.by_item.ptr,
+                table.by_item.other,
+                index.ptr,
+                index.other,
+                index.rating,
+                index.day,
+                users.astype(np.int64),
+                known,
+                self.day_tolerance,
+                index.has_dates,
+            )
             results.append(
                 UniquenessResult(
                     self.dataset, m, len(pool), sizes, index.has_dates, self.day_tolerance

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from policies.aggregates import AggregatesConfig
 from policies.steps import Step, build_step
 from policies.validation import (
     ParameterError,
@@ -25,7 +26,7 @@ from policies.validation import (
     check_keys,
     check_number,
 )
-from publisher.errors import PolicyError
+from publisher.errors import BudgetExceededError, PolicyError
 
 __all__ = [
     "Adversary",
@@ -216,26 +217,38 @@ class Gate:
         number in the policy applies to every adversary.
     max_unique_fraction : UniquenessLimit or None
         Ceiling on the released users singled out by m known items.
+    max_rmse_increase : float or None
+        Utility floor: the largest increase of the matrix factorization's holdout RMSE
+        (release minus original) allowed; compared as measured (no interval).
     """
 
     max_reidentification_rate: tuple[float | None, ...] | None = None
     max_unique_fraction: UniquenessLimit | None = None
+    max_rmse_increase: float | None = None
 
     def __post_init__(self) -> None:
         for value in self.max_reidentification_rate or ():
             if value is not None:
                 check_number("Gate", "max_reidentification_rate", value, minimum=0, maximum=1)
+        if self.max_rmse_increase is not None:
+            check_number("Gate", "max_rmse_increase", self.max_rmse_increase, minimum=0)
 
     @property
     def active(self) -> bool:
         """Whether any threshold is set."""
         rates = [v for v in self.max_reidentification_rate or () if v is not None]
-        return bool(rates) or self.max_unique_fraction is not None
+        return (
+            bool(rates)
+            or self.max_unique_fraction is not None
+            or (self.max_rmse_increase is not None)
+        )
 
     @classmethod
     def from_config(cls, config: Any, path: str, n_adversaries: int) -> Gate:
         """Build from the policy's ``gate`` mapping."""
-        given = check_keys(path, config, ("max_reidentification_rate", "max_unique_fraction"))
+        given = check_keys(
+            path, config, ("max_reidentification_rate", "max_unique_fraction", "max_rmse_increase")
+        )
         rate = given.get("max_reidentification_rate")
         if isinstance(rate, list):
             if len(rate) != n_adversaries:
@@ -249,9 +262,11 @@ class Gate:
         if given.get("max_unique_fraction") is not None:
             limit_path = f"{path}.max_unique_fraction"
             limit = check_keys(
-                limit_path, given["max_unique_fraction"], ("known_items", "fraction", "match"),
+                limit_path,
+                given["max_unique_fraction"],
+                ("known_items", "fraction", "match"),
                 required=("known_items", "fraction"),
-            )  # fmt: skip
+            )
             given["max_unique_fraction"] = _wrap(limit_path, lambda: UniquenessLimit(**limit))
         return _wrap(path, lambda: cls(**given))
 
@@ -263,6 +278,7 @@ class Gate:
             "max_unique_fraction": (
                 self.max_unique_fraction.to_dict() if self.max_unique_fraction else None
             ),
+            "max_rmse_increase": self.max_rmse_increase,
         }
 
 
@@ -282,6 +298,8 @@ class Policy:
         Applied in order.
     audits : AuditConfig
     gate : Gate
+    aggregates : AggregatesConfig or None
+        Differentially private aggregates released beside (or instead of) the data.
     """
 
     name: str
@@ -290,6 +308,7 @@ class Policy:
     steps: tuple[Step, ...] = ()
     audits: AuditConfig = field(default_factory=AuditConfig)
     gate: Gate = field(default_factory=Gate)
+    aggregates: AggregatesConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The effective policy, secrets excluded, as written into a bundle."""
@@ -300,6 +319,7 @@ class Policy:
             "steps": [{step.name: step.to_config()} for step in self.steps],
             "audits": self.audits.to_dict(),
             "gate": self.gate.to_dict(),
+            "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
 
     def to_yaml(self) -> str:
@@ -350,6 +370,8 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
     data = _safe_yaml(text, label)
     try:
         return _build(data)
+    except BudgetExceededError as exc:
+        raise BudgetExceededError(f"{label}: {exc}") from None
     except PolicyError as exc:
         raise PolicyError(f"{label}: {exc}") from None
 
@@ -358,7 +380,7 @@ def _build(data: Any) -> Policy:
     given = check_keys(
         "policy",
         data,
-        ("name", "description", "licence", "steps", "audits", "gate"),
+        ("name", "description", "licence", "steps", "audits", "gate", "aggregates"),
         required=("name",),
     )
     for key in ("name", "description", "licence"):
@@ -378,6 +400,8 @@ def _build(data: Any) -> Policy:
             f"gate.max_unique_fraction.known_items: {limit.known_items} is not among "
             "audits.uniqueness.known_items"
         )
+    if given.get("aggregates") is not None:
+        given["aggregates"] = AggregatesConfig.from_config(given["aggregates"], "aggregates")
     names = [s.name for s in given["steps"]]
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")

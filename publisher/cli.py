@@ -128,21 +128,31 @@ def _input_options(f: F) -> F:
         click.argument("input", type=click.Path(path_type=Path)),
         click.option("--policy", "-p", required=True, help="Policy file or preset name."),
         click.option(
-            "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="auto",
+            show_default=True,
             help="Input format.",
         ),
         click.option(
-            "--columns", callback=_parse_columns,
+            "--columns",
+            callback=_parse_columns,
             help="Column mapping: user=COL,item=COL,rating=COL,date=COL.",
         ),
         click.option(
-            "--scale", callback=_parse_scale, help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.",
+            "--scale",
+            callback=_parse_scale,
+            help="Rating scale MIN:MAX:STEP, e.g. 1:5:1.",
         ),
         click.option(
-            "--duplicates", type=click.Choice(["error", "keep-last"]), default="error",
-            show_default=True, help="What to do with two ratings of one item by one user.",
+            "--duplicates",
+            type=click.Choice(["error", "keep-last"]),
+            default="error",
+            show_default=True,
+            help="What to do with two ratings of one item by one user.",
         ),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         f = option(f)
     return f

@@ -101,9 +101,14 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
         shutil.rmtree(rejected_path(target), ignore_errors=True)
         try:
             result = release(
-                demo_data(), name, target, seed=seed, overwrite=True, licence=DEMO_LICENCE,
+                demo_data(),
+                name,
+                target,
+                seed=seed,
+                overwrite=True,
+                licence=DEMO_LICENCE,
                 attachments={"SOURCE-README.txt": demo_data("README.txt")},
-            )  # fmt: skip
+            )
         except ReleaseRejectedError:
             shutil.rmtree(target, ignore_errors=True)
             folder = rejected_path(target)

@@ -16,6 +16,15 @@ __all__ = ["STATISTIC", "apply_gate"]
 STATISTIC = "upper end of the 95% Wilson interval"
 
 
+def _failure(check: dict[str, Any]) -> str:
+    if check["check"] == "utility":
+        return f"{check['description']}: {check['measured']:.3f} > {check['threshold']:.3f}"
+    return (
+        f"{check['description']}: {100 * check['upper']:.1f}% (upper bound) > "
+        f"{100 * check['threshold']:.1f}%"
+    )
+
+
 def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Decide the verdict of a release from its report.json fields.
 
@@ -39,38 +48,52 @@ def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]
             continue
         released = entry["released"]
         upper = released["reidentified_ci"][1]
-        checks.append({
-            "check": "reidentification",
-            "adversary": k,
-            "description": entry["description"],
-            "measured": released["reidentified"],
-            "upper": upper,
-            "threshold": limit,
-            "passed": upper <= limit,
-        })  # fmt: skip
+        checks.append(
+            {
+                "check": "reidentification",
+                "adversary": k,
+                "description": entry["description"],
+                "measured": released["reidentified"],
+                "upper": upper,
+                "threshold": limit,
+                "passed": upper <= limit,
+            }
+        )
     limit = gate.max_unique_fraction
     if limit is not None:
         entry = next(
-            e for e in report["uniqueness"]
+            e
+            for e in report["uniqueness"]
             if e["dataset"] == "released" and e["known_items"] == limit.known_items
-        )  # fmt: skip
+        )
         measured = entry[f"unique_{limit.match}"]
         ci = entry[f"unique_{limit.match}_ci"]
         upper = ci[1] if ci is not None else None
-        checks.append({
-            "check": "uniqueness",
-            "description": f"users unique by {limit.known_items} items ({limit.match})",
-            "measured": measured,
-            "upper": upper,
-            "threshold": limit.fraction,
-            # unmeasurable (no dates in the release) cannot single anyone out by dates
-            "passed": upper is None or upper <= limit.fraction,
-        })  # fmt: skip
-    failures = [
-        f"{c['description']}: {100 * c['upper']:.1f}% (upper bound) > {100 * c['threshold']:.1f}%"
-        for c in checks
-        if not c["passed"]
-    ]
+        checks.append(
+            {
+                "check": "uniqueness",
+                "description": f"users unique by {limit.known_items} items ({limit.match})",
+                "measured": measured,
+                "upper": upper,
+                "threshold": limit.fraction,
+                # unmeasurable (no dates in the release) cannot single anyone out by dates
+                "passed": upper is None or upper <= limit.fraction,
+            }
+        )
+    if gate.max_rmse_increase is not None and report.get("utility"):
+        increase = report["utility"].get("mf_rmse_increase")
+        if increase is not None:
+            checks.append(
+                {
+                    "check": "utility",
+                    "description": "RMSE increase of the factorization on the holdout",
+                    "measured": increase,
+                    "upper": increase,
+                    "threshold": gate.max_rmse_increase,
+                    "passed": increase <= gate.max_rmse_increase,
+                }
+            )
+    failures = [_failure(c) for c in checks if not c["passed"]]
     verdict = "not-gated" if not checks else "fail" if failures else "pass"
     details = {
         "statistic": STATISTIC,

@@ -29,7 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from audits import Adversary, AuditReport, run_audits
+from audits.utility import UtilityAudit
 from policies import Policy, load_policy
+from policies.aggregates import compute_aggregates
 from policies.steps import PseudonymizeUsers
 from publisher import __version__
 from publisher.bundle import (
@@ -293,6 +295,7 @@ class Evaluation:
     source: dict[str, Any]
     meta: dict[str, Any]
     report: dict[str, Any]
+    aggregates: dict[str, pd.DataFrame] | None = None
 
 
 def audit_adversaries(policy: Policy) -> list[Adversary]:
@@ -335,21 +338,54 @@ def evaluate(
     if licence is not None:
         policy = dataclasses.replace(policy, licence=licence)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
-    step_seed, audit_seed = np.random.SeedSequence(seed).spawn(2)
+    # Spawned children are fixed by position: appending one never shifts the others.
+    step_seed, audit_seed, aggregate_seed, utility_seed = np.random.SeedSequence(seed).spawn(4)
     started = time.perf_counter()
     ratings = read_ratings(
         input, format=format, columns=columns, scale=scale, duplicates=duplicates
     )
     logger.info(
         "read %d ratings, %d users, %d items in %.1fs",
-        ratings.n_ratings, ratings.n_users, ratings.n_items, time.perf_counter() - started,
-    )  # fmt: skip
+        ratings.n_ratings,
+        ratings.n_users,
+        ratings.n_items,
+        time.perf_counter() - started,
+    )
     released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
-    audit_report = run_audits(
-        ratings, released, adversaries=audit_adversaries(policy),
-        n_targets=policy.audits.targets, phi=policy.audits.phi,
-        uniqueness_known_items=policy.audits.uniqueness_known_items, seed=audit_seed,
-    )  # fmt: skip
+    aggregates = None
+    if policy.aggregates is not None:
+        aggregates = compute_aggregates(
+            ratings,
+            policy.aggregates,
+            np.random.default_rng(aggregate_seed),
+            seeded=seed is not None,
+        )
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    utility: dict[str, Any] | None = None
+    if microdata:
+        audit_report = run_audits(
+            ratings,
+            released,
+            adversaries=audit_adversaries(policy),
+            n_targets=policy.audits.targets,
+            phi=policy.audits.phi,
+            uniqueness_known_items=policy.audits.uniqueness_known_items,
+            seed=audit_seed,
+        )
+        started = time.perf_counter()
+        utility = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
+        utility = utility.evaluate().results()
+        logger.info(
+            "utility: RMSE %.3f -> %.3f (factorization), %.1fs",
+            utility["original"]["mf_rmse"],
+            utility["released"]["mf_rmse"],
+            time.perf_counter() - started,
+        )
+    else:
+        audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
+    if aggregates is not None and "item_mean" in aggregates:
+        utility = utility or {}
+        utility["dp_item_mean_relative_error"] = item_mean_error(ratings, aggregates["item_mean"])
     source = {
         "name": ratings.source,
         "format": detect_format(input) if format == "auto" else format,
@@ -366,13 +402,54 @@ def evaluate(
         "randomness": "seeded" if seed is not None else "os-entropy",
         "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
     }
+    if aggregates is not None:
+        meta["aggregates"] = {
+            name: {"epsilon": stat.epsilon, "delta": 0.0}
+            for stat in policy.aggregates.statistics  # type: ignore[union-attr]
+            for name in [stat.name]
+            if name in aggregates
+        }
+        meta["microdata"] = microdata
     report = build_report(
-        policy=policy, meta=meta, source=source, released_counts=released.counts(),
-        steps=records, audits=audit_report.to_dict(), verdict="not-gated",
-        distributions=distributions(ratings, released),
-    )  # fmt: skip
+        policy=policy,
+        meta=meta,
+        source=source,
+        released_counts=released.counts() if microdata else {"ratings": 0, "users": 0, "items": 0},
+        steps=records,
+        audits=audit_report.to_dict(),
+        verdict="not-gated",
+        utility=utility,
+        distributions=distributions(ratings, released) if microdata else None,
+    )
     report["verdict"], report["gate"] = apply_gate(policy.gate, report)
-    return Evaluation(policy, ratings, released, records, audit_report, source, meta, report)
+    return Evaluation(
+        policy, ratings, released, records, audit_report, source, meta, report, aggregates
+    )
+
+
+def item_mean_error(ratings: Ratings, dp_means: pd.DataFrame) -> float | None:
+    """Mean relative error of DP per-item means against the true means (items with both)."""
+    frame = ratings.frame
+    n = len(ratings.item_ids)
+    counts = np.bincount(frame[ITEM].to_numpy(), minlength=n)
+    sums = np.bincount(frame[ITEM].to_numpy(), weights=frame[RATING].to_numpy(), minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        true = sums / counts
+    noisy = dp_means["mean"].to_numpy()
+    both = (counts > 0) & np.isfinite(noisy)
+    if not both.any():
+        return None
+    return float(np.mean(np.abs(noisy[both] - true[both]) / true[both]))
+
+
+def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) -> None:
+    if not aggregates:
+        return
+    (root / "aggregates").mkdir()
+    for name, table in aggregates.items():
+        arrow = pa.Table.from_pandas(table, preserve_index=False).replace_schema_metadata(None)
+        pq.write_table(arrow, root / "aggregates" / f"{name}.parquet", compression="zstd")
+        table.to_csv(root / "aggregates" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
 
 
 def rejected_path(out: Path) -> Path:
@@ -449,9 +526,10 @@ def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:
         raise BundleVerificationError(f"{root / 'report.json'}: {problems[0]}")
     rendered = {"report.md": render_markdown(report), "report.html": render_html(report)}
     changed = [
-        name for name, text in rendered.items()
+        name
+        for name, text in rendered.items()
         if not (root / name).is_file() or (root / name).read_text(encoding="utf-8") != text
-    ]  # fmt: skip
+    ]
     if not changed:
         return []
     manifest = result.manifest
@@ -530,9 +608,16 @@ def release(
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
     check_output(out, overwrite=overwrite)
     evaluation = evaluate(
-        input, policy, format=format, columns=columns, scale=scale, duplicates=duplicates,
-        key=key, seed=seed, licence=licence,
-    )  # fmt: skip
+        input,
+        policy,
+        format=format,
+        columns=columns,
+        scale=scale,
+        duplicates=duplicates,
+        key=key,
+        seed=seed,
+        licence=licence,
+    )
     if evaluation.report["verdict"] == "fail":
         rejected = rejected_path(out)
         _write_rejected(rejected, evaluation, key)
@@ -542,9 +627,12 @@ def release(
             f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
             f"report written to {rejected}; no data was published"
         )
-    frame = released_frame(evaluation.released)
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    frame = released_frame(evaluation.released) if microdata else None
     with staging(out, overwrite=overwrite) as root:
-        _write_data(root, frame, write_csv)
+        if frame is not None:
+            _write_data(root, frame, write_csv)
+        _write_aggregates(root, evaluation.aggregates)
         (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)
@@ -552,11 +640,15 @@ def release(
         files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
         (root / "DATASHEET.md").write_text(
             render_datasheet(
-                evaluation.policy, evaluation.source, evaluation.steps,
-                evaluation.released.counts(), evaluation.meta, files,
+                evaluation.policy,
+                evaluation.source,
+                evaluation.steps,
+                evaluation.released.counts(),
+                evaluation.meta,
+                files,
             ),
             encoding="utf-8",
-        )  # fmt: skip
+        )
         manifest = build_manifest(root, evaluation.meta, key=key)
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote bundle %s", out)

@@ -22,13 +22,15 @@ __all__ = ["FIGURES", "figures"]
 
 ORIGINAL, RELEASED = "#9aa5b1", "#c2410c"
 CORRECT, WRONG = "#15803d", "#b91c1c"
-plt.rcParams.update({
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.fonttype": "none",  # keep text as text: smaller, selectable, prints crisply
-    "svg.hashsalt": "publisher",  # deterministic ids: the same report renders the same bytes
-})  # fmt: skip
+plt.rcParams.update(
+    {
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.fonttype": "none",  # keep text as text: smaller, selectable, prints crisply
+        "svg.hashsalt": "publisher",  # deterministic ids: the same report renders the same bytes
+    }
+)
 
 
 def _uri(fig: plt.Figure) -> str:
@@ -57,19 +59,33 @@ def reidentification(report: dict[str, Any]) -> str | None:
         lo = np.array([100 * e[side]["reidentified_ci"][0] for e in linkage])
         hi = np.array([100 * e[side]["reidentified_ci"][1] for e in linkage])
         ax.barh(y + offset, values, height=0.34, color=colour, label=label)
-        ax.errorbar(values, y + offset, xerr=[values - lo, hi - values], fmt="none",
-                    ecolor="#111827", capsize=3, linewidth=1)  # fmt: skip
+        ax.errorbar(
+            values,
+            y + offset,
+            xerr=[values - lo, hi - values],
+            fmt="none",
+            ecolor="#111827",
+            capsize=3,
+            linewidth=1,
+        )
     limits = report.get("gate", {}).get("thresholds", {}).get("max_reidentification_rate") or []
     for k, limit in enumerate(limits):
         if limit is not None:
-            ax.plot([100 * limit] * 2, [k - 0.45, k + 0.45], color="#111827", linestyle="--",
-                    linewidth=1, label="gate" if k == 0 else None)  # fmt: skip
+            ax.plot(
+                [100 * limit] * 2,
+                [k - 0.45, k + 0.45],
+                color="#111827",
+                linestyle="--",
+                linewidth=1,
+                label="gate" if k == 0 else None,
+            )
     ax.set_yticks(y, [_short(e, k) for k, e in enumerate(linkage)])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("targets re-identified (%)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.1 / len(linkage)), ncol=3,
-              frameon=False)  # fmt: skip
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.1 / len(linkage)), ncol=3, frameon=False
+    )
     return _uri(fig)
 
 
@@ -78,16 +94,32 @@ def eccentricity(report: dict[str, Any]) -> str | None:
     linkage = report["linkage"]
     if not linkage:
         return None
-    fig, axes = plt.subplots(1, len(linkage), figsize=(2.6 * len(linkage), 2.3), sharey=True,
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(linkage), figsize=(2.6 * len(linkage), 2.3), sharey=True, squeeze=False
+    )
     for k, (ax, entry) in enumerate(zip(axes[0], linkage, strict=True)):
         hist = entry["released"]["eccentricity_histogram"]
         edges = np.array(hist["edges"])
         width = np.diff(edges)
-        ax.bar(edges[:-1], hist["correct"], width=width, align="edge", color=CORRECT, alpha=0.8,
-               label="best match is the target")  # fmt: skip
-        ax.bar(edges[:-1], hist["wrong"], width=width, align="edge", color=WRONG, alpha=0.6,
-               bottom=hist["correct"], label="best match is someone else")  # fmt: skip
+        ax.bar(
+            edges[:-1],
+            hist["correct"],
+            width=width,
+            align="edge",
+            color=CORRECT,
+            alpha=0.8,
+            label="best match is the target",
+        )
+        ax.bar(
+            edges[:-1],
+            hist["wrong"],
+            width=width,
+            align="edge",
+            color=WRONG,
+            alpha=0.6,
+            bottom=hist["correct"],
+            label="best match is someone else",
+        )
         ax.axvline(entry["phi"], color="#111827", linestyle="--", linewidth=1)
         ax.set_title(f"A{k + 1}", fontsize=9)
         ax.set_xlabel("eccentricity")
@@ -106,10 +138,15 @@ def precision_recall(report: dict[str, Any]) -> str | None:
         curve = entry["released"]["precision_recall"]
         phi = [p["phi"] for p in curve]
         left.plot(phi, [100 * p["recall"] for p in curve], label=f"A{k + 1}")
-        right.plot(phi, [np.nan if p["precision"] is None else 100 * p["precision"] for p in curve],
-                   label=f"A{k + 1}")  # fmt: skip
-    for ax, name in ((left, "recall: targets correctly claimed (%)"),
-                     (right, "precision: claims that are right (%)")):  # fmt: skip
+        right.plot(
+            phi,
+            [np.nan if p["precision"] is None else 100 * p["precision"] for p in curve],
+            label=f"A{k + 1}",
+        )
+    for ax, name in (
+        (left, "recall: targets correctly claimed (%)"),
+        (right, "precision: claims that are right (%)"),
+    ):
         ax.axvline(linkage[0]["phi"], color="#111827", linestyle="--", linewidth=1)
         ax.set_xlabel("claim threshold phi")
         ax.set_ylabel(name)
@@ -134,9 +171,15 @@ def uniqueness(report: dict[str, Any]) -> str | None:
             values = [e[f"unique_{mode}"] for e in rows]
             if any(v is None for v in values):
                 continue
-            ax.plot(ms, [100 * v for v in values], style, marker="o", color=colour,
-                    label=f"{'unprotected' if dataset == 'original' else 'release'}: "
-                          f"{mode.replace('_', ' + ')}")  # fmt: skip
+            ax.plot(
+                ms,
+                [100 * v for v in values],
+                style,
+                marker="o",
+                color=colour,
+                label=f"{'unprotected' if dataset == 'original' else 'release'}: "
+                f"{mode.replace('_', ' + ')}",
+            )
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({e["known_items"] for e in entries}))
     ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
@@ -156,16 +199,25 @@ def distributions(report: dict[str, Any]) -> str | None:
     hist = data["rating_histogram"]
     values = np.array(hist["values"])
     width = (values[1] - values[0]) * 0.4 if len(values) > 1 else 0.4
-    for side, colour, shift, label in (("original", ORIGINAL, -width / 2, "unprotected"),
-                                       ("released", RELEASED, width / 2, "release")):  # fmt: skip
+    for side, colour, shift, label in (
+        ("original", ORIGINAL, -width / 2, "unprotected"),
+        ("released", RELEASED, width / 2, "release"),
+    ):
         counts = np.array(hist[side], dtype=float)
-        left.bar(values + shift, 100 * counts / max(counts.sum(), 1), width=width, color=colour,
-                 label=label)  # fmt: skip
+        left.bar(
+            values + shift,
+            100 * counts / max(counts.sum(), 1),
+            width=width,
+            color=colour,
+            label=label,
+        )
     left.set_xlabel("rating")
     left.set_ylabel("share of ratings (%)")
     left.legend(frameon=False)
-    for side, colour, label in (("original", ORIGINAL, "unprotected"),
-                                ("released", RELEASED, "release")):  # fmt: skip
+    for side, colour, label in (
+        ("original", ORIGINAL, "unprotected"),
+        ("released", RELEASED, "release"),
+    ):
         points = np.array(data["item_popularity"][side])
         if len(points):
             right.plot(points[:, 0], points[:, 1], color=colour, label=label)
@@ -177,24 +229,69 @@ def distributions(report: dict[str, Any]) -> str | None:
     return _uri(fig)
 
 
+def utility(report: dict[str, Any]) -> str | None:
+    """Holdout RMSE of both predictors, fitted on the unprotected data and on the release."""
+    data = report.get("utility") or {}
+    if "original" not in data:
+        return None
+    fig, ax = plt.subplots(figsize=(7.0, 1.8))
+    labels = ["baseline", "matrix factorization"]
+    keys = ["baseline_rmse", "mf_rmse"]
+    y = np.arange(2)
+    ax.barh(
+        y + 0.18,
+        [data["original"][k] for k in keys],
+        height=0.34,
+        color=ORIGINAL,
+        label="fitted on unprotected data",
+    )
+    ax.barh(
+        y - 0.18,
+        [data["released"][k] for k in keys],
+        height=0.34,
+        color=RELEASED,
+        label="fitted on the release",
+    )
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("RMSE on the holdout (lower is better)")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _uri(fig)
+
+
 #: Figure builders in report order, with their captions.
 FIGURES = (
-    ("reidentification", reidentification,
-     "Share of targets re-identified by each adversary (A1, A2, ...), on the unprotected data "
-     "and on this release. Bars show the 95% Wilson interval; the dashed line is the gate."),
-    ("eccentricity", eccentricity,
-     "How far the attacker's best match stands out (eccentricity) on this release, when it is "
-     "the target and when it is someone else. Right of the dashed line the attacker claims "
-     "a match."),
-    ("precision_recall", precision_recall,
-     "If the attacker claimed at other thresholds: how many targets it would get right "
-     "(recall) and how many of its claims would be right (precision)."),
-    ("uniqueness", uniqueness,
-     "Share of users that no one else matches on m of their own items: items alone (dotted), "
-     "with exact ratings (solid), and also with dates within 3 days (dashed)."),
-    ("distributions", distributions,
-     "What the policy did to the data: the rating histogram and the item popularity curve."),
-)  # fmt: skip
+    (
+        "reidentification",
+        reidentification,
+        "Share of targets re-identified by each adversary (A1, A2, ...), on the unprotected data "
+        "and on this release. Bars show the 95% Wilson interval; the dashed line is the gate.",
+    ),
+    (
+        "eccentricity",
+        eccentricity,
+        "How far the attacker's best match stands out (eccentricity) on this release, when it is "
+        "the target and when it is someone else. Right of the dashed line the attacker claims "
+        "a match.",
+    ),
+    (
+        "precision_recall",
+        precision_recall,
+        "If the attacker claimed at other thresholds: how many targets it would get right "
+        "(recall) and how many of its claims would be right (precision).",
+    ),
+    (
+        "uniqueness",
+        uniqueness,
+        "Share of users that no one else matches on m of their own items: items alone (dotted), "
+        "with exact ratings (solid), and also with dates within 3 days (dashed).",
+    ),
+    (
+        "distributions",
+        distributions,
+        "What the policy did to the data: the rating histogram and the item popularity curve.",
+    ),
+)
 
 
 def figures(report: dict[str, Any]) -> list[dict[str, str]]:

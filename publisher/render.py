@@ -22,6 +22,10 @@ def _pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def _num(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
 def _risk(side: dict[str, Any]) -> str:
     lo, hi = side["reidentified_ci"]
     return f"{_pct(side['reidentified'])} [{_pct(lo)}, {_pct(hi)}]"
@@ -38,14 +42,17 @@ def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
     )
     ratings = "the exact rating of each" if not t else f"each rating give or take {t:g}"
     dates = (
-        "nothing about dates" if d is None
-        else "the exact day of each rating" if d == 0
+        "nothing about dates"
+        if d is None
+        else "the exact day of each rating"
+        if d == 0
         else f"roughly when each was rated (within {d} days)"
-    )  # fmt: skip
+    )
     where = (
-        "" if adversary["items"] == "any"
+        ""
+        if adversary["items"] == "any"
         else f", only among items outside the {adversary['items']['exclude_top']} most rated"
-    )  # fmt: skip
+    )
     return (
         f"Knows {items}{where}; {ratings} (scale {scale}); {dates}. This is what a friend, a "
         "public review site or a blog post can reveal."
@@ -64,9 +71,10 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
             f"(the unprotected data: {_pct(worst['original']['reidentified'])})"
         )
     released_unique = [
-        e for e in report["uniqueness"]
+        e
+        for e in report["uniqueness"]
         if e["dataset"] == "released" and (e["unique_ratings"] or 0) >= 0.5
-    ]  # fmt: skip
+    ]
     if released_unique:
         first = min(released_unique, key=lambda e: e["known_items"])
         drivers.append(
@@ -173,10 +181,40 @@ def render_markdown(report: dict[str, Any]) -> str:
         cells = [
             " / ".join(
                 _pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
-            ) if d in sides else "n/a"
+            )
+            if d in sides
+            else "n/a"
             for d in ("original", "released")
-        ]  # fmt: skip
+        ]
         lines.append(f"| {m} | {cells[0]} | {cells[1]} |")
+    utility = report.get("utility") or {}
+    if "original" in utility:
+        kept = utility["kept"]
+        lines += [
+            "",
+            "## Utility",
+            "",
+            f"Holdout: {utility['holdout']['ratings']:,} ratings of "
+            f"{utility['holdout']['users']:,} customers (10% of each).",
+            "",
+            "| measure | unprotected | release |",
+            "|---|---|---|",
+            f"| RMSE, baseline (mean + biases) | {utility['original']['baseline_rmse']:.4f} | "
+            f"{utility['released']['baseline_rmse']:.4f} |",
+            f"| RMSE, matrix factorization | {utility['original']['mf_rmse']:.4f} | "
+            f"{utility['released']['mf_rmse']:.4f} |",
+            "",
+            f"Rating histogram total variation distance {utility['rating_histogram_tvd']:.3f}; "
+            f"Spearman correlation of item popularity {_num(utility['item_popularity_spearman'])}; "
+            f"kept {_pct(kept['ratings'])} of ratings, {_pct(kept['users'])} of customers, "
+            f"{_pct(kept['items'])} of items.",
+        ]
+    if utility.get("dp_item_mean_relative_error") is not None:
+        lines += [
+            "",
+            "Differentially private per-item means: mean relative error "
+            f"{_pct(utility['dp_item_mean_relative_error'])} against the true means.",
+        ]
     lines += [
         "",
         "## Steps",
@@ -191,10 +229,17 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {k} | `{step['name']}` | {params} | {b['ratings']:,} -> {a['ratings']:,} | "
             f"{b['users']:,} -> {a['users']:,} | {b['items']:,} -> {a['items']:,} |"
         )
+    components = report["privacy_budget"]["components"]
+    lines += ["", "## What is guaranteed, and what is not", ""]
+    if components:
+        lines += ["| component | mechanism | epsilon | delta | covers |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{c['step']}` | {c['mechanism']} | {c['epsilon']:.4g} | {c['delta']:g} | "
+            f"{c['scope']} |"
+            for c in components
+        ]
+        lines.append("")
     lines += [
-        "",
-        "## What is guaranteed, and what is not",
-        "",
         report["privacy_budget"]["statement"],
         "",
         "The audit figures are estimates from a sample of targets against the adversaries "
@@ -211,6 +256,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["pct"] = _pct
     env.filters["risk"] = _risk
+    env.filters["num"] = _num
     return env
 
 

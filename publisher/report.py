@@ -39,7 +39,7 @@ def privacy_budget(policy: Policy, scale: Scale) -> dict[str, Any]:
     Only randomized response on ratings is differentially private here, and only
     locally, per rating value.
     """
-    components = []
+    components: list[dict[str, Any]] = []
     for step in policy.steps:
         if isinstance(step, PerturbRatings):
             components.append(
@@ -53,21 +53,42 @@ def privacy_budget(policy: Policy, scale: Scale) -> dict[str, Any]:
                 }
             )
     per_rating = sum(c["epsilon"] for c in components)
-    statement = (
-        "No step of this policy is differentially private; the protection is measured by the "
-        "audits, not guaranteed."
-        if not components
-        else f"Each released rating value is {per_rating:g}-locally differentially private. A "
-        f"customer with n ratings has n x {per_rating:g} for the vector of their rating values "
-        "(basic composition). Which items a customer rated, when, and how many are NOT covered; "
-        "no other step is differentially private."
-    )
+    parts = []
+    if components:
+        parts.append(
+            f"Each released rating value is {per_rating:g}-locally differentially private "
+            "(randomized response). A customer with n ratings has n x "
+            f"{per_rating:g} for the vector of their rating values (basic composition). Which "
+            "items a customer rated, when, and how many are NOT covered."
+        )
+    aggregate_total = None
+    if policy.aggregates is not None:
+        from policies.aggregates import budget_components, total_epsilon
+
+        components += budget_components(policy.aggregates)
+        aggregate_total = total_epsilon(policy.aggregates)
+        parts.append(
+            f"The aggregates under aggregates/ are together {aggregate_total:g}-differentially "
+            "private for each customer (all of their ratings; at most "
+            f"{policy.aggregates.max_ratings_per_user} per customer counted), by sequential "
+            "composition. The item catalogue and the date range are treated as public."
+        )
+    if policy.aggregates is None or policy.aggregates.microdata:
+        parts.append(
+            "No step that shapes the published ratings table is differentially private"
+            + (
+                " other than randomized response on rating values"
+                if components and any(c["step"] == "perturb_ratings" for c in components)
+                else ""
+            )
+            + "; its protection is measured by the audits, not guaranteed."
+        )
     return {
         "unit": "one customer (all of their ratings)",
         "components": components,
-        "per_rating_epsilon": per_rating if components else None,
-        "customer_level_epsilon": None,
-        "statement": statement,
+        "per_rating_epsilon": per_rating if per_rating else None,
+        "aggregates_epsilon": aggregate_total,
+        "statement": " ".join(parts),
     }
 
 

@@ -61,7 +61,7 @@ BAD = [
     ),
     (
         "name: x\ncolour: red",
-        "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate",
+        "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate, aggregates",
     ),
     (
         "name: x\nsteps: [{shuffle: {}}]",
@@ -128,7 +128,7 @@ BAD = [
     ),
     (
         "name: x\ngate: {max_risk: 0.1}",
-        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate, max_unique_fraction",
+        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate, max_unique_fraction, max_rmse_increase",
     ),
     (
         "name: x\ngate: {max_reidentification_rate: [0.1, 0.2]}",

@@ -139,3 +139,42 @@ def test_same_seed_and_key_give_identical_data(tmp_path):
     release(source, ungated("balanced"), tmp_path / "c", key=KEY, seed=6)
     other = json.loads((tmp_path / "c" / "MANIFEST.json").read_text())
     assert other["files"]["data/ratings.parquet"]["sha256"] != digests[0]
+
+
+AGGREGATES = """
+name: agg
+steps: [{pseudonymize_users: {}}, {coarsen_dates: {to: month}}]
+audits: {targets: 100}
+aggregates:
+  epsilon: 1.0
+  max_ratings_per_user: 50
+  microdata: MICRODATA
+  statistics: [item_count, item_mean, rating_histogram, {ratings_per_period: {period: month}}]
+"""
+
+
+@pytest.mark.parametrize("microdata", [True, False])
+def test_release_with_dp_aggregates(tmp_path, microdata):
+    policy = parse_policy(AGGREGATES.replace("MICRODATA", str(microdata).lower()), "agg")
+    out = tmp_path / "agg"
+    release(shared("movielens-100k/u.data"), policy, out, seed=3)
+    assert verify_bundle(out).ok
+    names = sorted(p.name for p in (out / "aggregates").iterdir())
+    assert names == sorted(
+        f"{s}.{ext}"
+        for s in ("item_count", "item_mean", "rating_histogram", "ratings_per_period")
+        for ext in ("csv", "parquet")
+    )
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    assert manifest["aggregates"]["item_count"] == {"epsilon": 0.25, "delta": 0.0}
+    report = json.loads((out / "report.json").read_text())
+    assert report["privacy_budget"]["aggregates_epsilon"] == 1.0
+    assert (out / "data").exists() == microdata
+    counts = pd.read_parquet(out / "aggregates" / "item_count.parquet")
+    assert len(counts) == 1682
+    assert (counts["count"] >= 0).all()
+    if microdata:
+        assert report["utility"]["mf_rmse_increase"] == pytest.approx(0.0, abs=0.05)
+        assert report["utility"]["dp_item_mean_relative_error"] < 1.0
+    else:
+        assert report["linkage"] == []

@@ -1,0 +1,369 @@
+"""Differentially private aggregates released beside (or instead of) the microdata.
+
+The privacy unit is one customer: all of their ratings. Before anything is
+counted, each customer's contribution is bounded to ``max_ratings_per_user``
+ratings (L), chosen uniformly at random. Adding or removing one customer then
+changes:
+
+* ``item_count`` (ratings per item): at most L counts, each by 1, so the L1
+  sensitivity is L; two-sided geometric noise (diffprivlib ``Geometric``).
+* ``rating_histogram`` (ratings per scale value), ``item_histogram`` (ratings per
+  item and scale value), ``ratings_per_period`` (ratings per day, week, month,
+  quarter or year): L1 sensitivity L each; geometric noise.
+* ``item_mean``: half of its epsilon for a geometric count per item (sensitivity
+  L), half for a Laplace sum of ratings centred on the scale's midpoint
+  (sensitivity L * (max - min) / 2); mean = midpoint + sum / count, clipped to the
+  scale; null where the noisy count is below 1.
+
+Each statistic is epsilon_i-DP for the customer; together they are
+(sum epsilon_i)-DP by sequential composition, tracked exactly by a
+:class:`~policies.budget.Ledger` and, at run time, by diffprivlib's
+``BudgetAccountant``. Negative noisy counts are clipped to 0 (post-processing,
+free). The item catalogue and the date range are treated as public: which items
+and periods appear in the tables is not protected.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from diffprivlib.accountant import BudgetAccountant
+from diffprivlib.mechanisms import Geometric, Laplace
+
+from policies.budget import Budget, Ledger, exact
+from policies.validation import (
+    ParameterError,
+    check_choice,
+    check_int,
+    check_keys,
+    check_number,
+)
+from publisher.errors import PolicyError
+from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
+
+__all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates"]
+
+logger = logging.getLogger(__name__)
+
+STATISTICS = ("item_count", "item_mean", "item_histogram", "rating_histogram", "ratings_per_period")
+PERIODS = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Statistic:
+    """One aggregate and its share of the budget.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`STATISTICS`.
+    epsilon : float
+        Its epsilon (> 0).
+    period : str
+        For ``ratings_per_period``: day, week, month, quarter or year.
+    """
+
+    name: str
+    epsilon: float
+    period: str = "month"
+
+    def __post_init__(self) -> None:
+        check_choice("Statistic", "name", self.name, STATISTICS)
+        check_number("Statistic", "epsilon", self.epsilon, minimum=0, low_open=True)
+        check_choice("Statistic", "period", self.period, PERIODS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As written in a policy."""
+        out: dict[str, Any] = {"epsilon": self.epsilon}
+        if self.name == "ratings_per_period":
+            out["period"] = self.period
+        return {self.name: out}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AggregatesConfig:
+    """The policy's ``aggregates:`` section.
+
+    Parameters
+    ----------
+    epsilon : float
+        The total budget for all aggregates.
+    delta : float
+        Declared delta (the mechanisms used are pure epsilon-DP; delta stays unspent).
+    max_ratings_per_user : int
+        Contribution bound L per customer.
+    microdata : bool
+        Whether the microdata is released too (false: aggregates only).
+    statistics : tuple of Statistic
+    """
+
+    epsilon: float
+    delta: float = 0.0
+    max_ratings_per_user: int
+    microdata: bool = True
+    statistics: tuple[Statistic, ...]
+
+    @classmethod
+    def from_config(cls, config: Any, path: str) -> AggregatesConfig:
+        """Parse the section, split the budget and check it is not overspent.
+
+        Statistics without an ``epsilon`` share what the explicit ones leave, evenly.
+
+        Raises
+        ------
+        PolicyError
+            For bad keys or values; BudgetExceededError (a PolicyError) for overspending.
+        """
+        given = check_keys(
+            path,
+            config,
+            ("epsilon", "delta", "max_ratings_per_user", "microdata", "statistics"),
+            required=("epsilon", "max_ratings_per_user", "statistics"),
+        )
+        try:
+            total = check_number(
+                "aggregates", "epsilon", given["epsilon"], minimum=0, low_open=True
+            )
+            delta = check_number("aggregates", "delta", given.get("delta", 0), minimum=0, maximum=1)
+            bound = check_int(
+                "aggregates", "max_ratings_per_user", given["max_ratings_per_user"], minimum=1
+            )
+        except ParameterError as exc:
+            raise PolicyError(exc.at(path)) from None
+        microdata = given.get("microdata", True)
+        if not isinstance(microdata, bool):
+            raise PolicyError(f"{path}.microdata: must be true or false, got {microdata!r}")
+        entries = given["statistics"]
+        if not isinstance(entries, list) or not entries:
+            raise PolicyError(f"{path}.statistics: must be a non-empty list")
+        parsed: list[tuple[str, dict[str, Any], str]] = []
+        for i, entry in enumerate(entries):
+            where = f"{path}.statistics[{i}]"
+            if isinstance(entry, str):
+                entry = {entry: {}}
+            if not isinstance(entry, dict) or len(entry) != 1:
+                raise PolicyError(f"{where}: must be a statistic name or a one-key mapping")
+            ((name, params),) = entry.items()
+            if name not in STATISTICS:
+                raise PolicyError(
+                    f"{where}: unknown statistic {name!r}; statistics: {', '.join(STATISTICS)}"
+                )
+            allowed = ("epsilon", "period") if name == "ratings_per_period" else ("epsilon",)
+            parsed.append((name, check_keys(f"{where}.{name}", params, allowed), where))
+        ledger = Ledger(Budget.of(total, delta), label=f"{path}.epsilon")
+        explicit = [p for _, p, _ in parsed if "epsilon" in p]
+        for name, params, where in parsed:
+            if "epsilon" in params:
+                try:
+                    check_number(name, "epsilon", params["epsilon"], minimum=0, low_open=True)
+                except ParameterError as exc:
+                    raise PolicyError(exc.at(f"{where}.{name}")) from None
+                ledger.spend(Budget.of(params["epsilon"]), f"{where}.{name}")
+        implicit = len(parsed) - len(explicit)
+        share = ledger.remaining().epsilon / implicit if implicit else None
+        if implicit and share is not None and share <= 0:
+            raise PolicyError(
+                f"{path}.statistics: the explicit epsilons use the whole budget, leaving "
+                f"nothing for the {implicit} statistic(s) without one"
+            )
+        statistics = []
+        for name, params, where in parsed:
+            epsilon = params.get("epsilon", _down(share) if share is not None else 0.0)
+            try:
+                statistics.append(
+                    Statistic(name=name, epsilon=epsilon, period=params.get("period", "month"))
+                )
+            except ParameterError as exc:
+                raise PolicyError(exc.at(f"{where}.{name}")) from None
+        return cls(
+            epsilon=total,
+            delta=delta,
+            max_ratings_per_user=bound,
+            microdata=microdata,
+            statistics=tuple(statistics),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As written in a policy (with every epsilon made explicit)."""
+        return {
+            "epsilon": self.epsilon,
+            "delta": self.delta,
+            "max_ratings_per_user": self.max_ratings_per_user,
+            "microdata": self.microdata,
+            "statistics": [s.to_dict() for s in self.statistics],
+        }
+
+    def sensitivity(self, statistic: Statistic, ratings: Ratings) -> dict[str, float]:
+        """L1 sensitivities under the contribution bound (see the module notes)."""
+        bound = self.max_ratings_per_user
+        if statistic.name == "item_mean":
+            half_range = (ratings.scale.maximum - ratings.scale.minimum) / 2
+            return {"count": bound, "sum": bound * half_range}
+        return {"count": bound}
+
+
+def _down(value: Fraction) -> float:
+    """The largest float <= value: an even split never sums above the total."""
+    approx = float(value)
+    return approx if Fraction(approx) <= value else math.nextafter(approx, 0.0)
+
+
+def _bound_contributions(ratings: Ratings, bound: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Keep at most ``bound`` ratings per customer, chosen uniformly at random."""
+    from policies.steps import _group_rank
+
+    frame = ratings.frame
+    rank = _group_rank(frame[USER].to_numpy(), rng)
+    return frame.loc[rank < bound]
+
+
+def _state(rng: np.random.Generator, seeded: bool) -> int | None:
+    # diffprivlib takes no Generator: an int drawn from ours when seeded, else None so
+    # that it uses its cryptographically secure generator.
+    return int(rng.integers(2**31 - 1)) if seeded else None
+
+
+def _geometric(
+    counts: np.ndarray, epsilon: float, sensitivity: int, state: int | None
+) -> np.ndarray:
+    mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=state)
+    noisy = np.fromiter((mechanism.randomise(int(c)) for c in counts), np.int64, len(counts))
+    return np.maximum(noisy, 0)
+
+
+def _periods(days: np.ndarray, period: str) -> np.ndarray:
+    dates = days.astype("datetime64[D]")
+    if period == "day":
+        return dates
+    if period == "week":
+        return (days - (days.astype(np.int64) + 3) % 7).astype("datetime64[D]")
+    months = dates.astype("datetime64[M]").astype(np.int64)
+    step = {"month": 1, "quarter": 3, "year": 12}[period]
+    return (months - months % step).astype("datetime64[M]").astype("datetime64[D]")
+
+
+def compute_aggregates(
+    ratings: Ratings,
+    config: AggregatesConfig,
+    rng: np.random.Generator,
+    *,
+    seeded: bool,
+) -> dict[str, pd.DataFrame]:
+    """Compute every configured statistic with its noise.
+
+    Parameters
+    ----------
+    ratings : Ratings
+        The ORIGINAL table (the DP guarantee covers it).
+    config : AggregatesConfig
+    rng : numpy.random.Generator
+        Draws the contribution bound's subsets, and diffprivlib's seeds when seeded.
+    seeded : bool
+        Reproducible noise (tests) instead of diffprivlib's secure generator.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One table per statistic, by name.
+    """
+    accountant = BudgetAccountant(epsilon=config.epsilon, delta=config.delta)
+    bounded = _bound_contributions(ratings, config.max_ratings_per_user, rng)
+    items = bounded[ITEM].to_numpy()
+    scale = ratings.scale
+    index = scale.to_index(bounded[RATING].to_numpy()).astype(np.int64)
+    n_items = len(ratings.item_ids)
+    out: dict[str, pd.DataFrame] = {}
+    for stat in config.statistics:
+        accountant.check(stat.epsilon, 0.0)
+        sens = config.sensitivity(stat, ratings)
+        bound = int(sens["count"])
+        state = _state(rng, seeded)
+        if stat.name == "item_count":
+            counts = np.bincount(items, minlength=n_items)
+            frame = pd.DataFrame(
+                {"item": ratings.item_ids, "count": _geometric(counts, stat.epsilon, bound, state)}
+            )
+        elif stat.name == "rating_histogram":
+            counts = np.bincount(index, minlength=scale.k)
+            frame = pd.DataFrame(
+                {"rating": scale.values(), "count": _geometric(counts, stat.epsilon, bound, state)}
+            )
+        elif stat.name == "item_histogram":
+            counts = np.bincount(items * scale.k + index, minlength=n_items * scale.k)
+            frame = pd.DataFrame(
+                {
+                    "item": np.repeat(ratings.item_ids, scale.k),
+                    "rating": np.tile(scale.values(), n_items),
+                    "count": _geometric(counts, stat.epsilon, bound, state),
+                }
+            )
+        elif stat.name == "ratings_per_period":
+            if DATE not in bounded.columns:
+                logger.warning("ratings_per_period: the data has no dates; statistic skipped")
+                continue
+            days = bounded[DATE].to_numpy()
+            periods = _periods(days, stat.period)
+            full = np.unique(_periods(np.arange(days.min(), days.max() + 1), stat.period))
+            counts = pd.Series(periods).value_counts().reindex(full, fill_value=0).to_numpy()
+            starts = (full - np.datetime64(0, "D")).astype(int)
+            frame = pd.DataFrame(
+                {
+                    "period": days_to_dates(starts),
+                    "count": _geometric(counts, stat.epsilon, bound, state),
+                }
+            )
+        else:  # item_mean
+            half = stat.epsilon / 2
+            counts = _geometric(np.bincount(items, minlength=n_items), half, bound, state)
+            mid = (scale.minimum + scale.maximum) / 2
+            sums = np.bincount(items, weights=bounded[RATING].to_numpy() - mid, minlength=n_items)
+            laplace = Laplace(
+                epsilon=half, sensitivity=sens["sum"], random_state=_state(rng, seeded)
+            )
+            noisy_sums = np.fromiter((laplace.randomise(float(s)) for s in sums), float, n_items)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                means = np.clip(mid + noisy_sums / counts, scale.minimum, scale.maximum)
+            frame = pd.DataFrame(
+                {
+                    "item": ratings.item_ids,
+                    "noisy_count": counts,
+                    "mean": np.where(counts >= 1, means, np.nan),
+                }
+            )
+        accountant.spend(stat.epsilon, 0.0)
+        out[stat.name] = frame
+    logger.info(
+        "aggregates: %d statistics, epsilon %.4g of %.4g spent",
+        len(out),
+        accountant.spent_budget and sum(e for e, _ in accountant.spent_budget),
+        config.epsilon,
+    )
+    return out
+
+
+def budget_components(config: AggregatesConfig) -> list[dict[str, Any]]:
+    """report.json ``privacy_budget`` entries for the aggregates."""
+    return [
+        {
+            "step": f"aggregates.{stat.name}",
+            "mechanism": "geometric + Laplace" if stat.name == "item_mean" else "geometric",
+            "epsilon": stat.epsilon,
+            "delta": 0.0,
+            "scope": f"one customer (at most {config.max_ratings_per_user} of their ratings "
+            "counted), central",
+        }
+        for stat in config.statistics
+    ]
+
+
+def total_epsilon(config: AggregatesConfig) -> float:
+    """Sequential composition of the statistics' epsilons (exact sum, rounded up)."""
+    return Budget(sum((exact(s.epsilon) for s in config.statistics), start=exact(0))).to_dict()[
+        "epsilon"
+    ]

@@ -1,0 +1,156 @@
+import math
+
+import numpy as np
+import pytest
+from diffprivlib.mechanisms import Exponential
+from scipy.stats import chi2_contingency
+
+from policies import parse_policy
+from policies.aggregates import compute_aggregates
+from policies.noise import randomized_response
+from publisher.errors import BudgetExceededError, PolicyError
+from publisher.ratings import Ratings, Scale
+
+BASE = "name: x\naggregates:\n  epsilon: 1.0\n  max_ratings_per_user: {L}\n  statistics: {stats}\n"
+
+
+def config(stats="[item_count]", L=2):
+    return parse_policy(BASE.format(stats=stats, L=L), "p.yaml").aggregates
+
+
+def test_even_split_of_what_explicit_shares_leave():
+    agg = config("[item_count, {item_mean: {epsilon: 0.4}}, rating_histogram]")
+    assert [(s.name, s.epsilon) for s in agg.statistics] == [
+        ("item_count", 0.3),
+        ("item_mean", 0.4),
+        ("rating_histogram", 0.3),
+    ]
+
+
+def test_overspending_fails_at_load_with_three_lines():
+    with pytest.raises(BudgetExceededError) as caught:
+        config("[{item_count: {epsilon: 0.7}}, {item_mean: {epsilon: 0.5}}]")
+    assert str(caught.value) == (
+        "p.yaml: aggregates.epsilon: aggregates.statistics[1].item_mean overspends the privacy "
+        "budget\n"
+        "  Requested:  epsilon=0.5, delta=0\n"
+        "  Remaining:  epsilon=0.3, delta=0\n"
+        "  Difference: epsilon=0.2, delta=0"
+    )
+    assert isinstance(caught.value, PolicyError)
+
+
+@pytest.mark.parametrize(
+    ("stats", "message"),
+    [
+        ("[item_sum]", "aggregates.statistics[0]: unknown statistic 'item_sum'"),
+        (
+            "[{item_count: {epsilon: -1}}]",
+            "aggregates.statistics[0].item_count.epsilon: must be a number > 0, got -1",
+        ),
+        (
+            "[{item_count: {epsilon: 1.0}}, item_mean]",
+            "aggregates.statistics: the explicit epsilons use the whole budget",
+        ),
+        (
+            "[{ratings_per_period: {period: hour}}]",
+            "aggregates.statistics[0].ratings_per_period.period: must be one of day, week, month",
+        ),
+    ],
+)
+def test_bad_statistics(stats, message):
+    with pytest.raises(
+        PolicyError, match=f"^p.yaml: {message}".replace("[", r"\[").replace("(", r"\(")
+    ):
+        config(stats)
+
+
+def counts_table(n_users=400, second_item=False):
+    """Every user rates item 0 with a 4 (and, optionally, even users also item 1)."""
+    users = np.repeat(np.arange(n_users), 2)
+    items = np.tile([0, 1], n_users)
+    keep = (items == 0) | ((users % 2 == 0) & second_item)
+    return Ratings.from_columns(
+        users[keep], items[keep], np.full(keep.sum(), 4.0), scale=Scale(1, 5, 1)
+    )
+
+
+def test_geometric_noise_scale_matches_theory():
+    # two-sided geometric with alpha = exp(-eps / L): variance 2 alpha / (1 - alpha)^2
+    agg = config("[{item_count: {epsilon: 0.5}}]", L=1)
+    table = counts_table()
+    draws = np.array(
+        [
+            compute_aggregates(table, agg, np.random.default_rng(s), seeded=True)["item_count"][
+                "count"
+            ]
+            for s in range(600)
+        ]
+    )
+    noise = draws[:, 0] - 400
+    alpha = math.exp(-0.5)
+    assert abs(np.median(noise)) <= 1
+    expected = 2 * alpha / (1 - alpha) ** 2  # 7.92
+    # 600 draws: the sample variance has a relative standard error of about 0.1; 4 sigma
+    assert abs(noise.var() / expected - 1) < 0.4
+
+
+def test_empirical_epsilon_inequality_for_counts():
+    """P[out = v | D] <= e^eps P[out = v | D'] for D' = D minus one customer."""
+    agg = config("[{item_count: {epsilon: 1.0}}]", L=1)
+    with_user = counts_table(n_users=50)
+    frame = with_user.frame
+    without = with_user.with_frame(frame[frame["user"] != 0].reset_index(drop=True))
+    runs = 3000
+    outputs = [
+        [
+            compute_aggregates(t, agg, np.random.default_rng(s), seeded=True)["item_count"][
+                "count"
+            ][0]
+            for s in range(runs)
+        ]
+        for t in (with_user, without)
+    ]
+    values = range(45, 56)
+    p = np.array([[np.mean(np.array(o) == v) for v in values] for o in outputs])
+    # tolerance: 3 standard errors of the larger estimate at each value
+    slack = 3 * np.sqrt(p.max(axis=0) * (1 - p.max(axis=0)) / runs)
+    assert (p[0] <= math.e * p[1] + slack).all()
+    assert (p[1] <= math.e * p[0] + slack).all()
+
+
+def test_item_mean_is_on_the_scale_and_near_truth_with_large_epsilon():
+    agg = parse_policy(
+        BASE.format(stats="[{item_mean: {epsilon: 1.0}}]", L=2).replace(
+            "epsilon: 1.0\n  max", "epsilon: 1.0\n  max"
+        ),
+        "p",
+    ).aggregates
+    table = counts_table(n_users=2000)
+    means = compute_aggregates(table, agg, np.random.default_rng(0), seeded=True)["item_mean"]
+    assert means["mean"].between(1, 5).all()
+    # true mean 4; sum noise scale 2 * 2 / 0.5 = 8 over ~2000 ratings
+    assert abs(means["mean"][0] - 4) < 0.05
+
+
+def test_contribution_bound_limits_each_user():
+    text = BASE.format(stats="[rating_histogram]", L=1).replace("epsilon: 1.0", "epsilon: 1000")
+    agg = parse_policy(text, "p").aggregates
+    table = counts_table(n_users=1000, second_item=True)  # 1500 ratings; one per user counted
+    hist = compute_aggregates(table, agg, np.random.default_rng(0), seeded=True)["rating_histogram"]
+    assert hist["count"].sum() == 1000
+
+
+def test_randomized_response_matches_diffprivlib_exponential():
+    """k-ary RR is the exponential mechanism with utility 1 for the truth (monotonic)."""
+    k, eps, n = 5, 1.0, 4000
+    ours = randomized_response(np.full(n, 2), k, eps, np.random.default_rng(1))
+    mechanism = Exponential(
+        epsilon=eps, sensitivity=1, utility=[0, 0, 1, 0, 0], monotonic=True, random_state=2
+    )
+    theirs = np.array([mechanism.randomise() for _ in range(n)])
+    table = np.array([np.bincount(ours, minlength=k), np.bincount(theirs, minlength=k)])
+    # same distribution: the chi-square test should not reject at the 0.1% level
+    assert chi2_contingency(table).pvalue > 0.001
+    expected = np.array([1, 1, math.e, 1, 1]) / (math.e + 4)
+    assert np.allclose(table / n, expected, atol=0.03)  # about 4 standard errors
