@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from publisher.demo import demo_data
 from publisher.errors import InputError
 from publisher.io import detect_format, parse_columns, read_ratings
 from publisher.ratings import Scale
@@ -35,7 +36,7 @@ def test_movielens_100k_u_data():
 
 
 def test_movielens_latest_small_ratings_csv():
-    ratings = read_ratings(shared("movielens-latest-small/ratings.csv"))
+    ratings = read_ratings(demo_data())
     assert ratings.counts() == {"ratings": 100_836, "users": 610, "items": 9724}
     assert ratings.scale == Scale(0.5, 5, 0.5)
     assert detect_format(shared("movielens-latest-small")) == "movielens-csv"

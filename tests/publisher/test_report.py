@@ -6,9 +6,8 @@ from click.testing import CliRunner
 
 from publisher import pipeline
 from publisher.cli import main
+from publisher.demo import demo_data
 from publisher.report import validate_report
-
-from tests.conftest import shared
 
 GATED = """
 name: gated
@@ -24,7 +23,7 @@ gate:
 
 @pytest.fixture(scope="module")
 def ml_small():
-    return shared("movielens-latest-small/ratings.csv")
+    return demo_data()
 
 
 def policy_file(tmp_path, rate):

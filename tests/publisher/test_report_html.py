@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from publisher.demo import demo_data
 from publisher.render import render_html
-
-from tests.conftest import shared
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -48,7 +47,7 @@ def browser(tmp_path_factory):
 def report_page(tmp_path_factory):
     from publisher.pipeline import evaluate
 
-    evaluation = evaluate(shared("movielens-latest-small/ratings.csv"), "balanced", seed=3)
+    evaluation = evaluate(demo_data(), "balanced", seed=3)
     folder = tmp_path_factory.mktemp("html")
     page = folder / "report.html"
     page.write_text(render_html(evaluation.report), encoding="utf-8")
