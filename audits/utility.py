@@ -24,7 +24,7 @@ import numpy as np
 from numba import prange
 from scipy.stats import spearmanr
 
-from publisher.ratings import ITEM, RATING, USER, Ratings
+from publisher.ratings import ITEM, RATING, USER, Ratings, present_codes
 
 __all__ = ["UtilityAudit", "fit_baseline", "popularity_spearman", "total_variation"]
 
@@ -203,7 +203,7 @@ class UtilityAudit:
         original, released = self.original, self.released
         frame = original.frame
         n_users, n_items = len(original.user_ids), len(original.item_ids)
-        present = np.unique(frame[USER].to_numpy())
+        present = present_codes(frame[USER].to_numpy(), n_users)
         chosen = self.rng.choice(present, size=min(self.n_users, len(present)), replace=False)
         in_sample = np.zeros(n_users, bool)
         in_sample[chosen] = True

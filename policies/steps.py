@@ -26,7 +26,15 @@ import pandas as pd
 from policies.noise import keep_probability, randomized_response, uniform_offsets
 from policies.validation import check_choice, check_fraction, check_int, check_keys, check_number
 from publisher.errors import InternalError, PolicyError
-from publisher.ratings import DATE, ITEM, RATING, USER, Ratings
+from publisher.ratings import (
+    DATE,
+    ITEM,
+    RATING,
+    USER,
+    Ratings,
+    present_codes,
+    sorted_unique,
+)
 
 __all__ = [
     "STEPS",
@@ -128,7 +136,7 @@ class PseudonymizeUsers(Step):
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         if self.key is None:
             raise InternalError("PseudonymizeUsers.transform called without a key")
-        present = np.unique(ratings.frame[USER].to_numpy())
+        present = present_codes(ratings.frame[USER].to_numpy(), len(ratings.user_ids))
         pseudonyms = np.full(len(ratings.user_ids), "", dtype=object)
         for code in present:
             digest = hmac.new(self.key, str(ratings.user_ids[code]).encode(), hashlib.sha256)
@@ -208,7 +216,7 @@ class SampleUsers(Step):
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         users = ratings.frame[USER].to_numpy()
-        present = np.unique(users)
+        present = present_codes(users, len(ratings.user_ids))
         n_keep = max(1, round(self.fraction * len(present)))
         chosen = rng.choice(present, size=n_keep, replace=False)
         keep = np.zeros(len(ratings.user_ids), dtype=bool)
@@ -263,7 +271,7 @@ class InsertRatings(Step):
         users = frame[USER].to_numpy()
         items = frame[ITEM].to_numpy()
         n_items = len(ratings.item_ids)
-        existing = np.unique(users.astype(np.int64) * n_items + items)
+        existing = sorted_unique(users.astype(np.int64) * n_items + items)
         chosen = np.empty(0, dtype=np.int64)  # keys (user * n_items + item) of the decoys
         new_rows = np.empty(0, dtype=np.int64)  # index of the row lending item and rating
         new_users = np.empty(0, dtype=np.int32)

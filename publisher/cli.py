@@ -27,6 +27,7 @@ from publisher.io import FORMATS, parse_columns
 from publisher.pipeline import ReleaseResult, evaluate, load_key, read_report, release, rerender
 from publisher.ratings import Scale
 from publisher.report import headline, render_audit_table, render_comparison
+from publisher.synth import PRESETS, synthesize, write_synthetic
 
 __all__ = ["main"]
 
@@ -347,6 +348,47 @@ def demo_command(out: Path, seed: int | None) -> None:
         else:
             click.echo(f"{run.policy}: REJECTED by its gate; no data published, report only.")
         click.echo(f"  report: {run.html}")
+
+
+@main.command("synth")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    required=True,
+    help="Whose marginals to reproduce.",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, 10, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiplies the numbers of customers and items.",
+)
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "netflix"]),
+    default="parquet",
+    show_default=True,
+    help="Parquet, or the Netflix Prize text format.",
+)
+@click.option("--seed", type=int, help="Fix the randomness.")
+@_quiet
+def synth_command(preset: str, scale: float, out: Path, fmt: str, seed: int | None) -> None:
+    """Generate synthetic ratings with the marginals of Netflix Prize or MovieLens.
+
+    Example:
+
+        publisher synth --preset netflix --scale 0.1 --out netflix-10pct.parquet
+    """
+    with _errors():
+        frame = synthesize(preset, scale=scale, seed=seed)
+        write_synthetic(frame, out, format=fmt)
+    click.echo(
+        f"{out}: {len(frame):,} ratings, {frame['user'].nunique():,} users, "
+        f"{frame['item'].nunique():,} items"
+    )
 
 
 @main.group("policy")

@@ -20,13 +20,13 @@ import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from publisher._netflix import BAD_DATE, BAD_RATING, OK, parse_netflix
 from publisher.errors import InputError
 from publisher.ratings import Ratings, Scale
 
@@ -548,74 +548,75 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         k = int(np.searchsorted(starts_arr, i, side="right")) - 1
         return f"{files[k]}: line {i - starts[k] + 1}"
 
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(buffer),
-            read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 26),
-            parse_options=pacsv.ParseOptions(
-                delimiter="\x1f", quote_char=False, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={"line": pa.string()}, strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        message = str(exc).splitlines()[0]
-        if "UTF8" in message or "utf8" in message.lower():
-            bad = buffer.decode("utf-8", "replace").split("\n")
-            i = next(k for k, line in enumerate(bad) if "\ufffd" in line)
-            raise InputError(f"{locate(i)}: not valid UTF-8") from None
-        raise InputError(f"{path}: cannot parse ({message})") from None
-    del buffer
-    lines = pc.utf8_trim_whitespace(table.column("line").combine_chunks())
-    del table
-    is_header = pc.match_substring_regex(lines, r"^\d+:$").to_numpy(zero_copy_only=False)
-    is_blank = pc.equal(lines, "").to_numpy(zero_copy_only=False)
-    is_rating = pc.match_substring_regex(lines, r"^[^,]+,[^,]+,[^,]+$").to_numpy(
-        zero_copy_only=False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    movie, users, ratings, days, line_of, n, status, bad = parse_netflix(
+        data, int(np.count_nonzero(data == 10)) + 1
     )
-    i = _first_bad(~(is_header | is_blank | is_rating))
-    if i is not None:
+    if status != OK:
+        text = _nth_line(buffer, bad)
+        if status == BAD_DATE:
+            date = text.rsplit(b",", 1)[-1].decode("utf-8", "replace").strip()
+            raise InputError(f"{locate(bad)}: unparseable date {date!r}")
+        if status == BAD_RATING:
+            rating = text.split(b",")[1].decode("utf-8", "replace").strip()
+            raise InputError(f"{locate(bad)}: rating {rating!r} is not a number")
         raise InputError(
-            f"{locate(i)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
-            f"got {_show(lines[i].as_py().encode())}"
+            f"{locate(bad)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
+            f"got {_show(text)}"
         )
-    header_rows = np.flatnonzero(is_header)
-    movie_ids = np.asarray(
-        pc.cast(pc.utf8_slice_codeunits(pc.array_take(lines, header_rows), 0, -1), pa.int64())
-    )
-    rows = np.flatnonzero(is_rating)
-    movie_of_row = np.searchsorted(header_rows, rows, side="right") - 1
-    parts = pc.split_pattern(pc.array_take(lines, rows), ",")
-    del lines
-    users = np.asarray(pc.list_element(parts, 0).to_numpy(zero_copy_only=False))
-    rating_text = pc.list_element(parts, 1)
-    date_text = pc.list_element(parts, 2)
-    ratings = pd.to_numeric(
-        pd.Series(rating_text.to_numpy(zero_copy_only=False)), errors="coerce"
-    ).to_numpy(np.float64, na_value=np.nan)
-    j = _first_bad(np.isnan(ratings))
-    if j is not None:
-        raise InputError(
-            f"{locate(int(rows[j]))}: rating {rating_text[j].as_py()!r} is not a number"
-        )
-    stamps = pc.strptime(date_text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    bad_date = stamps.is_null().to_numpy(zero_copy_only=False)
-    j = _first_bad(bad_date)
-    if j is not None:
-        raise InputError(f"{locate(int(rows[j]))}: unparseable date {date_text[j].as_py()!r}")
-    days = stamps.cast(pa.int64()).to_numpy() // 86400
+    del buffer, data
     return _assemble(
-        users,
-        movie_ids[movie_of_row],
-        ratings,
-        days,
-        rows,
+        users[:n],
+        movie[:n],
+        ratings[:n],
+        days[:n].astype(np.int64),
+        line_of[:n],
         locate,
         scale=scale or Scale(1, 5, 1),
         duplicates=duplicates,
         source=files[0].name if len(files) == 1 else f"{path.name} ({len(files)} files)",
     )
+
+
+def _nth_line(buffer: bytes, n: int) -> bytes:
+    """Line ``n`` (0-based) of a buffer, for an error message."""
+    newlines = np.flatnonzero(np.frombuffer(buffer, dtype=np.uint8) == 10)
+    start = int(newlines[n - 1]) + 1 if n > 0 else 0
+    end = int(newlines[n]) if n < len(newlines) else len(buffer)
+    return buffer[start:end]
+
+
+@numba.njit(cache=True)
+def _duplicates(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> tuple:
+    """Rows repeating an earlier (user, item) pair, in O(rows + users + items).
+
+    Returns the keep-last mask, the first repeating row in file order and the row it
+    repeats (-1, -1 when there is none).
+    """
+    count = np.zeros(n_users + 1, np.int64)
+    for u in users:
+        count[u + 1] += 1
+    for u in range(n_users):
+        count[u + 1] += count[u]
+    order = np.empty(len(users), np.int64)
+    fill = count[:-1].copy()
+    for row in range(len(users)):
+        order[fill[users[row]]] = row
+        fill[users[row]] += 1
+    stamp = np.full(n_items, -1, np.int64)
+    last_row = np.empty(n_items, np.int64)
+    keep = np.ones(len(users), np.bool_)
+    first_dup, first_of = -1, -1
+    for k in range(len(order)):
+        row = order[k]
+        u, i = users[row], items[row]
+        if stamp[i] == u:
+            keep[last_row[i]] = False
+            if first_dup < 0 or row < first_dup:
+                first_dup, first_of = row, last_row[i]
+        stamp[i] = u
+        last_row[i] = row
+    return keep, first_dup, first_of
 
 
 def _show(line: bytes, limit: int = 40) -> str:
@@ -671,28 +672,30 @@ def _assemble(
         i = _first_bad(days > today + 1)
         if i is not None:
             raise InputError(f"{locate(int(rows[i]))}: date in the future")
-    frame = pd.DataFrame({"u": _as_ids(users), "i": _as_ids(items)})
-    dup = frame.duplicated(keep="first").to_numpy()
-    if dup.any():
+    user_codes, user_ids = pd.factorize(_as_ids(users), sort=True)
+    item_codes, item_ids = pd.factorize(_as_ids(items), sort=True)
+    keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids))
+    if dup >= 0:
         if duplicates == "error":
-            j = _first_bad(dup)
-            assert j is not None
-            same = (frame["u"] == frame["u"].iloc[j]) & (frame["i"] == frame["i"].iloc[j])
-            first = int(np.flatnonzero(same.to_numpy())[0])
             raise InputError(
-                f"{locate(int(rows[j]))}: second rating of the same item by the same user "
+                f"{locate(int(rows[dup]))}: second rating of the same item by the same user "
                 f"(first at {locate(int(rows[first])).rsplit(': ', 1)[-1]}); "
                 "pass --duplicates keep-last to keep the last one"
             )
-        keep = ~frame.duplicated(keep="last").to_numpy()
-        frame = frame[keep]
-        ratings = ratings[keep]
-        days = days[keep] if days is not None else None
         logger.warning(
             "dropped %d duplicate (user, item) ratings, kept the last", int((~keep).sum())
         )
-    return Ratings.from_columns(
-        frame["u"].to_numpy(), frame["i"].to_numpy(), ratings, days, scale=scale, source=source
+        user_codes, item_codes, ratings = user_codes[keep], item_codes[keep], ratings[keep]
+        days = days[keep] if days is not None else None
+    return Ratings.from_codes(
+        user_codes,
+        np.asarray(user_ids),
+        item_codes,
+        np.asarray(item_ids),
+        ratings,
+        days,
+        scale=scale,
+        source=source,
     )
 
 

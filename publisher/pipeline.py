@@ -53,7 +53,16 @@ from publisher.errors import (
 )
 from publisher.gate import apply_gate
 from publisher.io import detect_format, read_ratings
-from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
+from publisher.ratings import (
+    DATE,
+    ITEM,
+    RATING,
+    USER,
+    Ratings,
+    Scale,
+    days_to_dates,
+    present_codes,
+)
 from publisher.render import render_html, render_markdown
 from publisher.report import build_report, distributions, validate_report
 
@@ -238,15 +247,25 @@ def released_frame(released: Ratings) -> pd.DataFrame:
     if not released.pseudonymized:
         raise PolicyError(_NOT_PSEUDONYMIZED)
     frame = released.frame
+    codes = frame[USER].to_numpy()
+    present = present_codes(codes, len(released.user_ids))
+    pseudonyms = released.user_ids[present].astype(str)
+    by_name = np.argsort(pseudonyms, kind="stable")
+    # Dictionary-encode: one string per customer, an int32 index per row (100M rows of
+    # Python strings would take many GB).
+    position = np.full(len(released.user_ids), -1, np.int64)
+    position[present[by_name]] = np.arange(len(present))
+    index = position[codes]
+    items = frame[ITEM].to_numpy()
+    order = np.argsort(index * len(released.item_ids) + items, kind="stable")
     data: dict[str, Any] = {
-        USER: pd.array(released.user_ids[frame[USER].to_numpy()], dtype="string"),
-        ITEM: released.item_ids[frame[ITEM].to_numpy()],
-        RATING: frame[RATING].to_numpy(np.float32),
+        USER: pd.Categorical.from_codes(index[order].astype(np.int32), pseudonyms[by_name]),
+        ITEM: released.item_ids[items[order]],
+        RATING: frame[RATING].to_numpy(np.float32)[order],
     }
     if DATE in frame.columns:
-        data[DATE] = days_to_dates(frame[DATE].to_numpy())
-    out = pd.DataFrame(data)
-    return out.sort_values([USER, ITEM], kind="stable").reset_index(drop=True)
+        data[DATE] = days_to_dates(frame[DATE].to_numpy()[order])
+    return pd.DataFrame(data)
 
 
 def input_digest(path: Path) -> str:

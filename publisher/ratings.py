@@ -20,7 +20,7 @@ import pandas as pd
 
 from publisher.errors import InternalError
 
-__all__ = ["EPOCH", "Ratings", "Scale", "days_to_dates"]
+__all__ = ["EPOCH", "Ratings", "Scale", "days_to_dates", "present_codes", "sorted_unique"]
 
 #: Day 0 of the ``date`` column (int32 days since the Unix epoch, UTC).
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -212,21 +212,70 @@ class Ratings:
         """
         user_codes, user_ids = pd.factorize(pd.Series(users), sort=True)
         item_codes, item_ids = pd.factorize(pd.Series(items), sort=True)
+        return cls.from_codes(
+            user_codes,
+            np.asarray(user_ids),
+            item_codes,
+            np.asarray(item_ids),
+            ratings,
+            days,
+            scale=scale,
+            source=source,
+        )
+
+    @classmethod
+    def from_codes(
+        cls,
+        user_codes: np.ndarray,
+        user_ids: np.ndarray,
+        item_codes: np.ndarray,
+        item_ids: np.ndarray,
+        ratings: np.ndarray | pd.Series,
+        days: np.ndarray | pd.Series | None = None,
+        *,
+        scale: Scale | None = None,
+        source: str = "",
+    ) -> Ratings:
+        """Build a table from codes already assigned (``user_ids[code]`` is the id)."""
         data = {
-            USER: user_codes.astype(np.int32),
-            ITEM: item_codes.astype(np.int32),
+            USER: np.asarray(user_codes, dtype=np.int32),
+            ITEM: np.asarray(item_codes, dtype=np.int32),
             RATING: np.asarray(ratings, dtype=np.float32),
         }
         if days is not None:
             data[DATE] = np.asarray(days, dtype=np.int32)
-        frame = pd.DataFrame(data)
         return cls(
-            frame=frame,
+            frame=pd.DataFrame(data),
             user_ids=np.asarray(user_ids),
             item_ids=np.asarray(item_ids),
             scale=scale or Scale(),
             source=source,
         )
+
+
+def present_codes(codes: np.ndarray, n: int) -> np.ndarray:
+    """The distinct codes in ``codes`` (all in ``[0, n)``), ascending, in O(len + n).
+
+    Examples
+    --------
+    >>> present_codes(np.array([3, 1, 3]), 5).tolist()
+    [1, 3]
+    """
+    return np.flatnonzero(np.bincount(codes, minlength=n))
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, ascending, by sorting (numpy 2's hash-based unique is slower here).
+
+    Examples
+    --------
+    >>> sorted_unique(np.array([5, 1, 5, 2])).tolist()
+    [1, 2, 5]
+    """
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
 def days_to_dates(days: np.ndarray | pd.Series) -> np.ndarray:
