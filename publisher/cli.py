@@ -25,6 +25,7 @@ from publisher.demo import run_demo
 from publisher.errors import PublisherError
 from publisher.io import FORMATS, parse_columns
 from publisher.pipeline import ReleaseResult, evaluate, load_key, read_report, release, rerender
+from publisher.progress import Stages
 from publisher.ratings import Scale
 from publisher.report import headline, render_audit_table, render_comparison
 from publisher.synth import PRESETS, synthesize, write_synthetic
@@ -75,6 +76,10 @@ def _quiet(f: F) -> F:
         callback=_configure_logging,
         help="Silence progress and stage lines on stderr.",
     )(f)
+
+
+def _verbose() -> bool:
+    return logging.getLogger().level <= logging.INFO
 
 
 def _note(message: str) -> None:
@@ -196,6 +201,7 @@ def release_command(
                 "No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
                 "random key and discarding it; these pseudonyms cannot be reproduced."
             )
+        stages = Stages(visible=_verbose())
         result = release(
             input,
             policy,
@@ -209,7 +215,9 @@ def release_command(
             seed=seed,
             overwrite=overwrite,
             write_csv=write_csv,
+            stages=stages,
         )
+    _note(stages.summary())
     click.echo(_summary(result))
     click.echo(render_audit_table(result.report))
 
@@ -244,6 +252,7 @@ def audit_command(
         publisher audit ratings.csv --policy none --json raw-risk.json
     """
     with _errors():
+        stages = Stages(visible=_verbose())
         evaluation = evaluate(
             input,
             policy,
@@ -252,9 +261,11 @@ def audit_command(
             scale=scale,
             duplicates=duplicates,
             seed=seed,
+            stages=stages,
         )
         if json_path is not None:
             write_json(json_path, evaluation.report)
+    _note(stages.summary())
     click.echo(render_audit_table(evaluation.report))
 
 

@@ -53,6 +53,7 @@ from publisher.errors import (
 )
 from publisher.gate import apply_gate
 from publisher.io import detect_format, read_ratings
+from publisher.progress import Stages
 from publisher.ratings import (
     DATE,
     ITEM,
@@ -342,10 +343,11 @@ def evaluate(
     key: bytes | None = None,
     seed: int | None = None,
     licence: str | None = None,
+    stages: Stages | None = None,
 ) -> Evaluation:
     """Read ``input``, apply ``policy`` in memory and run its audits (no bundle).
 
-    Parameters are as for :func:`release`.
+    Parameters are as for :func:`release`; ``stages`` times (and may show) each stage.
 
     Returns
     -------
@@ -359,10 +361,12 @@ def evaluate(
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
     step_seed, audit_seed, aggregate_seed, utility_seed = np.random.SeedSequence(seed).spawn(4)
+    stages = stages or Stages()
     started = time.perf_counter()
-    ratings = read_ratings(
-        input, format=format, columns=columns, scale=scale, duplicates=duplicates
-    )
+    with stages("read input"):
+        ratings = read_ratings(
+            input, format=format, columns=columns, scale=scale, duplicates=duplicates
+        )
     logger.info(
         "read %d ratings, %d users, %d items in %.1fs",
         ratings.n_ratings,
@@ -370,45 +374,49 @@ def evaluate(
         ratings.n_items,
         time.perf_counter() - started,
     )
-    released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+    with stages("policy steps"):
+        released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
     aggregates = None
     if policy.aggregates is not None:
-        aggregates = compute_aggregates(
-            ratings,
-            policy.aggregates,
-            np.random.default_rng(aggregate_seed),
-            seeded=seed is not None,
-        )
+        with stages("DP aggregates"):
+            aggregates = compute_aggregates(
+                ratings,
+                policy.aggregates,
+                np.random.default_rng(aggregate_seed),
+                seeded=seed is not None,
+            )
     microdata = policy.aggregates is None or policy.aggregates.microdata
     utility: dict[str, Any] | None = None
     if microdata:
-        audit_report = run_audits(
-            ratings,
-            released,
-            adversaries=audit_adversaries(policy),
-            n_targets=policy.audits.targets,
-            phi=policy.audits.phi,
-            uniqueness_known_items=policy.audits.uniqueness_known_items,
-            seed=audit_seed,
-        )
-        started = time.perf_counter()
-        utility = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
-        utility = utility.evaluate().results()
+        with stages("linkage and uniqueness audits"):
+            audit_report = run_audits(
+                ratings,
+                released,
+                adversaries=audit_adversaries(policy),
+                n_targets=policy.audits.targets,
+                phi=policy.audits.phi,
+                uniqueness_known_items=policy.audits.uniqueness_known_items,
+                seed=audit_seed,
+            )
+        with stages("utility audit"):
+            utility = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
+            utility = utility.evaluate().results()
         logger.info(
-            "utility: RMSE %.3f -> %.3f (factorization), %.1fs",
+            "utility: RMSE %.3f -> %.3f (factorization on the holdout)",
             utility["original"]["mf_rmse"],
             utility["released"]["mf_rmse"],
-            time.perf_counter() - started,
         )
     else:
         audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
     if aggregates is not None and "item_mean" in aggregates:
         utility = utility or {}
         utility["dp_item_mean_relative_error"] = item_mean_error(ratings, aggregates["item_mean"])
+    with stages("hash input"):
+        digest = input_digest(input)
     source = {
         "name": ratings.source,
         "format": detect_format(input) if format == "auto" else format,
-        "sha256": input_digest(input),
+        "sha256": digest,
         "scale": str(ratings.scale),
         "dates": ratings.has_dates,
         "counts": ratings.counts(),
@@ -581,6 +589,7 @@ def release(
     write_csv: bool = False,
     licence: str | None = None,
     attachments: Mapping[str, Path] | None = None,
+    stages: Stages | None = None,
 ) -> ReleaseResult:
     """Read a ratings dataset, apply a policy, audit the result and write a bundle.
 
@@ -626,6 +635,7 @@ def release(
     if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
     check_output(out, overwrite=overwrite)
+    stages = stages or Stages()
     evaluation = evaluate(
         input,
         policy,
@@ -636,6 +646,7 @@ def release(
         key=key,
         seed=seed,
         licence=licence,
+        stages=stages,
     )
     if evaluation.report["verdict"] == "fail":
         rejected = rejected_path(out)
@@ -647,8 +658,8 @@ def release(
             f"report written to {rejected}; no data was published"
         )
     microdata = policy.aggregates is None or policy.aggregates.microdata
-    frame = released_frame(evaluation.released) if microdata else None
-    with staging(out, overwrite=overwrite) as root:
+    with stages("write bundle"), staging(out, overwrite=overwrite) as root:
+        frame = released_frame(evaluation.released) if microdata else None
         if frame is not None:
             _write_data(root, frame, write_csv)
         _write_aggregates(root, evaluation.aggregates)

@@ -1,0 +1,173 @@
+"""Speed and memory at Netflix scale: prints one line per stage (not a test).
+
+Usage::
+
+    python bench/bench.py 0.01 0.1 1.0        # scales of the Netflix preset
+    python bench/bench.py --work /tmp/bench 1.0
+
+Each stage runs in a fresh subprocess so that its peak RSS is its own. Synthetic
+data is generated once per scale into the work folder (Parquet and the Netflix
+text format) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STAGES = ("read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release")
+
+
+def child(stage: str, folder: Path) -> dict:
+    """Run one stage in this process and return its figures."""
+    import numpy as np
+
+    from publisher.io import read_ratings
+    from publisher.ratings import Scale
+
+    parquet, text = folder / "ratings.parquet", folder / "ratings.txt"
+    out: dict = {}
+    started = time.perf_counter()
+    if stage == "read_parquet":
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        out["ratings"] = ratings.n_ratings
+    elif stage == "read_netflix":
+        ratings = read_ratings(text, format="netflix")
+        out["mb_per_s"] = text.stat().st_size / 1e6 / (time.perf_counter() - started)
+    elif stage == "steps":
+        from policies import load_policy
+        from publisher.pipeline import apply_policy
+
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        started = time.perf_counter()
+        _, records = apply_policy(
+            ratings, load_policy("balanced"), key=None, seed=np.random.SeedSequence(0)
+        )
+        out["per_step"] = {r.name: round(r.seconds, 2) for r in records}
+    elif stage in ("linkage", "naive"):
+        from audits import Adversary, LinkageAudit
+        from audits._index import IndexedTable
+
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        table = IndexedTable(ratings)
+        t0 = time.perf_counter()
+        _ = table.by_item, table.by_record, table.weights
+        out["index_s"] = round(time.perf_counter() - t0, 2)
+        out["index_bytes_per_rating"] = round(table.by_item.nbytes / ratings.n_ratings, 2)
+        for m in (2, 8):
+            adversary = Adversary(known_items=m, date_tolerance_days=14)
+            if stage == "linkage":
+                audit = LinkageAudit(
+                    table, table, adversary=adversary, n_targets=1000, rng=np.random.default_rng(m)
+                )
+                LinkageAudit(
+                    table, table, adversary=adversary, n_targets=10, rng=np.random.default_rng(0)
+                ).evaluate()  # compile outside the clock
+                t0 = time.perf_counter()
+                audit.evaluate()
+                # evaluate() attacks the release and the original: two scans per target
+                out[f"targets_per_s_m{m}"] = round(2000 / (time.perf_counter() - t0), 1)
+            else:
+                out[f"targets_per_s_m{m}"] = round(naive_rate(table, adversary), 2)
+    elif stage == "uniqueness":
+        from audits import UniquenessAudit
+
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        started = time.perf_counter()
+        UniquenessAudit(
+            ratings, dataset="original", n_users=1000, rng=np.random.default_rng(0)
+        ).evaluate()
+    elif stage == "release":
+        import dataclasses
+
+        from policies import Gate, load_policy
+        from publisher.pipeline import release
+
+        policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all
+        release(parquet, policy, folder / "bundle", scale=Scale(1, 5, 1), overwrite=True)
+    out["seconds"] = round(time.perf_counter() - started, 2)
+    out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)
+    return out
+
+
+def naive_rate(table, adversary, n_targets: int = 20) -> float:
+    """Targets per second of a straightforward numpy Scoreboard-RH (one target at a time)."""
+    import numpy as np
+
+    from audits.linkage import draw_auxiliary, eligible_items, eligible_users
+
+    rng = np.random.default_rng(1)
+    eligible = eligible_items(table, adversary)
+    targets = rng.choice(eligible_users(table, adversary, eligible), n_targets, replace=False)
+    aux = draw_auxiliary(table, adversary, targets, eligible, rng)
+    index, weights, n = table.by_item, table.weights, table.records.n
+    started = time.perf_counter()
+    for t in range(n_targets):
+        scores = np.zeros(n)
+        for j in range(aux.length[t]):
+            item = aux.items[t, j]
+            lo, hi = index.ptr[item], index.ptr[item + 1]
+            records = index.other[lo:hi]
+            sim = np.exp(-np.abs(aux.rating[t, j] - index.rating[lo:hi].astype(float)) / 1.5)
+            sim += np.exp(-np.abs(aux.day[t, j] - index.day[lo:hi].astype(float)) / 30)
+            np.add.at(scores, records, weights[item] * sim)
+        sigma = scores.std()
+        top2 = np.partition(scores, -2)[-2:]
+        _ = (top2[1] - top2[0]) / sigma if sigma else 0.0
+    return n_targets / (time.perf_counter() - started)
+
+
+def prepare(scale: float, folder: Path) -> None:
+    """Synthesize the scale's data once."""
+    from publisher.synth import synthesize, write_synthetic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "ratings.parquet").exists():
+        frame = synthesize("netflix", scale=scale, seed=1)
+        write_synthetic(frame, folder / "ratings.parquet")
+        write_synthetic(frame, folder / "ratings.txt", format="netflix")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scales", nargs="*", type=float, default=[0.01, 0.1])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/publisher-bench"))
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:  # child mode
+        print(json.dumps(child(args.stage, args.folder)))
+        return
+    print(
+        f"# {platform.node()}: {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    )
+    for scale in args.scales:
+        folder = args.work / f"netflix-{scale:g}"
+        t0 = time.perf_counter()
+        prepare(scale, folder)
+        print(
+            f"scale {scale:g}: data ready in {time.perf_counter() - t0:.1f}s "
+            f"({(folder / 'ratings.txt').stat().st_size / 1e6:.0f} MB as Netflix text)"
+        )
+        for stage in STAGES:
+            done = subprocess.run(
+                [sys.executable, __file__, "--stage", stage, "--folder", str(folder)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode:
+                print(f"  {stage:14} FAILED: {done.stderr.strip().splitlines()[-1:]}")
+                continue
+            print(f"  {stage:14} {done.stdout.strip().splitlines()[-1]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
