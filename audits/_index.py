@@ -113,8 +113,8 @@ def build_index(ratings: Ratings, records: Records, *, by: str) -> PostingIndex:
     Returns
     -------
     PostingIndex
-        Within a key, postings keep row order; by record, items are also sorted
-        (needed for binary search).
+        Within a key, postings are sorted (records within an item, items within a
+        record), so the index is the same whatever the row order of the table.
     """
     frame = ratings.frame
     rec = records.of_code[frame[USER].to_numpy()]
@@ -123,7 +123,11 @@ def build_index(ratings: Ratings, records: Records, *, by: str) -> PostingIndex:
     has_dates = DATE in frame.columns
     day = frame[DATE].to_numpy().astype(np.int32) if has_dates else np.zeros(len(frame), np.int32)
     if by == "item":
-        order, ptr = _counting_order(items, len(ratings.item_ids))
+        # Records first, then stably by item: postings ascend by record within an item,
+        # so the index (and every float sum over it) does not depend on row order.
+        by_record, _ = _counting_order(rec, records.n)
+        within, ptr = _counting_order(items[by_record], len(ratings.item_ids))
+        order = by_record[within]
         other = rec[order]
     elif by == "record":
         # Sort by item first, then stably by record: items ascend within each record.

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -85,15 +86,24 @@ def _keep_rows(ratings: Ratings, mask: np.ndarray) -> Ratings:
     return ratings.with_frame(ratings.frame.loc[mask].reset_index(drop=True))
 
 
+@numba.njit(cache=True)
+def _occurrence(groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """How many earlier elements share each element's group (a running count)."""
+    seen = np.zeros(n_groups, np.int64)
+    out = np.empty(len(groups), np.int64)
+    for k in range(len(groups)):
+        out[k] = seen[groups[k]]
+        seen[groups[k]] += 1
+    return out
+
+
 def _group_rank(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random rank 0..n-1 of every row within its group."""
-    order = np.lexsort((rng.random(len(groups)), groups))
-    sorted_groups = groups[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
-    lengths = np.diff(np.r_[starts, len(groups)])
-    rank_sorted = np.arange(len(groups)) - np.repeat(starts, lengths)
-    rank = np.empty(len(groups), dtype=np.int64)
-    rank[order] = rank_sorted
+    """A uniformly random rank 0..n-1 of every row within its group, in O(rows)."""
+    if len(groups) == 0:
+        return np.zeros(0, np.int64)
+    shuffle = rng.permutation(len(groups))
+    rank = np.empty(len(groups), np.int64)
+    rank[shuffle] = _occurrence(groups[shuffle], int(groups.max()) + 1)
     return rank
 
 

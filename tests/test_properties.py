@@ -77,3 +77,28 @@ def test_step_contract(table, step, seed):
     assert out.frame["rating"].dtype == np.float32
     if out.has_dates:
         assert out.frame["date"].dtype == np.int32
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables(), seed=st.integers(0, 2**32 - 1), shuffle=st.integers(0, 2**32 - 1))
+def test_audits_ignore_row_order(table, seed, shuffle):
+    from audits import Adversary, run_audits
+
+    order = np.random.default_rng(shuffle).permutation(table.n_ratings)
+    permuted = table.with_frame(table.frame.iloc[order].reset_index(drop=True))
+    adversaries = [
+        Adversary(known_items=1),
+        Adversary(known_items=2, rating_tolerance=1, date_tolerance_days=3),
+    ]
+
+    def run(t):
+        return run_audits(
+            t,
+            t,
+            adversaries=adversaries,
+            n_targets=20,
+            uniqueness_known_items=(1, 2),
+            seed=np.random.SeedSequence(seed),
+        ).to_dict()
+
+    assert run(table) == run(permuted)
