@@ -68,7 +68,8 @@ def scoreboard(
     n_chunks = max(1, min(n_targets, n_chunks))
     last_day = len(date_sim) - 1
     for chunk in prange(n_chunks):
-        scores = np.zeros(n_records)
+        # float32 halves the buffer (480K records: 1.9 MB) so more of it stays in cache
+        scores = np.zeros(n_records, dtype=np.float32)
         touched = np.empty(n_records, dtype=np.int32)
         lo = chunk * n_targets // n_chunks
         hi = (chunk + 1) * n_targets // n_chunks
@@ -81,16 +82,25 @@ def scoreboard(
                     continue
                 ra = aux_rating[t, j]
                 da = aux_day[t, j]
-                for p in range(item_ptr[item], item_ptr[item + 1]):
-                    r = post_record[p]
-                    s = rating_sim[abs(ra - np.int64(post_rating[p]))]
-                    if use_dates:
-                        dd = abs(da - np.int64(post_day[p]))
-                        s += date_sim[min(dd, last_day)]
-                    if scores[r] == 0.0:
-                        touched[n_touched] = r
-                        n_touched += 1
-                    scores[r] += w * s
+                lo = item_ptr[item]
+                hi = item_ptr[item + 1]
+                if use_dates:
+                    for p in range(lo, hi):
+                        r = post_record[p]
+                        dd = min(abs(da - np.int64(post_day[p])), last_day)
+                        s = rating_sim[abs(ra - np.int64(post_rating[p]))] + date_sim[dd]
+                        if scores[r] == 0.0:
+                            touched[n_touched] = r
+                            n_touched += 1
+                        scores[r] += np.float32(w * s)
+                else:
+                    for p in range(lo, hi):
+                        r = post_record[p]
+                        s = rating_sim[abs(ra - np.int64(post_rating[p]))]
+                        if scores[r] == 0.0:
+                            touched[n_touched] = r
+                            n_touched += 1
+                        scores[r] += np.float32(w * s)
             # max, second max and ties over all records; untouched records score 0
             m1 = 0.0
             m2 = 0.0
@@ -100,7 +110,7 @@ def scoreboard(
             s2 = 0.0
             for k in range(n_touched):
                 r = touched[k]
-                v = scores[r]
+                v = np.float64(scores[r])
                 s1 += v
                 s2 += v * v
                 if v > m1:
@@ -124,14 +134,15 @@ def scoreboard(
             var = max(s2 / n_records - mean * mean, 0.0)
             sd = np.sqrt(var)
             tr = true_record[t]
-            ts = scores[tr] if tr >= 0 else 0.0
+            ts = np.float64(scores[tr]) if tr >= 0 else 0.0
             if sd > 0.0:
                 z = untouched * np.exp(-m1 / sd)
                 weighted = untouched * np.exp(-m1 / sd) * (-m1 / sd)
                 for k in range(n_touched):
-                    e = np.exp((scores[touched[k]] - m1) / sd)
+                    v = np.float64(scores[touched[k]])
+                    e = np.exp((v - m1) / sd)
                     z += e
-                    weighted += e * (scores[touched[k]] - m1) / sd
+                    weighted += e * (v - m1) / sd
                 p_true = np.exp((ts - m1) / sd) / z if tr >= 0 else 0.0
                 h = np.log(z) - weighted / z
             else:

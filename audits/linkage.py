@@ -174,8 +174,10 @@ def eligible_users(
 ) -> np.ndarray:
     """User codes with at least ``true_items`` eligible ratings in the original."""
     index = original.by_record
-    owner = np.repeat(np.arange(original.records.n), index.support())
-    counts = np.bincount(owner, weights=eligible[index.other], minlength=original.records.n)
+    if eligible.all() or not adversary.exclude_top:
+        counts = index.support()  # every rated item is eligible: no per-rating pass needed
+    else:
+        counts = np.add.reduceat(eligible[index.other].astype(np.int32), index.ptr[:-1])
     return original.records.codes[counts >= adversary.true_items]
 
 

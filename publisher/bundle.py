@@ -10,12 +10,14 @@ origin, not just integrity.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,16 +134,33 @@ def staging(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
     try:
         yield temp
         if out.exists():
-            # Move the old bundle aside first, so a failure leaves it recoverable.
-            old = out.parent / f".{out.name}{_TEMP_MARK}old-{secrets.token_hex(4)}"
-            os.rename(out, old)
-            os.rename(temp, out)
-            shutil.rmtree(old, ignore_errors=True)
+            if _exchange(temp, out):
+                shutil.rmtree(temp, ignore_errors=True)  # temp now holds the old bundle
+            else:
+                # No atomic exchange here: move the old bundle aside first, so a crash
+                # between the two renames leaves it recoverable under .NAME.tmp-old-*.
+                old = out.parent / f".{out.name}{_TEMP_MARK}old-{secrets.token_hex(4)}"
+                os.rename(out, old)
+                os.rename(temp, out)
+                shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(temp, out)
     finally:
         if temp.exists():
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    if sys.platform != "linux":
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
 
 
 def check_output(out: Path, *, overwrite: bool) -> None:

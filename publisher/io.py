@@ -672,8 +672,8 @@ def _assemble(
         i = _first_bad(days > today + 1)
         if i is not None:
             raise InputError(f"{locate(int(rows[i]))}: date in the future")
-    user_codes, user_ids = pd.factorize(_as_ids(users), sort=True)
-    item_codes, item_ids = pd.factorize(_as_ids(items), sort=True)
+    user_codes, user_ids = _factorize(_as_ids(users))
+    item_codes, item_ids = _factorize(_as_ids(items))
     keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids))
     if dup >= 0:
         if duplicates == "error":
@@ -699,11 +699,30 @@ def _assemble(
     )
 
 
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int32) by sorted id, and the ids.
+
+    Non-negative integer ids in a compact range (Netflix: customers below 2.7M) take a
+    dense lookup table, O(n) and lean; anything else goes through pandas' hash table.
+    """
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < max(4 * len(values), 1 << 22):
+            present = np.zeros(hi + 1, dtype=bool)
+            present[values] = True
+            ids = np.flatnonzero(present)
+            lookup = np.full(hi + 1, -1, dtype=np.int32)
+            lookup[ids] = np.arange(len(ids), dtype=np.int32)
+            return lookup[values], ids
+    codes, ids = pd.factorize(values, sort=True)
+    return codes.astype(np.int32), np.asarray(ids)
+
+
 def _as_ids(values: np.ndarray | pd.Series) -> np.ndarray:
     """Integer ids when every id is an integer (they then sort numerically), else text."""
     values = np.asarray(values)
     if values.dtype.kind in "iu":
-        return values.astype(np.int64)
+        return values if values.dtype.itemsize >= 4 else values.astype(np.int64)
     text = pd.Series(values, dtype=str)
     if text.str.fullmatch(r"-?\d{1,18}").all():
         return text.astype(np.int64).to_numpy()
