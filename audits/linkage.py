@@ -357,6 +357,8 @@ def attack(
     -------
     AttackOutcome
     """
+    if len(true_records) != len(aux.items):
+        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
     scale = table.ratings.scale
     rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0)
     date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0)

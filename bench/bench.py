@@ -138,6 +138,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("scales", nargs="*", type=float, default=[0.01, 0.1])
     parser.add_argument("--work", type=Path, default=Path("/tmp/publisher-bench"))
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated subset of {', '.join(STAGES)}"
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -156,7 +159,7 @@ def main() -> None:
             f"scale {scale:g}: data ready in {time.perf_counter() - t0:.1f}s "
             f"({(folder / 'ratings.txt').stat().st_size / 1e6:.0f} MB as Netflix text)"
         )
-        for stage in STAGES:
+        for stage in args.stages.split(","):
             done = subprocess.run(
                 [sys.executable, __file__, "--stage", stage, "--folder", str(folder)],
                 capture_output=True,
