@@ -9,6 +9,7 @@ times are kept either way for the final summary.
 from __future__ import annotations
 
 import contextlib
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -60,7 +61,12 @@ class Stages:
             elapsed = time.perf_counter() - started
             self.times[name] = self.times.get(name, 0.0) + elapsed
             if self.visible:
-                print(f"[{elapsed:7.1f}s] {name}", file=stream, flush=True)
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB -> GB
+                print(
+                    f"[{elapsed:7.1f}s] {name} (peak memory so far {peak:.1f} GB)",
+                    file=stream,
+                    flush=True,
+                )
 
     def summary(self) -> str:
         """One line: time per stage and the total."""
