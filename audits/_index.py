@@ -172,6 +172,11 @@ class IndexedTable:
         """Postings by record, items ascending (aux draws, uniqueness)."""
         return build_index(self.ratings, self.records, by="record")
 
+    def drop_indexes(self) -> None:
+        """Free the posting indexes (they are rebuilt on demand)."""
+        for name in ("by_item", "by_record", "weights"):
+            self.__dict__.pop(name, None)
+
     @functools.cached_property
     def weights(self) -> np.ndarray:
         """Scoreboard-RH item weights over this table's support."""

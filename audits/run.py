@@ -102,9 +102,11 @@ def run_audits(
         )
         linkage.append(result)
     uniqueness = []
-    # Both tables sample with the same seed: paired draws, and identical tables give
-    # identical figures (the 'none' policy), so differences are the policy's doing.
+    # Original first, then drop its indexes before the release's are built: three posting
+    # indexes at a time instead of four (0.9 GB each at Netflix scale).
     for label, table in (("original", original_table), ("released", released_table)):
+        # Both tables sample with the same seed: paired draws, and identical tables give
+        # identical figures (the 'none' policy), so differences are the policy's doing.
         child = np.random.SeedSequence(children[-1].entropy, spawn_key=children[-1].spawn_key)
         started = time.perf_counter()
         audit_u = UniquenessAudit(
@@ -116,5 +118,7 @@ def run_audits(
         )
         uniqueness.extend(audit_u.evaluate().results())
         seconds[f"uniqueness[{label}]"] = time.perf_counter() - started
+        if label == "original" and table is not released_table:
+            table.drop_indexes()
     logger.info("uniqueness audit done in %.1fs", sum(v for k, v in seconds.items() if "uniq" in k))
     return AuditReport(linkage, uniqueness, seconds)

@@ -461,12 +461,17 @@ def _read_parquet(
         days = _arrow_days(cols["date"], mapping["date"], label, locate)
     users = _arrow_ids(cols["user"], mapping["user"], label)
     items = _arrow_ids(cols["item"], mapping["item"], label)
+    n_rows = table.num_rows
+    del table, cols
+    # Arrow's allocator keeps freed buffers for reuse; hand them back to the OS now that
+    # the columns are numpy arrays (several GB at Netflix scale).
+    pa.default_memory_pool().release_unused()
     return _assemble(
         users,
         items,
         ratings,
         days,
-        np.arange(table.num_rows),
+        np.arange(n_rows),
         locate,
         scale=scale,
         duplicates=duplicates,
