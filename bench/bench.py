@@ -92,7 +92,7 @@ def child(stage: str, folder: Path) -> dict:
         policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all
         release(parquet, policy, folder / "bundle", scale=Scale(1, 5, 1), overwrite=True)
     out["seconds"] = round(time.perf_counter() - started, 2)
-    out["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)
+    out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     return out
 
 

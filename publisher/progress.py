@@ -53,17 +53,19 @@ class Stages:
             )
             bar.add_task(name, total=None)
             bar.start()
+        outcome = "failed"
         try:
             yield
+            outcome = "done"
         finally:
             if bar is not None:
                 bar.stop()
             elapsed = time.perf_counter() - started
             self.times[name] = self.times.get(name, 0.0) + elapsed
             if self.visible:
-                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB -> GB
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
                 print(
-                    f"[{elapsed:7.1f}s] {name} (peak memory so far {peak:.1f} GB)",
+                    f"[{elapsed:7.1f}s] {name} {outcome} (peak memory so far {peak:.1f} GiB)",
                     file=stream,
                     flush=True,
                 )
