@@ -59,25 +59,27 @@ def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]
                 "passed": upper <= limit,
             }
         )
-    limit = gate.max_unique_fraction
-    if limit is not None:
+    unique_limit = gate.max_unique_fraction
+    if unique_limit is not None:
         entry = next(
             e
             for e in report["uniqueness"]
-            if e["dataset"] == "released" and e["known_items"] == limit.known_items
+            if e["dataset"] == "released" and e["known_items"] == unique_limit.known_items
         )
-        measured = entry[f"unique_{limit.match}"]
-        ci = entry[f"unique_{limit.match}_ci"]
+        measured = entry[f"unique_{unique_limit.match}"]
+        ci = entry[f"unique_{unique_limit.match}_ci"]
         upper = ci[1] if ci is not None else None
         checks.append(
             {
                 "check": "uniqueness",
-                "description": f"users unique by {limit.known_items} items ({limit.match})",
+                "description": (
+                    f"users unique by {unique_limit.known_items} items ({unique_limit.match})"
+                ),
                 "measured": measured,
                 "upper": upper,
-                "threshold": limit.fraction,
+                "threshold": unique_limit.fraction,
                 # unmeasurable (no dates in the release) cannot single anyone out by dates
-                "passed": upper is None or upper <= limit.fraction,
+                "passed": upper is None or upper <= unique_limit.fraction,
             }
         )
     if gate.max_rmse_increase is not None and report.get("utility"):

@@ -553,9 +553,9 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         k = int(np.searchsorted(starts_arr, i, side="right")) - 1
         return f"{files[k]}: line {i - starts[k] + 1}"
 
-    data = np.frombuffer(buffer, dtype=np.uint8)
+    raw = np.frombuffer(buffer, dtype=np.uint8)
     movie, users, ratings, days, line_of, n, status, bad = parse_netflix(
-        data, int(np.count_nonzero(data == 10)) + 1
+        raw, int(np.count_nonzero(raw == 10)) + 1
     )
     if status != OK:
         text = _nth_line(buffer, bad)
@@ -569,7 +569,7 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
             f"{locate(bad)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
             f"got {_show(text)}"
         )
-    del buffer, data
+    del buffer, raw
     return _assemble(
         users[:n],
         movie[:n],

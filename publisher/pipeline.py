@@ -399,8 +399,8 @@ def evaluate(
                 seed=audit_seed,
             )
         with stages("utility audit"):
-            utility = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
-            utility = utility.evaluate().results()
+            utility_audit = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
+            utility = utility_audit.evaluate().results()
         logger.info(
             "utility: RMSE %.3f -> %.3f (factorization on the holdout)",
             utility["original"]["mf_rmse"],
@@ -421,7 +421,7 @@ def evaluate(
         "dates": ratings.has_dates,
         "counts": ratings.counts(),
     }
-    meta = {
+    meta: dict[str, Any] = {
         "tool": {"name": "ratings-publisher", "version": __version__},
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "policy": {"name": policy.name, "sha256": policy.digest()},
