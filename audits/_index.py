@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from publisher.ratings import DATE, ITEM, RATING, USER, Ratings
+from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, present_codes
 
-__all__ = ["IndexedTable", "PostingIndex", "Records", "build_index", "records_of"]
+__all__ = ["IndexedTable", "PostingIndex", "Records", "build_index", "item_weights", "records_of"]
 
 
 @numba.njit(cache=True)
@@ -92,9 +92,7 @@ class Records:
 
 def records_of(ratings: Ratings) -> Records:
     """Number the users present in ``ratings`` without sorting the rows."""
-    present = np.zeros(len(ratings.user_ids), dtype=bool)
-    present[ratings.frame[USER].to_numpy()] = True
-    codes = np.flatnonzero(present).astype(np.int32)
+    codes = present_codes(ratings.frame[USER].to_numpy(), len(ratings.user_ids)).astype(np.int32)
     of_code = np.full(len(ratings.user_ids), -1, dtype=np.int32)
     of_code[codes] = np.arange(len(codes), dtype=np.int32)
     return Records(codes, of_code)
@@ -146,6 +144,19 @@ def build_index(ratings: Ratings, records: Records, *, by: str) -> PostingIndex:
     )
 
 
+def item_weights(support: np.ndarray) -> np.ndarray:
+    """Scoreboard-RH item weights 1 / ln(max(|supp(i)|, 2)); 0 for unrated items.
+
+    Examples
+    --------
+    >>> item_weights(np.array([0, 1, 2, 100])).round(4).tolist()
+    [0.0, 1.4427, 1.4427, 0.2171]
+    """
+    support = np.asarray(support)
+    weights = 1.0 / np.log(np.maximum(support, 2).astype(np.float64))
+    return np.where(support > 0, weights, 0.0)
+
+
 class IndexedTable:
     """A ratings table with its records and posting indexes, built once on demand.
 
@@ -180,5 +191,4 @@ class IndexedTable:
     @functools.cached_property
     def weights(self) -> np.ndarray:
         """Scoreboard-RH item weights over this table's support."""
-        support = self.by_item.support()
-        return np.where(support > 0, 1.0 / np.log(np.maximum(support, 2).astype(float)), 0.0)
+        return item_weights(self.by_item.support())

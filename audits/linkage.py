@@ -34,7 +34,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from audits._index import IndexedTable
+from audits._index import IndexedTable, item_weights
 from audits._kernels import scoreboard
 from audits.stats import Risk, wilson_interval
 from publisher.ratings import Ratings
@@ -132,19 +132,6 @@ class Adversary:
         wrong = f" ({self.wrong_items} wrong)" if self.wrong_items else ""
         top = f", outside the top {self.exclude_top} items" if self.exclude_top else ""
         return f"{self.known_items} items{wrong}, {ratings}, {dates}{top}"
-
-
-def item_weights(support: np.ndarray) -> np.ndarray:
-    """Scoreboard-RH item weights 1 / ln(max(|supp(i)|, 2)); 0 for unrated items.
-
-    Examples
-    --------
-    >>> item_weights(np.array([0, 1, 2, 100])).round(4).tolist()
-    [0.0, 1.4427, 1.4427, 0.2171]
-    """
-    support = np.asarray(support)
-    weights = 1.0 / np.log(np.maximum(support, 2).astype(np.float64))
-    return np.where(support > 0, weights, 0.0)
 
 
 @dataclass

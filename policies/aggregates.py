@@ -37,6 +37,7 @@ from diffprivlib.accountant import BudgetAccountant
 from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger, exact
+from policies.steps import _group_rank, period_starts
 from policies.validation import (
     ParameterError,
     check_choice,
@@ -216,8 +217,6 @@ def _down(value: Fraction) -> float:
 
 def _bound_contributions(ratings: Ratings, bound: int, rng: np.random.Generator) -> pd.DataFrame:
     """Keep at most ``bound`` ratings per customer, chosen uniformly at random."""
-    from policies.steps import _group_rank
-
     frame = ratings.frame
     rank = _group_rank(frame[USER].to_numpy(), rng)
     return frame.loc[rank < bound]
@@ -238,14 +237,7 @@ def _geometric(
 
 
 def _periods(days: np.ndarray, period: str) -> np.ndarray:
-    dates = days.astype("datetime64[D]")
-    if period == "day":
-        return dates
-    if period == "week":
-        return (days - (days.astype(np.int64) + 3) % 7).astype("datetime64[D]")
-    months = dates.astype("datetime64[M]").astype(np.int64)
-    step = {"month": 1, "quarter": 3, "year": 12}[period]
-    return (months - months % step).astype("datetime64[M]").astype("datetime64[D]")
+    return period_starts(days, period).astype("datetime64[D]")
 
 
 def compute_aggregates(

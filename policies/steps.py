@@ -107,6 +107,32 @@ def _group_rank(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return rank
 
 
+def period_starts(days: np.ndarray, period: str) -> np.ndarray:
+    """The first day (int64 days since 1970-01-01) of each day's period.
+
+    Parameters
+    ----------
+    days : numpy.ndarray
+        Days since 1970-01-01.
+    period : {"day", "week", "month", "quarter", "year"}
+        Weeks start on Monday.
+
+    Examples
+    --------
+    >>> period_starts(np.array([13000]), "quarter").astype("datetime64[D]").astype(str).tolist()
+    ['2005-07-01']
+    """
+    days = np.asarray(days).astype(np.int64)
+    if period == "day":
+        return days
+    if period == "week":
+        # 1970-01-01 was a Thursday: (day + 3) % 7 counts days since Monday.
+        return days - (days + 3) % 7
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    step = {"month": 1, "quarter": 3, "year": 12}[period]
+    return (months - months % step).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
 def _dates_or_none(ratings: Ratings, step: Step) -> np.ndarray | None:
     if not ratings.has_dates:
         logger.warning("%s: the data has no dates; nothing to do", step.name)
@@ -337,16 +363,7 @@ class CoarsenDates(Step):
         days = _dates_or_none(ratings, self)
         if days is None:
             return ratings.with_frame(ratings.frame.copy())
-        if self.to == "week":
-            # 1970-01-01 was a Thursday: (day + 3) % 7 counts days since Monday.
-            coarse = days - (days.astype(np.int64) + 3) % 7
-        else:
-            months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-            if self.to == "quarter":
-                months = months - months % 3
-            elif self.to == "year":
-                months = months - months % 12
-            coarse = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        coarse = period_starts(days, self.to)
         return ratings.with_frame(ratings.frame.assign(**{DATE: coarse.astype(np.int32)}))
 
 

@@ -78,6 +78,11 @@ def _quiet(f: F) -> F:
     )(f)
 
 
+def _organizer_key(key_file: Path | None) -> bytes | None:
+    """The key from --key-file only: checking a bundle never reads PUBLISHER_KEY."""
+    return load_key(key_file, environ={})[0] if key_file else None
+
+
 def _verbose() -> bool:
     return logging.getLogger().level <= logging.INFO
 
@@ -285,7 +290,7 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
         publisher verify release-2026 --key-file organizer.key
     """
     with _errors():
-        key, _ = load_key(key_file, environ={}) if key_file else (None, "")
+        key = _organizer_key(key_file)
         result = verify_bundle(bundle, key=key)
         report, problems = read_report(bundle) if result.ok else (None, [])
     for problem in result.problems + problems:
@@ -321,7 +326,7 @@ def report_command(bundle: Path, key_file: Path | None) -> None:
         publisher report release-2026
     """
     with _errors():
-        key, _ = load_key(key_file, environ={}) if key_file else (None, "")
+        key = _organizer_key(key_file)
         changed = rerender(bundle, key=key)
     what = ", ".join(changed) if changed else "nothing changed"
     click.echo(f"{bundle}: re-rendered report.md and report.html ({what})")
