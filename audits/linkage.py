@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from audits._index import IndexedTable, item_weights
-from audits._kernels import scoreboard
+from audits._kernels import DENSE_SHARE, scoreboard
 from audits.stats import Risk, wilson_interval
 from publisher.ratings import Ratings
 
@@ -327,7 +327,12 @@ class AttackOutcome:
 
 
 def attack(
-    table: IndexedTable, aux: AuxiliaryInformation, true_records: np.ndarray, phi: float
+    table: IndexedTable,
+    aux: AuxiliaryInformation,
+    true_records: np.ndarray,
+    phi: float,
+    *,
+    dense_share: float = DENSE_SHARE,
 ) -> AttackOutcome:
     """Run Scoreboard-RH of ``aux`` against every record of ``table``.
 
@@ -339,6 +344,10 @@ def attack(
     true_records : numpy.ndarray
         Each target's record number in ``table``, -1 when it has none (control).
     phi : float
+    dense_share : float
+        Speed only: score a target densely once its items' postings reach this share
+        of the records (see :func:`audits._kernels.scoreboard`); the figures agree to
+        float rounding whatever it is.
 
     Returns
     -------
@@ -347,8 +356,9 @@ def attack(
     if len(true_records) != len(aux.items):
         raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
     scale = table.ratings.scale
-    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0)
-    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0)
+    # float32 tables: the scores are accumulated in float32 (see audits._kernels)
+    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
+    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
     index = table.by_item
     use_dates = aux.use_dates and index.has_dates
     best, top, second, sigma, ties, true_score, p_true, entropy = scoreboard(
@@ -367,6 +377,7 @@ def attack(
         date_sim,
         true_records.astype(np.int64),
         8 * numba.get_num_threads(),
+        dense_share,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)

@@ -7,11 +7,8 @@ from audits import Adversary, LinkageAudit, run_audits
 from audits._index import IndexedTable
 from audits.linkage import AuxiliaryInformation, attack, item_weights
 from policies import load_policy, parse_policy
-from publisher.io import read_ratings
 from publisher.pipeline import apply_policy, audit_adversaries
 from publisher.ratings import Ratings, Scale
-
-from tests.conftest import shared
 
 # Five users (A..E), four items, 1-5 stars, days.
 ROWS = [
@@ -111,11 +108,6 @@ def test_constant_release_is_at_the_baseline():
     assert result.released.top1_credit.mean() == pytest.approx(1 / n)
     assert result.baseline == pytest.approx(1 / n)
     assert "no better than the random-guess baseline" in result.warnings[0]
-
-
-@pytest.fixture(scope="module")
-def ml100k():
-    return read_ratings(shared("movielens-100k/u.data"))
 
 
 def test_oracle_release_equals_original_m8_exact(ml100k):

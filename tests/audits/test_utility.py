@@ -3,11 +3,8 @@ import pytest
 
 from audits.utility import UtilityAudit, fit_baseline, popularity_spearman, total_variation
 from policies import parse_policy
-from publisher.io import read_ratings
 from publisher.pipeline import apply_policy
 from publisher.ratings import Ratings
-
-from tests.conftest import shared
 
 
 def test_total_variation_by_hand():
@@ -28,11 +25,6 @@ def test_spearman_counts_dropped_items_as_zero(tiny):
     dropped = tiny.with_frame(tiny.frame[tiny.frame["item"] != 0].reset_index(drop=True))
     assert popularity_spearman(tiny, tiny) == pytest.approx(1.0)
     assert popularity_spearman(tiny, dropped) < 1.0
-
-
-@pytest.fixture(scope="module")
-def ml100k():
-    return read_ratings(shared("movielens-100k/u.data"))
 
 
 def test_none_policy_costs_nothing(ml100k):
