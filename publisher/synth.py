@@ -5,8 +5,12 @@ not be redistributed; this generator reproduces its published shape so the tool
 can be measured at that scale:
 
 * ratings per customer: log-normal with median 96 and mean 209;
-* movie popularity: log-normal weights with median 561 and mean 5,654 ratings per
-  movie (at scale 1), sampled without replacement per customer;
+* ratings per movie: log-normal with median 561 and mean 5,654, the most-rated
+  movie capped at 48.5% of the customers (Netflix: 232,944 of 480,189) and every
+  movie rated at least once. A customer cannot rate a movie twice, so heavy raters
+  saturate the popular movies; the sampling weights are calibrated (see
+  :func:`_calibrate_weights`) so that the counts after that saturation, not before,
+  have the target shape;
 * rating histogram 1-5 close to Netflix's (4.6%, 10.1%, 28.7%, 33.6%, 23.0%), from
   customer and movie biases plus noise, cut at the histogram's quantiles;
 * dates from 1999-11-11 to 2005-12-31, uniform within a per-customer activity
@@ -78,6 +82,115 @@ def _lognormal(median: float, mean: float, size: int, rng: np.random.Generator) 
     return rng.lognormal(math.log(median), sigma, size)
 
 
+#: Netflix's most-rated movie was rated by 232,944 of 480,189 customers.
+MAX_ITEM_SHARE = 0.485
+
+
+def _item_targets(spec: SynthPreset, n_items: int, n_users: int, total: int,
+                  rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """Ratings per item: log-normal with the preset's median, capped, summing to ``total``.
+
+    Capping the most popular items loses mass that the mean needs back; rather than
+    scaling every count (which would move the median), the log-normal's spread is
+    widened by bisection until the capped counts sum to ``total``.
+    """
+    z = rng.standard_normal(n_items)
+    cap = max(1.0, MAX_ITEM_SHARE * n_users)
+    median = min(spec.per_item_median, total / n_items)
+    floor = min(3.0, median)  # Netflix's least-rated movie has 3 ratings
+
+    def counts(sigma: float) -> np.ndarray:
+        return np.clip(median * np.exp(sigma * z), floor, cap)
+
+    lo, hi = 0.0, 6.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if counts(mid).sum() < total else (lo, mid)
+    out = counts(hi)
+    return out * (total / out.sum())
+
+
+def _inclusion_rates(
+    weights: np.ndarray, draws: np.ndarray, start: np.ndarray | None = None
+) -> np.ndarray:
+    """Poisson draw rates lambda giving users ``draws`` distinct items on average.
+
+    With draws by ``weights`` (summing to 1), item i is among a user's items with
+    probability about 1 - exp(-lambda * w_i), lambda solving
+    sum_i (1 - exp(-lambda * w_i)) = d (exact in the limit for draws with replacement
+    until d are distinct, and for Efraimidis-Spirakis sampling). Newton's method,
+    vectorized over the users, from ``start`` (default lambda = d).
+    """
+    lam = draws.astype(np.float64) if start is None else start.copy()
+    for _ in range(100):
+        e = np.exp(-np.outer(lam, weights))
+        f = (1.0 - e).sum(axis=1) - draws
+        if np.all(np.abs(f) < 1e-6 * draws):
+            break
+        slope = (e * weights).sum(axis=1)
+        lam = np.maximum(lam - f / np.maximum(slope, 1e-300), lam / 2)
+    return lam
+
+
+def _calibrate_weights(target: np.ndarray, per_user: np.ndarray) -> np.ndarray:
+    """Sampling weights whose expected counts after de-duplication match ``target``.
+
+    Users are grouped in about 200 log-spaced bins of their rating counts (each bin
+    represented by its mean count and its number of users, which keeps the heavy
+    tail's mass), so one evaluation costs 200 x items exponentials; the weights are
+    rescaled by target / expected until they agree within 0.5%.
+    """
+    edges = np.unique(np.rint(np.geomspace(1, per_user.max() + 1, 200)))
+    bins = np.searchsorted(edges, per_user, side="right")
+    members = np.bincount(bins)
+    used = np.flatnonzero(members)
+    levels = np.bincount(bins, weights=per_user)[used] / members[used]
+    members = members[used]
+    weights = target / target.sum()
+    lam = None
+    for _ in range(60):
+        lam = _inclusion_rates(weights, levels, lam)
+        expected = members @ (1.0 - np.exp(-np.outer(lam, weights)))
+        ratio = target / np.maximum(expected, 1e-12)
+        if np.max(np.abs(ratio - 1)) < 0.005:
+            break
+        weights = weights * ratio
+        weights /= weights.sum()
+    return weights
+
+
+def _draw_heavy(users: np.ndarray, per_user: np.ndarray, weights: np.ndarray, n_users: int,
+                rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """Keys item * n_users + user of each heavy user's weighted sample without replacement."""
+    keys = []
+    for chunk in np.array_split(users, max(1, len(users) // 256)):
+        if not len(chunk):
+            continue
+        scores = rng.exponential(size=(len(chunk), len(weights))) / weights
+        for row, user in enumerate(chunk):
+            d = int(per_user[user])
+            items = np.argpartition(scores[row], d - 1)[:d]
+            keys.append(items.astype(np.int64) * n_users + user)
+    return np.sort(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+
+
+def _draw_light(
+    need: np.ndarray, cumulative: np.ndarray, n_users: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Sorted distinct keys item * n_users + user of ``need[u]`` weighted draws per user.
+
+    Drawn in chunks of about 8 million so that the temporaries stay small.
+    """
+    owners = np.flatnonzero(need)
+    ends = np.searchsorted(np.cumsum(need[owners]), np.arange(1, 64) * 8_000_000)
+    keys = []
+    for chunk in np.split(owners, np.unique(ends)):
+        users = np.repeat(chunk.astype(np.int64), need[chunk])
+        items = np.searchsorted(cumulative, rng.random(len(users)))
+        keys.append(items * n_users + users)
+    return sorted_unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+
+
 def synthesize(
     preset: str | SynthPreset, *, scale: float = 1.0, seed: int | None = None
 ) -> pd.DataFrame:
@@ -104,39 +217,52 @@ def synthesize(
     n_items = max(2, round(spec.items * scale))
     per_user = np.clip(np.rint(_lognormal(spec.per_user_median, spec.per_user_mean, n_users, rng)),
                        1, max(1, int(0.8 * n_items))).astype(np.int64)  # fmt: skip
-    weights = _lognormal(spec.per_item_median, spec.per_item_mean, n_items, rng)
-    cumulative = np.cumsum(weights / weights.sum())
+    target = _item_targets(spec, n_items, n_users, int(per_user.sum()), rng)
+    weights = _calibrate_weights(target, per_user)
+    cumulative = np.cumsum(weights)
     cumulative[-1] = 1.0
-    # Draw with replacement by popularity, drop repeated (user, item) pairs, then top up
-    # only the users left short. Keys are item * n_users + user: sorted keys are the
+    # Heavy raters (more than an eighth of the items) are drawn exactly: weighted
+    # sampling without replacement (Efraimidis-Spirakis: the d smallest of E_i / w_i
+    # with E_i exponential), O(items) each. The others draw with replacement by
+    # weight, drop repeated (user, item) pairs and top up whoever is left short; for
+    # them a few rounds suffice. Keys are item * n_users + user: sorted keys are the
     # output order (by item, then user).
-    rounds = []
-    have = np.zeros(n_users, np.int64)
-    seen = np.empty(0, np.int64)
-    need = per_user
-    for _ in range(8):
-        total = int(need.sum())
-        if total < 0.001 * per_user.sum():  # a 0.1% shortfall is not worth another sort
+    heavy = per_user > n_items // 8
+    parts = [_draw_heavy(np.flatnonzero(heavy), per_user, weights, n_users, rng)]
+    need = np.where(heavy, 0, per_user)
+    light_total = int(need.sum())
+    drawn = _draw_light(need, cumulative, n_users, rng)
+    have = np.bincount(drawn % n_users, minlength=n_users)
+    extra: list[np.ndarray] = []
+    for _ in range(15):
+        need = np.where(heavy, 0, np.maximum(per_user - have, 0))
+        if need.sum() <= 0.001 * light_total:  # a 0.1% shortfall is not worth a round
             break
-        users = np.repeat(np.arange(n_users, dtype=np.int64), need)
-        items = np.searchsorted(cumulative, rng.random(total)).astype(np.int64)
-        fresh = sorted_unique(items * n_users + users)
-        if len(seen):
-            pos = np.minimum(np.searchsorted(seen, fresh), len(seen) - 1)
-            fresh = fresh[seen[pos] != fresh]
-        # Thin each user's draws to about what they still need (a Bernoulli draw per pair
-        # keeps this O(n); the next round tops up any shortfall).
-        owner = fresh % n_users
-        drawn = np.bincount(owner, minlength=n_users)
-        keep = rng.random(len(fresh)) * np.maximum(drawn[owner], 1) < need[owner]
-        fresh = fresh[keep]
-        rounds.append(fresh)
+        fresh = _draw_light(need, cumulative, n_users, rng)
+        # drop pairs the short users already have (only theirs can repeat)
+        short = need > 0
+        taken = np.concatenate([drawn[short[drawn % n_users]], *extra])
+        taken.sort()
+        if len(taken):
+            pos = np.minimum(np.searchsorted(taken, fresh), len(taken) - 1)
+            fresh = fresh[taken[pos] != fresh]
+        del taken
+        extra.append(fresh)
         have += np.bincount(fresh % n_users, minlength=n_users)
-        # disjoint sorted arrays: a merge by sort is enough
-        seen = np.sort(np.concatenate([seen, fresh])) if len(rounds) > 1 else fresh
-        need = np.maximum(per_user - have, 0)
+    logger.debug("light raters short by %d of %d ratings", int(need.sum()), light_total)
+    parts += [drawn, *extra]
+    del drawn, extra
+    # Every item is rated at least once (Netflix's least-rated movie has 3 ratings):
+    # an item the draws missed gets one rating from a random user.
+    rated = np.zeros(n_items, bool)
+    for part in parts:
+        rated[part // n_users] = True
+    missed = np.flatnonzero(~rated)
+    parts.append(missed * n_users + rng.integers(0, n_users, len(missed)))
+    seen = np.concatenate(parts)
+    del parts
+    seen.sort()  # in place: the parts are disjoint, so no pair repeats
     keys = seen
-    del rounds
     users = (keys % n_users).astype(np.int32)
     items = (keys // n_users).astype(np.int32)
     del keys, seen
