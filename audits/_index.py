@@ -20,20 +20,49 @@ __all__ = ["IndexedTable", "PostingIndex", "Records", "build_index", "item_weigh
 
 
 @numba.njit(cache=True)
-def _counting_order(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stable order of rows by key, and the offsets of each key's run (CSR)."""
+def _postings(
+    first: np.ndarray,
+    n_first: int,
+    key: np.ndarray,
+    n_keys: int,
+    other: np.ndarray,
+    rating: np.ndarray,
+    day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR postings grouped by ``key``, ascending by ``first`` within a key.
+
+    Two counting sorts in one pass each: rows are visited in stable ``first`` order
+    and dealt straight into their key's slots, so no permutation of the whole table
+    is materialized beyond one int32 row order (4 bytes per rating).
+    """
+    n = len(key)
+    start = np.zeros(n_first + 1, dtype=np.int64)
+    for f in first:
+        start[f + 1] += 1
+    for f in range(n_first):
+        start[f + 1] += start[f]
+    by_first = np.empty(n, dtype=np.int32)
+    for row in range(n):
+        f = first[row]
+        by_first[start[f]] = row
+        start[f] += 1
     ptr = np.zeros(n_keys + 1, dtype=np.int64)
-    for k in keys:
+    for k in key:
         ptr[k + 1] += 1
     for k in range(n_keys):
         ptr[k + 1] += ptr[k]
     fill = ptr[:-1].copy()
-    order = np.empty(len(keys), dtype=np.int64)
-    for row in range(len(keys)):
-        k = keys[row]
-        order[fill[k]] = row
+    out_other = np.empty(n, dtype=np.int32)
+    out_rating = np.empty(n, dtype=np.uint8)
+    out_day = np.empty(n, dtype=np.int32)
+    for row in by_first:
+        k = key[row]
+        p = fill[k]
         fill[k] += 1
-    return order, ptr
+        out_other[p] = other[row]
+        out_rating[p] = rating[row]
+        out_day[p] = day[row]
+    return ptr, out_other, out_rating, out_day
 
 
 @dataclass(frozen=True)
@@ -119,29 +148,21 @@ def build_index(ratings: Ratings, records: Records, *, by: str) -> PostingIndex:
     items = frame[ITEM].to_numpy()
     rating = ratings.scale.to_index(frame[RATING].to_numpy()).astype(np.uint8)
     has_dates = DATE in frame.columns
-    day = frame[DATE].to_numpy().astype(np.int32) if has_dates else np.zeros(len(frame), np.int32)
+    if has_dates:
+        day = frame[DATE].to_numpy().astype(np.int32, copy=False)
+    else:
+        day = np.zeros(len(frame), np.int32)
+    n_items = len(ratings.item_ids)
     if by == "item":
-        # Records first, then stably by item: postings ascend by record within an item,
+        # Rows in record order, dealt by item: postings ascend by record within an item,
         # so the index (and every float sum over it) does not depend on row order.
-        by_record, _ = _counting_order(rec, records.n)
-        within, ptr = _counting_order(items[by_record], len(ratings.item_ids))
-        order = by_record[within]
-        other = rec[order]
+        ptr, other, rating, day = _postings(rec, records.n, items, n_items, rec, rating, day)
     elif by == "record":
-        # Sort by item first, then stably by record: items ascend within each record.
-        by_item, _ = _counting_order(items, len(ratings.item_ids))
-        within, ptr = _counting_order(rec[by_item], records.n)
-        order = by_item[within]
-        other = items[order]
+        # Rows in item order, dealt by record: items ascend within each record.
+        ptr, other, rating, day = _postings(items, n_items, rec, records.n, items, rating, day)
     else:
         raise ValueError(f"by must be 'item' or 'record', got {by!r}")
-    return PostingIndex(
-        ptr=ptr,
-        other=other.astype(np.int32),
-        rating=rating[order],
-        day=day[order],
-        has_dates=has_dates,
-    )
+    return PostingIndex(ptr=ptr, other=other, rating=rating, day=day, has_dates=has_dates)
 
 
 def item_weights(support: np.ndarray) -> np.ndarray:
