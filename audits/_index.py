@@ -55,13 +55,13 @@ def _postings(
     out_other = np.empty(n, dtype=np.int32)
     out_rating = np.empty(n, dtype=np.uint8)
     out_day = np.empty(n, dtype=np.int32)
-    for row in by_first:
-        k = key[row]
-        p = fill[k]
-        fill[k] += 1
-        out_other[p] = other[row]
-        out_rating[p] = rating[row]
-        out_day[p] = day[row]
+    for r in by_first:
+        slot = key[r]
+        p = fill[slot]
+        fill[slot] += 1
+        out_other[p] = other[r]
+        out_rating[p] = rating[r]
+        out_day[p] = day[r]
     return ptr, out_other, out_rating, out_day
 
 
