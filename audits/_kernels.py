@@ -62,6 +62,25 @@ def exp_nonpositive(x: float) -> float:
     return p
 
 
+@numba.njit(cache=True, inline="always")
+def _similarity(
+    rating_row: np.ndarray,
+    rating: int,
+    known_day: np.int32,
+    day: np.int32,
+    last: np.int32,
+    date_sim: np.ndarray,
+    use_dates: bool,
+) -> np.float32:
+    """Rating (and date) similarity of one posting to one known rating, float32."""
+    s = rating_row[rating]
+    if use_dates:
+        gap = abs(known_day - day)
+        gap = gap if gap < last else last
+        s += date_sim[np.uint32(gap)]
+    return s
+
+
 @numba.njit(cache=True, fastmath=_FAST)
 def _add_item_dense(
     scores: np.ndarray,
@@ -77,16 +96,10 @@ def _add_item_dense(
     """Add one known item's similarity to every record that rated it."""
     last = np.int32(len(date_sim) - 1)
     day = np.int32(known_day)
-    if use_dates:
-        for k in range(len(records)):
-            dd = abs(day - days[k])
-            dd = dd if dd < last else last
-            scores[np.uint32(records[k])] += weight * (
-                rating_row[ratings[k]] + date_sim[np.uint32(dd)]
-            )
-    else:
-        for k in range(len(records)):
-            scores[np.uint32(records[k])] += weight * rating_row[ratings[k]]
+    for k in range(len(records)):
+        scores[np.uint32(records[k])] += weight * _similarity(
+            rating_row, ratings[k], day, days[k], last, date_sim, use_dates
+        )
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -108,16 +121,29 @@ def _add_item_sparse(
     day = np.int32(known_day)
     for k in range(len(records)):
         r = np.uint32(records[k])
-        s = rating_row[ratings[k]]
-        if use_dates:
-            dd = abs(day - days[k])
-            dd = dd if dd < last else last
-            s += date_sim[np.uint32(dd)]
+        s = _similarity(rating_row, ratings[k], day, days[k], last, date_sim, use_dates)
         # branch-free "first touch": always write, advance only if new
         touched[np.uint32(n_touched)] = r
         n_touched += scores[r] == 0.0
         scores[r] += weight * s
     return n_touched
+
+
+@numba.njit(cache=True, inline="always")
+def _top_two(
+    v: float, r: int, m1: float, m2: float, arg: int, n_top: int
+) -> tuple[float, float, int, int]:
+    """One step of the running best and second-best score, best record, ties.
+
+    Among ties the lowest record number is the best.
+    """
+    if v > m1:
+        return v, m1, r, 1
+    if v == m1:
+        return m1, m1, min(arg, r), n_top + 1
+    if v > m2:
+        return m1, v, arg, n_top
+    return m1, m2, arg, n_top
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -155,17 +181,7 @@ def _dense_summary(scores: np.ndarray) -> tuple[float, float, int, int, float, f
         if block_max == 0 or block_max < m2_bits:
             continue  # nothing here reaches the second best
         for k in range(b0, b1):
-            v = np.float64(scores[k])
-            if v > m1:
-                m2 = m1
-                m1 = v
-                arg = k
-                n_top = 1
-            elif v == m1:
-                n_top += 1
-                m2 = m1
-            elif v > m2:
-                m2 = v
+            m1, m2, arg, n_top = _top_two(np.float64(scores[k]), k, m1, m2, arg, n_top)
         m2_bits = np.array([np.float32(m2)]).view(np.int32)[0]
     return m1, m2, arg, n_top, s1, s2
 
@@ -200,18 +216,7 @@ def _sparse_summary(
         v = np.float64(scores[r])
         s1 += v
         s2 += v * v
-        if v > m1:
-            m2 = m1
-            m1 = v
-            arg = r
-            n_top = 1
-        elif v == m1:
-            n_top += 1
-            if r < arg:
-                arg = r
-            m2 = m1
-        elif v > m2:
-            m2 = v
+        m1, m2, arg, n_top = _top_two(v, r, m1, m2, arg, n_top)
     return m1, m2, arg, n_top, s1, s2
 
 
