@@ -323,14 +323,29 @@ def scoreboard(
                 lo, hi = item_ptr[item], item_ptr[item + 1]
                 if dense:
                     _add_item_dense(
-                        scores, post_record[lo:hi], post_rating[lo:hi], post_day[lo:hi],
-                        w, rows[j], aux_day[t, j], date_sim, use_dates,
+                        scores,
+                        post_record[lo:hi],
+                        post_rating[lo:hi],
+                        post_day[lo:hi],
+                        w,
+                        rows[j],
+                        aux_day[t, j],
+                        date_sim,
+                        use_dates,
                     )
                 else:
                     n_touched = _add_item_sparse(
-                        scores, touched, n_touched,
-                        post_record[lo:hi], post_rating[lo:hi], post_day[lo:hi],
-                        w, rows[j], aux_day[t, j], date_sim, use_dates,
+                        scores,
+                        touched,
+                        n_touched,
+                        post_record[lo:hi],
+                        post_rating[lo:hi],
+                        post_day[lo:hi],
+                        w,
+                        rows[j],
+                        aux_day[t, j],
+                        date_sim,
+                        use_dates,
                     )
             if dense:
                 m1, m2, arg, n_top, s1, s2 = _dense_summary(scores)

@@ -49,7 +49,9 @@ def child(stage: str, folder: Path) -> dict:
         )
         out["movies"] = len(per_item)
         out["per_movie_median_mean_max"] = [
-            float(per_item.median()), round(per_item.mean()), int(per_item.max())
+            float(per_item.median()),
+            round(per_item.mean()),
+            int(per_item.max()),
         ]
         out["per_customer_median_mean"] = [float(per_user.median()), round(per_user.mean())]
     elif stage == "read_parquet":

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from publisher._netflix import BAD_DATE, BAD_RATING, OK, parse_netflix
+from publisher._netflix import BAD_DATE, BAD_RATING, ID_RANGE, OK, line_of_row, parse_netflix
 from publisher.errors import InputError
 from publisher.ratings import Ratings, Scale
 
@@ -309,8 +309,7 @@ def _read_delimited(
         items,
         ratings,
         days,
-        frame.index.to_numpy(),
-        locate,
+        lambda i: locate(int(frame.index[i])),
         scale=scale,
         duplicates=duplicates,
         source=path.name,
@@ -461,7 +460,6 @@ def _read_parquet(
         days = _arrow_days(cols["date"], mapping["date"], label, locate)
     users = _arrow_ids(cols["user"], mapping["user"], label)
     items = _arrow_ids(cols["item"], mapping["item"], label)
-    n_rows = table.num_rows
     del table, cols
     # Arrow's allocator keeps freed buffers for reuse; hand them back to the OS now that
     # the columns are numpy arrays (several GB at Netflix scale).
@@ -471,7 +469,6 @@ def _read_parquet(
         items,
         ratings,
         days,
-        np.arange(n_rows),
         locate,
         scale=scale,
         duplicates=duplicates,
@@ -543,8 +540,9 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         if not _NETFLIX_HEADER.match(first):
             raise InputError(f"{file}: line 1: expected a 'MovieID:' line, got {_show(first)}")
         starts.append(n_lines)
-        n_lines += data.count(b"\n")
+        n_lines += data.count(b"\n")  # every line ends with one
         chunks.append(data)
+    del data  # with one file, `buffer` below is this very object: let it go with it
     buffer = b"".join(chunks)
     del chunks
     starts_arr = np.asarray(starts)
@@ -554,9 +552,16 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         return f"{files[k]}: line {i - starts[k] + 1}"
 
     raw = np.frombuffer(buffer, dtype=np.uint8)
-    movie, users, ratings, days, line_of, n, status, bad = parse_netflix(
-        raw, int(np.count_nonzero(raw == 10)) + 1
-    )
+    # Compact columns (16 bytes a line; int64 ids, float64 ratings and a line number
+    # per row took 36): ids fall back to int64 only if one does not fit in int32.
+    for id_type in (np.int32, np.int64):
+        movie = np.empty(n_lines, id_type)
+        users = np.empty(n_lines, id_type)
+        ratings = np.empty(n_lines, np.float32)
+        days = np.empty(n_lines, np.int32)
+        n, status, bad, skips = parse_netflix(raw, movie, users, ratings, days)
+        if status != ID_RANGE or id_type is np.int64:
+            break
     if status != OK:
         text = _nth_line(buffer, bad)
         if status == BAD_DATE:
@@ -565,6 +570,8 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         if status == BAD_RATING:
             rating = text.split(b",")[1].decode("utf-8", "replace").strip()
             raise InputError(f"{locate(bad)}: rating {rating!r} is not a number")
+        if status == ID_RANGE:
+            raise InputError(f"{locate(bad)}: id {_show(text.split(b',')[0])} is too large")
         raise InputError(
             f"{locate(bad)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
             f"got {_show(text)}"
@@ -574,9 +581,8 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         users[:n],
         movie[:n],
         ratings[:n],
-        days[:n].astype(np.int64),
-        line_of[:n],
-        locate,
+        days[:n],
+        lambda row: locate(line_of_row(skips, row)),
         scale=scale or Scale(1, 5, 1),
         duplicates=duplicates,
         source=files[0].name if len(files) == 1 else f"{path.name} ({len(files)} files)",
@@ -603,18 +609,20 @@ def _first_off_scale(ratings: np.ndarray, lo: float, hi: float, step: float) -> 
 
 
 @numba.njit(cache=True)
-def _duplicates(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int) -> tuple:
+def _duplicates(
+    users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, order: np.ndarray
+) -> tuple:
     """Rows repeating an earlier (user, item) pair, in O(rows + users + items).
 
-    Returns the keep-last mask, the first repeating row in file order and the row it
-    repeats (-1, -1 when there is none).
+    ``order`` is scratch space, one slot per row (int32 below 2**31 rows: at 100M rows
+    int64 would add 400 MB to the read's peak). Returns the keep-last mask, the first
+    repeating row in file order and the row it repeats (-1, -1 when there is none).
     """
     count = np.zeros(n_users + 1, np.int64)
     for u in users:
         count[u + 1] += 1
     for u in range(n_users):
         count[u + 1] += count[u]
-    order = np.empty(len(users), np.int64)
     fill = count[:-1].copy()
     for row in range(len(users)):
         order[fill[users[row]]] = row
@@ -659,23 +667,22 @@ def _assemble(
     items: np.ndarray | pd.Series,
     ratings: np.ndarray,
     days: np.ndarray | None,
-    rows: np.ndarray,
-    locate: Locate,
+    where: Locate,
     *,
     scale: Scale | None,
     duplicates: str,
     source: str,
 ) -> Ratings:
-    """Validate parallel columns and build the table; ``rows[i]`` feeds ``locate``."""
+    """Validate parallel columns and build the table; ``where(i)`` names row i's place."""
     i = _first_bad(~np.isfinite(ratings))
     if i is not None:
-        raise InputError(f"{locate(int(rows[i]))}: rating {ratings[i]:g} is not a finite number")
+        raise InputError(f"{where(i)}: rating {ratings[i]:g} is not a finite number")
     if scale is None:
         scale = _infer_scale(ratings)
     i = _first_off_scale(ratings, scale.minimum, scale.maximum, scale.step)
     if i >= 0:
         raise InputError(
-            f"{locate(int(rows[i]))}: rating {ratings[i]:g} is off the scale {scale} (MIN:MAX:STEP)"
+            f"{where(i)}: rating {ratings[i]:g} is off the scale {scale} (MIN:MAX:STEP)"
         )
     if days is not None:
         today = (np.datetime64(dt.datetime.now(dt.UTC).date(), "D") - np.datetime64(0, "D")).astype(
@@ -684,18 +691,20 @@ def _assemble(
         lo = int((_MIN_DATE - np.datetime64(0, "D")).astype(int))
         i = _first_bad(days < lo)
         if i is not None:
-            raise InputError(f"{locate(int(rows[i]))}: date before 1900-01-01")
+            raise InputError(f"{where(i)}: date before 1900-01-01")
         i = _first_bad(days > today + 1)
         if i is not None:
-            raise InputError(f"{locate(int(rows[i]))}: date in the future")
+            raise InputError(f"{where(i)}: date in the future")
     user_codes, user_ids = _factorize(_as_ids(users))
     item_codes, item_ids = _factorize(_as_ids(items))
-    keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids))
+    order = np.empty(len(user_codes), np.int32 if len(user_codes) < 2**31 else np.int64)
+    keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids), order)
+    del order
     if dup >= 0:
         if duplicates == "error":
             raise InputError(
-                f"{locate(int(rows[dup]))}: second rating of the same item by the same user "
-                f"(first at {locate(int(rows[first])).rsplit(': ', 1)[-1]}); "
+                f"{where(dup)}: second rating of the same item by the same user "
+                f"(first at {where(first).rsplit(': ', 1)[-1]}); "
                 "pass --duplicates keep-last to keep the last one"
             )
         logger.warning(
