@@ -721,6 +721,7 @@ def _assemble(
         days,
         scale=scale,
         source=source,
+        handover=True,  # the readers' own arrays, not kept by anybody else
     )
 
 

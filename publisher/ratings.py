@@ -235,8 +235,14 @@ class Ratings:
         *,
         scale: Scale | None = None,
         source: str = "",
+        handover: bool = False,
     ) -> Ratings:
-        """Build a table from codes already assigned (``user_ids[code]`` is the id)."""
+        """Build a table from codes already assigned (``user_ids[code]`` is the id).
+
+        With ``handover=True`` the caller gives up the column arrays: those already of
+        the column's dtype become the table's columns as they are (a reader's 100M-row
+        columns are not copied once more); the caller must not modify them afterwards.
+        """
         data = {
             USER: np.asarray(user_codes, dtype=np.int32),
             ITEM: np.asarray(item_codes, dtype=np.int32),
@@ -244,8 +250,12 @@ class Ratings:
         }
         if days is not None:
             data[DATE] = np.asarray(days, dtype=np.int32)
+        if handover:  # a read-only view (of Arrow memory, say) is copied all the same
+            data = {name: np.require(v, requirements="W") for name, v in data.items()}
         return cls(
-            frame=pd.DataFrame(data),
+            # copy=False also keeps pandas from stacking the int32 columns into one
+            # block, which copies them all (1.2 GB at 100M ratings)
+            frame=pd.DataFrame(data, copy=not handover),
             user_ids=np.asarray(user_ids),
             item_ids=np.asarray(item_ids),
             scale=scale or Scale(),
