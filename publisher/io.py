@@ -464,16 +464,21 @@ def _read_parquet(
     # Arrow's allocator keeps freed buffers for reuse; hand them back to the OS now that
     # the columns are numpy arrays (several GB at Netflix scale).
     pa.default_memory_pool().release_unused()
-    return _assemble(
-        users,
-        items,
-        ratings,
-        days,
-        locate,
-        scale=scale,
-        duplicates=duplicates,
-        source=path.name,
-    )
+    try:
+        return _assemble(
+            users,
+            items,
+            ratings,
+            days,
+            locate,
+            scale=scale,
+            duplicates=duplicates,
+            source=path.name,
+        )
+    finally:
+        # and once more for what _assemble freed: 1.1 GiB kept at 100M ratings otherwise
+        del users, items, days
+        pa.default_memory_pool().release_unused()
 
 
 def _arrow_ids(col: pa.ChunkedArray, name: str, label: str) -> np.ndarray:

@@ -56,3 +56,23 @@ def test_missing_column_is_internal_error():
 
 def test_days_to_dates():
     assert days_to_dates(np.array([0, 13149])).astype(str).tolist() == ["1970-01-01", "2006-01-01"]
+
+
+def test_from_codes_copies_unless_the_arrays_are_handed_over():
+    users, items = np.array([0, 1], np.int32), np.array([0, 0], np.int32)
+    ratings, days = np.array([3, 4], np.float32), np.array([10, 11], np.int32)
+    ids = np.array([7, 8])
+
+    kept = Ratings.from_codes(users, ids, items, ids[:1], ratings, days)
+    ratings[0] = 5  # the caller still owns its arrays: the table must not change
+    assert kept.frame["rating"].tolist() == [3.0, 4.0]
+
+    handed = Ratings.from_codes(users, ids, items, ids[:1], ratings, days, handover=True)
+    assert np.shares_memory(handed.frame["user"].to_numpy(), users)  # no copy
+    assert np.shares_memory(handed.frame["date"].to_numpy(), days)
+
+    frozen = np.array([1, 2], np.float32)
+    frozen.flags.writeable = False  # e.g. a zero-copy view of Arrow memory
+    table = Ratings.from_codes(users, ids, items, ids[:1], frozen, handover=True)
+    assert not np.shares_memory(table.frame["rating"].to_numpy(), frozen)  # copied
+    table.frame.loc[0, "rating"] = 5.0  # in-place writes stay possible
