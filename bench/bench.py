@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 STAGES = (
-    "synth", "read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release"
+    "synth", "read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release",
+    "release_netflix",
 )  # fmt: skip
 
 
@@ -54,12 +55,21 @@ def child(stage: str, folder: Path) -> dict:
             int(per_item.max()),
         ]
         out["per_customer_median_mean"] = [float(per_user.median()), round(per_user.mean())]
-    elif stage == "read_parquet":
-        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
-        out["ratings"] = ratings.n_ratings
-    elif stage == "read_netflix":
-        ratings = read_ratings(text, format="netflix")
-        out["mb_per_s"] = text.stat().st_size / 1e6 / (time.perf_counter() - started)
+    elif stage in ("read_parquet", "read_netflix"):
+        # Median of three reads (the machine is noisy); the peak is the largest of them.
+        seconds = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            if stage == "read_parquet":
+                ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+            else:
+                ratings = read_ratings(text, format="netflix")
+            seconds.append(time.perf_counter() - t0)
+            out["ratings"] = ratings.n_ratings
+            del ratings
+        out["median_s"] = round(float(np.median(seconds)), 2)
+        if stage == "read_netflix":
+            out["mb_per_s"] = round(text.stat().st_size / 1e6 / out["median_s"], 1)
     elif stage == "steps":
         from policies import load_policy
         from publisher.pipeline import apply_policy
@@ -103,14 +113,15 @@ def child(stage: str, folder: Path) -> dict:
         UniquenessAudit(
             ratings, dataset="original", n_users=1000, rng=np.random.default_rng(0)
         ).evaluate()
-    elif stage == "release":
+    elif stage in ("release", "release_netflix"):
         import dataclasses
 
         from policies import Gate, load_policy
         from publisher.pipeline import release
 
         policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all
-        release(parquet, policy, folder / "bundle", scale=Scale(1, 5, 1), overwrite=True)
+        source = parquet if stage == "release" else text
+        release(source, policy, folder / "bundle", scale=Scale(1, 5, 1), overwrite=True)
     out["seconds"] = round(time.perf_counter() - started, 2)
     out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     return out
