@@ -61,7 +61,6 @@ from publisher.ratings import (
     USER,
     Ratings,
     Scale,
-    days_to_dates,
     present_codes,
 )
 from publisher.render import render_html, render_markdown
@@ -254,19 +253,26 @@ def released_frame(released: Ratings) -> pd.DataFrame:
     by_name = np.argsort(pseudonyms, kind="stable")
     # Dictionary-encode: one string per customer, an int32 index per row (100M rows of
     # Python strings would take many GB).
-    position = np.full(len(released.user_ids), -1, np.int64)
-    position[present[by_name]] = np.arange(len(present))
+    position = np.full(len(released.user_ids), -1, np.int32)
+    position[present[by_name]] = np.arange(len(present), dtype=np.int32)
     index = position[codes]
     items = frame[ITEM].to_numpy()
-    order = np.argsort(index * len(released.item_ids) + items, kind="stable")
+    key = index.astype(np.int64) * len(released.item_ids) + items
+    order = np.argsort(key, kind="stable")
+    del key  # temporaries go as soon as they are used: 60M+ rows each at Netflix scale
     data: dict[str, Any] = {
-        USER: pd.Categorical.from_codes(index[order].astype(np.int32), pseudonyms[by_name]),
+        USER: pd.Categorical.from_codes(index[order], pseudonyms[by_name]),
         ITEM: released.item_ids[items[order]],
         RATING: frame[RATING].to_numpy(np.float32)[order],
     }
+    del index
     if DATE in frame.columns:
-        data[DATE] = days_to_dates(frame[DATE].to_numpy()[order])
-    return pd.DataFrame(data)
+        # datetime64[s] straight away: pandas would convert datetime64[D] to it (a copy)
+        seconds = frame[DATE].to_numpy()[order].astype(np.int64)
+        seconds *= 86_400
+        data[DATE] = seconds.view("datetime64[s]")
+    del order
+    return pd.DataFrame(data, copy=False)
 
 
 def input_digest(path: Path) -> str:
