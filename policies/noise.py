@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 
-# Rows per chunk of uniform draws: bounds the temporaries, not the numbers drawn.
-_CHUNK = 8_000_000
+from publisher.ratings import row_chunks
 
 __all__ = ["keep_probability", "randomized_response", "uniform_offsets"]
 
@@ -79,8 +78,7 @@ def randomized_response(
     # 800 MB temporary at 100M ratings) and the result built in place.
     keep = keep_probability(epsilon, k)
     flip = np.empty(values.size, dtype=bool)
-    for lo in range(0, values.size, _CHUNK):
-        hi = min(lo + _CHUNK, values.size)
+    for lo, hi in row_chunks(values.size):
         flip[lo:hi] = rng.random(hi - lo) >= keep
     # Adding 1..k-1 modulo k lands uniformly on the other k-1 values. One call: bounded
     # integers drawn in chunks would not be the same numbers.

@@ -34,6 +34,7 @@ from publisher.ratings import (
     USER,
     Ratings,
     present_codes,
+    row_index_dtype,
     sorted_unique,
 )
 
@@ -111,7 +112,7 @@ def _group_rank(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     if len(groups) == 0:
         return np.zeros(0, np.int64)
-    order = np.arange(len(groups), dtype=np.int32 if len(groups) < 2**31 else np.int64)
+    order = np.arange(len(groups), dtype=row_index_dtype(len(groups)))
     rng.shuffle(order)  # the same draws as rng.permutation(len(groups))
     return _rank_in_order(groups, order, int(groups.max()) + 1)
 

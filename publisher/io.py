@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from publisher._netflix import BAD_DATE, BAD_RATING, ID_RANGE, OK, line_of_row, parse_netflix
 from publisher.errors import InputError
-from publisher.ratings import Ratings, Scale
+from publisher.ratings import Ratings, Scale, row_index_dtype
 
 __all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
 
@@ -702,7 +702,7 @@ def _assemble(
             raise InputError(f"{where(i)}: date in the future")
     user_codes, user_ids = _factorize(_as_ids(users))
     item_codes, item_ids = _factorize(_as_ids(items))
-    order = np.empty(len(user_codes), np.int32 if len(user_codes) < 2**31 else np.int64)
+    order = np.empty(len(user_codes), row_index_dtype(len(user_codes)))
     keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids), order)
     del order
     if dup >= 0:

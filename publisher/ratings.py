@@ -20,7 +20,10 @@ import pandas as pd
 
 from publisher.errors import InternalError
 
-__all__ = ["EPOCH", "Ratings", "Scale", "days_to_dates", "present_codes", "sorted_unique"]
+__all__ = [
+    "EPOCH", "Ratings", "Scale", "days_to_dates", "present_codes", "row_chunks",
+    "row_index_dtype", "sorted_unique",
+]  # fmt: skip
 
 #: Day 0 of the ``date`` column (int32 days since the Unix epoch, UTC).
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -261,6 +264,30 @@ class Ratings:
             scale=scale or Scale(),
             source=source,
         )
+
+
+def row_chunks(n: int, size: int = 8_000_000) -> list[tuple[int, int]]:
+    """Bounds of consecutive ranges of at most ``size`` rows covering ``n`` rows.
+
+    Per-row work done chunk by chunk keeps its temporaries at 8M rows instead of the
+    table's 100M; a generator's draws continue across calls, so drawing chunk by chunk
+    gives the same numbers as one call (for uniform and normal draws, not for bounded
+    integers).
+
+    Examples
+    --------
+    >>> row_chunks(5, size=2)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def row_index_dtype(n: int) -> type[np.signedinteger]:
+    """int32 for row numbers of a table of ``n`` rows when they fit, else int64.
+
+    At 100M rows an int32 row order is 400 MB instead of 800.
+    """
+    return np.int32 if n < 2**31 else np.int64
 
 
 def present_codes(codes: np.ndarray, n: int) -> np.ndarray:

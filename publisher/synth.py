@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from publisher.errors import PublisherError
-from publisher.ratings import EPOCH, sorted_unique
+from publisher.ratings import EPOCH, row_chunks, sorted_unique
 
 __all__ = ["PRESETS", "SynthPreset", "synthesize", "write_synthetic"]
 
@@ -191,11 +191,6 @@ def _draw_light(
     return sorted_unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
 
 
-def _chunks(n: int, size: int = 8_000_000) -> list[tuple[int, int]]:
-    """Bounds of consecutive row ranges of at most ``size`` rows."""
-    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
-
-
 def synthesize(
     preset: str | SynthPreset, *, scale: float = 1.0, seed: int | None = None
 ) -> pd.DataFrame:
@@ -272,7 +267,7 @@ def synthesize(
     n = len(seen)
     users = np.empty(n, np.int32)
     items = np.empty(n, np.int32)
-    for lo, hi in _chunks(n):
+    for lo, hi in row_chunks(n):
         users[lo:hi] = seen[lo:hi] % n_users
         items[lo:hi] = seen[lo:hi] // n_users
     del seen
@@ -281,13 +276,13 @@ def synthesize(
     user_bias = rng.normal(0, 0.6, n_users)
     item_bias = rng.normal(0, 0.6, n_items)
     latent = np.empty(n)
-    for lo, hi in _chunks(n):
+    for lo, hi in row_chunks(n):
         latent[lo:hi] = user_bias[users[lo:hi]] + item_bias[items[lo:hi]]
         latent[lo:hi] += rng.normal(0, 1.0, hi - lo)
     cuts = np.quantile(latent, np.cumsum(spec.histogram)[:-1])
     values = np.asarray(spec.values, np.float32)
     ratings = np.empty(n, np.float32)
-    for lo, hi in _chunks(n):
+    for lo, hi in row_chunks(n):
         ratings[lo:hi] = values[np.searchsorted(cuts, latent[lo:hi])]
     del latent
     # Dates: a window per user, later starts more likely; uniform within it.
@@ -298,7 +293,7 @@ def synthesize(
     length = np.rint(rng.exponential(span / 4, n_users)).astype(np.int64)
     width = np.minimum(start + length, last) - start + 1
     days = np.empty(n, np.int32)
-    for lo, hi in _chunks(n):
+    for lo, hi in row_chunks(n):
         u = users[lo:hi]
         days[lo:hi] = start[u] + np.floor(rng.random(hi - lo) * width[u])
     users += 1  # 1-based ids, in place: these arrays become the frame's columns

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from policies.noise import keep_probability
+from policies.noise import keep_probability, randomized_response
 from policies.steps import (
     STEPS,
     CapUserRatings,
@@ -270,3 +270,17 @@ def test_step_validation_messages(build, error, message):
         build()
     assert str(caught.value) == message
     assert isinstance(caught.value, TypeError if error is ParameterTypeError else ValueError)
+
+
+def test_randomized_response_chunks_do_not_change_the_draws(monkeypatch):
+    # Chunks only bound the temporaries of the uniform draws.
+    from policies import noise
+    from publisher.ratings import row_chunks
+
+    values = np.random.default_rng(0).integers(0, 5, 100_000).astype(np.int8)
+    whole = randomized_response(values, 5, 1.0, np.random.default_rng(1))
+    monkeypatch.setattr(noise, "row_chunks", lambda n: row_chunks(n, size=7_000))
+    chunked = randomized_response(values, 5, 1.0, np.random.default_rng(1))
+    np.testing.assert_array_equal(whole, chunked)
+    assert whole.dtype == values.dtype
+    assert 0 < np.mean(whole != values) < 1

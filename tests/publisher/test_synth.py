@@ -56,9 +56,9 @@ def test_row_chunks_do_not_change_the_draws(small, monkeypatch):
     # Chunks only bound the temporaries: a generator's draws continue across calls.
     from publisher import synth
 
-    chunks = synth._chunks
-    monkeypatch.setattr(synth, "_chunks", lambda n: chunks(n, size=30_000))
-    assert len(synth._chunks(len(small))) > 10
+    chunks = synth.row_chunks
+    monkeypatch.setattr(synth, "row_chunks", lambda n: chunks(n, size=30_000))
+    assert len(synth.row_chunks(len(small))) > 10
     pd.testing.assert_frame_equal(small, synthesize("netflix", scale=0.02, seed=4))
 
 
