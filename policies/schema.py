@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+#: A policy file is read up to this size (real ones are a few hundred bytes).
+MAX_POLICY_BYTES = 1 << 20
+
+
 def _wrap(path: str, build: Any) -> Any:
     """Run ``build()`` and re-raise a ParameterError under the key path."""
     try:
@@ -341,6 +345,8 @@ def _safe_yaml(text: str, label: str) -> Any:
                 line = event.start_mark.line + 1 if event.start_mark else "?"
                 raise PolicyError(f"{label}: line {line}: YAML aliases are not allowed in a policy")
         return yaml.safe_load(text)
+    except RecursionError:
+        raise PolicyError(f"{label}: nested too deeply to be a policy") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -370,6 +376,8 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
     data = _safe_yaml(text, label)
     try:
         return _build(data)
+    except RecursionError:
+        raise PolicyError(f"{label}: nested too deeply to be a policy") from None
     except BudgetExceededError as exc:
         raise BudgetExceededError(f"{label}: {exc}") from None
     except PolicyError as exc:
@@ -402,10 +410,29 @@ def _build(data: Any) -> Policy:
         )
     if given.get("aggregates") is not None:
         given["aggregates"] = AggregatesConfig.from_config(given["aggregates"], "aggregates")
+        if not given["aggregates"].microdata:
+            _no_microdata_gate(given["gate"])
     names = [s.name for s in given["steps"]]
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")
     return Policy(**given)
+
+
+def _no_microdata_gate(gate: Gate) -> None:
+    """Without microdata nothing is attacked or measured, so a gate on it cannot decide."""
+    gated = {
+        "max_reidentification_rate": any(
+            v is not None for v in gate.max_reidentification_rate or ()
+        ),
+        "max_unique_fraction": gate.max_unique_fraction is not None,
+        "max_rmse_increase": gate.max_rmse_increase is not None,
+    }
+    for key, present in gated.items():
+        if present:
+            raise PolicyError(
+                f"gate.{key}: aggregates.microdata is false, so no ratings are released to "
+                "measure; remove this threshold"
+            )
 
 
 def list_presets() -> list[str]:
@@ -436,9 +463,15 @@ def load_policy(source: str | Path) -> Policy:
     path = Path(source)
     if path.is_file():
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_POLICY_BYTES + 1)
+            if len(raw) > MAX_POLICY_BYTES:
+                raise PolicyError(f"{path}: larger than {MAX_POLICY_BYTES:,} bytes; not a policy")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise PolicyError(f"{path}: not valid UTF-8") from None
+        except OSError as exc:
+            raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
         return parse_policy(text, str(path))
     if str(source) in list_presets():
         return parse_policy(preset_text(str(source)), f"preset {source}")

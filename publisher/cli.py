@@ -20,11 +20,13 @@ import click
 
 from policies import list_presets, load_policy, preset_text
 from publisher import __version__
-from publisher.bundle import verify_bundle, write_json
+from publisher.bundle import printable, verify_bundle, write_json
 from publisher.demo import run_demo
-from publisher.errors import PublisherError
+from publisher.errors import InternalError, PublisherError
 from publisher.io import FORMATS, parse_columns
-from publisher.pipeline import ReleaseResult, evaluate, load_key, read_report, release, rerender
+from publisher.keys import load_key
+from publisher.limits import ReadLimits, parse_limits
+from publisher.pipeline import ReleaseResult, evaluate, read_report, release, rerender
 from publisher.progress import Stages
 from publisher.ratings import Scale
 from publisher.report import headline, render_audit_table, render_comparison
@@ -34,12 +36,24 @@ __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _HANDLER_NAME = "publisher-cli"
+_MAX_MESSAGE = 1000
 
 
 class _Failure(click.ClickException):
     """A library error shown as ``Error: ...`` with the error's own exit code."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
+        # Readable lines whatever the input held: control characters escaped (a name
+        # holding a newline cannot print a line of its own; only our indented detail
+        # lines, as in BudgetExceededError, stay on lines of their own), and any echoed
+        # input already cut short by the library; this is the last net.
+        lines = message.split("\n")
+        if all(line.startswith("  ") for line in lines[1:]):
+            message = "\n".join(printable(line) for line in lines)
+        else:
+            message = printable(message)
+        if len(message) > _MAX_MESSAGE:
+            message = message[:_MAX_MESSAGE] + "..."
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
 
@@ -48,8 +62,13 @@ class _Failure(click.ClickException):
 def _errors() -> Iterator[None]:
     try:
         yield
+    except RecursionError:
+        # Inputs are bounded where they are parsed; this is the net under all of them.
+        raise _Failure("input nested too deeply to process") from None
     except PublisherError as exc:
         raise _Failure(str(exc), exc.exit_code) from None
+    except InternalError as exc:
+        raise _Failure(str(exc)) from None
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise _Failure(f"{where}{exc.strerror or exc}") from None
@@ -110,6 +129,13 @@ def _parse_columns(ctx: click.Context, param: click.Parameter, value: str | None
         raise click.BadParameter(str(exc)) from None
 
 
+def _parse_limits(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> ReadLimits:
+    try:
+        return parse_limits(value)
+    except PublisherError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -122,7 +148,47 @@ def _summary(result: ReleaseResult) -> str:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Interrupted(click.ClickException):
+    """Ctrl-C: one line, exit 130 (128 + SIGINT) as shells expect."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("Interrupted")
+
+    def show(self, file: Any = None) -> None:
+        click.echo("Interrupted", err=True)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """A Ctrl-C, also when a compiled (numba) function turned it into a SystemError."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class _Group(click.Group):
+    """The command group: Ctrl-C anywhere ends with ``Interrupted`` and exit 130.
+
+    Every command cleans up on the way out (staging folders, locks), so nothing of an
+    interrupted run remains.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, SystemError) as exc:
+            if _interrupted(exc):
+                raise _Interrupted() from None
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="publisher")
 def main() -> None:
     """Publish ratings datasets with a declared privacy policy, attacked and verified.
@@ -163,6 +229,15 @@ def _input_options(f: F) -> F:
             show_default=True,
             help="What to do with two ratings of one item by one user.",
         ),
+        click.option(
+            "--limit",
+            "limits",
+            multiple=True,
+            callback=_parse_limits,
+            metavar="NAME=N",
+            help="Raise an input bound: expansion, line_bytes, columns, row_groups, "
+            "footer_bytes (see README, Errors).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -185,6 +260,7 @@ def release_command(
     columns: dict | None,
     scale: Scale | None,
     duplicates: str,
+    limits: ReadLimits,
     key_file: Path | None,
     seed: int | None,
     overwrite: bool,
@@ -215,6 +291,7 @@ def release_command(
             columns=columns,
             scale=scale,
             duplicates=duplicates,
+            limits=limits,
             key=key,
             key_source=source,
             seed=seed,
@@ -244,6 +321,7 @@ def audit_command(
     columns: dict | None,
     scale: Scale | None,
     duplicates: str,
+    limits: ReadLimits,
     json_path: Path | None,
     seed: int | None,
 ) -> None:
@@ -265,6 +343,7 @@ def audit_command(
             columns=columns,
             scale=scale,
             duplicates=duplicates,
+            limits=limits,
             seed=seed,
             stages=stages,
         )
@@ -293,17 +372,20 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
         key = _organizer_key(key_file)
         result = verify_bundle(bundle, key=key)
         report, problems = read_report(bundle) if result.ok else (None, [])
+    shown = printable(str(bundle))
     for problem in result.problems + problems:
         click.echo(problem)
+    if not result.files_checked:
+        click.echo("files not read: the manifest's origin did not verify")
     if result.problems or problems:
         count = _plural(len(result.problems) + len(problems), "problem")
-        raise _Failure(f"{bundle}: verification failed ({count})", 4)
+        raise _Failure(f"{shown}: verification failed ({count})", 4)
     origin = (
         "origin verified with the organizer's key"
         if result.origin == "verified"
         else "integrity only: origin not checked (pass --key-file to prove it)"
     )
-    click.echo(f"OK: {bundle}: {result.files} files match MANIFEST.json; {origin}")
+    click.echo(f"OK: {shown}: {result.files} files match MANIFEST.json; {origin}")
     if report is not None:
         click.echo(headline(report))
 

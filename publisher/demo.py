@@ -8,15 +8,14 @@ the same terms.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from publisher.bundle import MANIFEST
-from publisher.errors import PublisherError, ReleaseRejectedError
-from publisher.pipeline import ReleaseResult, rejected_path, release
+from publisher.errors import ReleaseRejectedError
+from publisher.output import check_output, rejected_path, remove_owned
+from publisher.pipeline import ReleaseResult, release
 
 __all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "DemoRun", "demo_data", "run_demo"]
 
@@ -38,16 +37,6 @@ def demo_data(name: str = "ratings.csv") -> Path:
     """Path of an embedded MovieLens latest-small file (the package is installed as files)."""
     path = resources.files("publisher") / "data" / "movielens-latest-small" / name
     return Path(str(path))
-
-
-def _replaceable(path: Path) -> bool:
-    """Only an earlier demo bundle may be replaced, never an unrelated folder."""
-    if not path.exists():
-        return True
-    try:
-        return "files" in json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
 
 
 @dataclass
@@ -86,19 +75,19 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
     Raises
     ------
     PublisherError
-        If ``out/<policy>`` exists and is not an earlier demo bundle.
+        If ``out/<policy>`` (or its ``.rejected`` twin) exists and is not a bundle this
+        tool wrote, or ``out`` is a folder the tool must not write into.
     """
     out = Path(out)
     runs = []
-    for name in DEMO_POLICIES:
-        target = out / name
+    targets = [out / name for name in DEMO_POLICIES]
+    # Every folder the demo may replace is checked before the first release starts.
+    for target in targets:
         for folder in (target, rejected_path(target)):
-            if not _replaceable(folder):
-                raise PublisherError(
-                    f"{folder}: exists and is not a publisher bundle; choose --out"
-                )
+            check_output(folder, inputs=[demo_data()], overwrite=True)
+    for name, target in zip(DEMO_POLICIES, targets, strict=True):
         # Clear the other outcome of an earlier run so the folder shows only this one.
-        shutil.rmtree(rejected_path(target), ignore_errors=True)
+        remove_owned(rejected_path(target))
         try:
             result = release(
                 demo_data(),
@@ -110,7 +99,7 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
                 attachments={"SOURCE-README.txt": demo_data("README.txt")},
             )
         except ReleaseRejectedError:
-            shutil.rmtree(target, ignore_errors=True)
+            remove_owned(target)
             folder = rejected_path(target)
             report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
             runs.append(DemoRun(name, folder, report, None))

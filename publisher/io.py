@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import logging
 import re
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -28,6 +30,7 @@ import pyarrow.parquet as pq
 
 from publisher._netflix import BAD_DATE, BAD_RATING, ID_RANGE, OK, line_of_row, parse_netflix
 from publisher.errors import InputError
+from publisher.limits import DEFAULT_LIMITS, ReadLimits, open_bounded, read_all, show
 from publisher.ratings import Ratings, Scale, row_index_dtype
 
 __all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
@@ -62,6 +65,7 @@ def read_ratings(
     columns: Mapping[str, str] | None = None,
     scale: Scale | None = None,
     duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Ratings:
     """Read a ratings file or folder into a :class:`Ratings`.
 
@@ -82,6 +86,9 @@ def read_ratings(
         for generic files it is inferred from the data and logged.
     duplicates : {"error", "keep-last"}
         What to do with two ratings of the same item by the same user.
+    limits : ReadLimits
+        Bounds on decompression, line length, columns and Parquet metadata; an input
+        beyond them is refused before it can exhaust memory.
 
     Returns
     -------
@@ -107,13 +114,17 @@ def read_ratings(
     kind = detect_format(path) if format == "auto" else _refine(path, format)
     logger.info("reading %s as %s", path, kind)
     if kind == "netflix":
-        return _read_netflix(path, scale=scale, duplicates=duplicates)
+        return _read_netflix(path, scale=scale, duplicates=duplicates, limits=limits)
     if kind == "parquet":
-        return _read_parquet(path, columns=columns, scale=scale, duplicates=duplicates)
+        return _read_parquet(
+            path, columns=columns, scale=scale, duplicates=duplicates, limits=limits
+        )
     if path.is_dir():
         path = _movielens_file(path)
         kind = _refine(path, "movielens")
-    return _read_delimited(path, kind, columns=columns, scale=scale, duplicates=duplicates)
+    return _read_delimited(
+        path, kind, columns=columns, scale=scale, duplicates=duplicates, limits=limits
+    )
 
 
 def detect_format(path: str | Path) -> str:
@@ -229,6 +240,21 @@ def _movielens_file(folder: Path) -> Path:
 
 
 # ------------------------------------------------------------------ delimited text
+#: Text cells parsed at a time (about 250 MB of Python strings): a chunk holds this many
+#: cells over the file's columns. The first chunk is small, so a file of one repeated
+#: line fails its duplicate check after 65,536 rows, whatever its size.
+_CHUNK_CELLS = 4 << 20
+_FIRST_CHUNK_ROWS = 1 << 16
+_INTEGER_ID = r"-?\d{1,18}"
+
+
+class _TextIds(Exception):
+    """A field's ids turned out not to be all integers after some chunks were: re-read."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
 def _read_delimited(
     path: Path,
     kind: str,
@@ -236,6 +262,7 @@ def _read_delimited(
     columns: Mapping[str, str] | None,
     scale: Scale | None,
     duplicates: str,
+    limits: ReadLimits,
 ) -> Ratings:
     head = _head_bytes(path)
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
@@ -251,69 +278,145 @@ def _read_delimited(
     has_header = not any(_is_number(f) for f in fields)
     if kind in ("movielens-100k", "movielens-1m"):
         has_header = False
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            header=0 if has_header else None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-            encoding_errors="strict",
-            compression="gzip" if _is_gzip(path) else None,
-            engine="c",
-            quoting=3 if kind.startswith("movielens") else 0,  # 3 = QUOTE_NONE
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: {_parser_message(str(exc), sep == ':')}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: line {_line_of_byte(path, exc.start)}: not valid UTF-8"
-        ) from None
-    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
-    offset = 2 if has_header else 1
+    options: dict[str, Any] = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "skip_blank_lines": False,
+        "encoding": "utf-8-sig",
+        "encoding_errors": "strict",
+        "engine": "c",
+        "quoting": 3 if kind.startswith("movielens") else 0,  # 3 = QUOTE_NONE
+    }
     label = str(path)
+    offset = 2 if has_header else 1
 
     def locate(i: int) -> str:
         return f"{label}: line {i + offset}"
 
-    if kind == "movielens-1m":
-        if frame.shape[1] != n_fields:
-            raise InputError(f"{path}: expected 'user::item::rating::timestamp' lines")
-        frame = frame.iloc[:, [0, 2, 4, 6]]
-        frame.columns = list(FIELDS)
-        mapping = {f: f for f in FIELDS}
-    else:
-        mapping = _map_columns(frame, columns, has_header, label)
-    frame = _drop_blank_rows(frame)
-    if frame.empty:
-        raise InputError(
-            f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})"
+    names = _parse(path, limits, lambda s: _header(s, has_header, options))
+    if len(names) > limits.columns:
+        raise limits.exceeded(
+            "columns", f"{path}: line 1 has {len(names):,} columns, more than {limits.columns:,}"
         )
+    if kind == "movielens-1m":
+        if len(names) != n_fields:
+            raise InputError(f"{path}: expected 'user::item::rating::timestamp' lines")
+        mapping = dict(zip(FIELDS, names[::2], strict=True))
+    else:
+        mapping = _map_columns(pd.DataFrame(columns=names), columns, has_header, label)
+    if not has_header:
+        options["names"] = names
+    options["header"] = 0 if has_header else None
+    # Every column is parsed (usecols would let a row with extra fields through): the
+    # chunk size keeps the cells in memory bounded instead.
+    rows = max(1024, _CHUNK_CELLS // max(len(names), 1))
     if scale is None and kind in ("movielens-100k", "movielens-1m"):
         scale = Scale(1, 5, 1)
     elif scale is None and kind == "movielens-csv":
         scale = Scale(0.5, 5, 0.5)
-    users = _required(frame, mapping["user"], "user", locate)
-    items = _required(frame, mapping["item"], "item", locate)
-    ratings = _numeric(frame, mapping["rating"], "rating", locate)
-    days = None
-    if "date" in mapping:
-        days = _parse_days(_required(frame, mapping["date"], "date", locate), locate)
+    text_ids: set[str] = set()
+    while True:
+        try:
+            parts = _parse(
+                path,
+                limits,
+                lambda s: _read_chunks(s, options, rows, mapping, locate, duplicates, text_ids),
+            )
+            break
+        except _TextIds as restart:
+            text_ids.add(restart.field)  # rare: integer ids first, text ids later
+    if not parts["rows"]:
+        raise InputError(
+            f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})"
+        )
+    lines = np.concatenate(parts.pop("rows"))
+    days = np.concatenate(parts["date"]) if "date" in mapping else None
     return _assemble(
-        users,
-        items,
-        ratings,
+        _concat_ids(parts["user"]),
+        _concat_ids(parts["item"]),
+        np.concatenate(parts["rating"]),
         days,
-        lambda i: locate(int(frame.index[i])),
+        lambda i: locate(int(lines[i])),
         scale=scale,
         duplicates=duplicates,
         source=path.name,
     )
+
+
+def _parse(path: Path, limits: ReadLimits, read: Callable[[Any], Any]) -> Any:
+    """Run a pandas read on a bounded stream of ``path``, turning its errors into ours."""
+    try:
+        with open_bounded(path, limits) as stream:
+            return read(stream)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: {_parser_message(str(exc), _colon_split(path))}") from None
+    except UnicodeDecodeError as exc:
+        line = _line_of_byte(path, exc.start)
+        raise InputError(f"{path}: line {line}: not valid UTF-8") from None
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
+
+
+def _colon_split(path: Path) -> bool:
+    return b"::" in _first_line(_head_bytes(path))
+
+
+def _header(stream: Any, has_header: bool, options: dict[str, Any]) -> list[str]:
+    """Column names: the header's, or positions ``0..n-1`` from the first line."""
+    probe = pd.read_csv(stream, header=0 if has_header else None, nrows=0 if has_header else 1,
+                        **options)  # fmt: skip
+    return [str(c) for c in probe.columns]
+
+
+def _read_chunks(
+    stream: Any,
+    options: dict[str, Any],
+    rows: int,
+    mapping: dict[str, str],
+    locate: Locate,
+    duplicates: str,
+    text_ids: set[str],
+) -> dict[str, list[np.ndarray]]:
+    """Parse chunk by chunk into compact arrays; text lives one chunk at a time."""
+    parts: dict[str, list[np.ndarray]] = {"rows": [], "user": [], "item": [], "rating": []}
+    if "date" in mapping:
+        parts["date"] = []
+    integer = {"user": "user" not in text_ids, "item": "item" not in text_ids}
+    reader = pd.read_csv(stream, iterator=True, **options)
+    for k in itertools.count():
+        try:
+            chunk = reader.get_chunk(min(rows, _FIRST_CHUNK_ROWS) if k == 0 else rows)
+        except StopIteration:
+            break
+        chunk = _drop_blank_rows(chunk)
+        if chunk.empty:
+            continue
+        for field in ("user", "item"):
+            values = _required(chunk, mapping[field], field, locate)
+            if integer[field] and values.str.fullmatch(_INTEGER_ID).all():
+                parts[field].append(values.to_numpy().astype(np.int64))
+            elif integer[field] and parts[field]:
+                raise _TextIds(field)
+            else:
+                integer[field] = False
+                parts[field].append(values.to_numpy(dtype=object))
+        parts["rating"].append(_numeric(chunk, mapping["rating"], "rating", locate))
+        if "date" in mapping:
+            text = _required(chunk, mapping["date"], "date", locate)
+            parts["date"].append(_parse_days(text, locate))
+        parts["rows"].append(chunk.index.to_numpy(np.int64))
+        if k == 0 and duplicates == "error":
+            # A file of one repeated line fails here, in its first chunk, not after
+            # the whole (possibly decompressed-gigabyte) file is parsed.
+            _first_duplicate(parts["user"][0], parts["item"][0], parts["rows"][0], locate)
+    return parts
+
+
+def _concat_ids(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
 
 
 def _is_gzip(path: Path) -> bool:
@@ -338,7 +441,7 @@ def _describe(exc: BaseException) -> str:
 def _parser_message(message: str, colon_split: bool) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if not found:
-        return f"cannot parse ({message.strip().splitlines()[-1]})"
+        return f"cannot parse ({show(message.strip().splitlines()[-1], 120)[1:-1]})"
     expected, line, saw = (int(g) for g in found.groups())
     if colon_split:  # fields of 'a::b::c::d' on ':' are 2n - 1
         expected, saw = (expected + 1) // 2, (saw + 1) // 2
@@ -364,7 +467,7 @@ def _map_columns(
             mapping[field] = names[int(wanted) - 1]
         else:
             raise InputError(
-                f"{label}: no column {wanted!r} for {field} (columns: {', '.join(names)})"
+                f"{label}: no column {show(wanted)} for {field} (columns: {_names(names)})"
             )
     if has_header:
         normal = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
@@ -383,9 +486,15 @@ def _map_columns(
     if missing:
         raise InputError(
             f"{label}: cannot tell which column holds {' and '.join(missing)} "
-            f"(columns: {', '.join(names)}); pass --columns user=COL,item=COL,rating=COL"
+            f"(columns: {_names(names)}); pass --columns user=COL,item=COL,rating=COL"
         )
     return mapping
+
+
+def _names(names: list[str], limit: int = 12) -> str:
+    """Column names for a message: a few, each cut short."""
+    shown = ", ".join(show(n, 30)[1:-1] for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -411,7 +520,9 @@ def _numeric(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> np
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     i = _first_bad(np.isnan(values))
     if i is not None:
-        raise InputError(f"{locate(int(frame.index[i]))}: {field} {text.iloc[i]!r} is not a number")
+        raise InputError(
+            f"{locate(int(frame.index[i]))}: {field} {show(text.iloc[i])} is not a number"
+        )
     return values
 
 
@@ -424,15 +535,50 @@ def _parse_days(text: pd.Series, locate: Locate) -> np.ndarray:
     parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     i = _first_bad(parsed.isna().to_numpy())
     if i is not None:
-        raise InputError(f"{locate(int(text.index[i]))}: unparseable date {text.iloc[i]!r}")
+        raise InputError(f"{locate(int(text.index[i]))}: unparseable date {show(text.iloc[i])}")
     return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 # ---------------------------------------------------------------------- Parquet
+def _parquet_bounds(path: Path, limits: ReadLimits) -> None:
+    """Check the footer's size, then what it declares, before Arrow reads anything else."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        if size >= 12:
+            fh.seek(size - 8)
+            tail = fh.read(8)
+            footer = int.from_bytes(tail[:4], "little")
+            if tail[4:] == _PARQUET_MAGIC and footer > limits.footer_bytes:
+                raise limits.exceeded(
+                    "footer_bytes",
+                    f"{path}: Parquet metadata of {footer:,} bytes, more than "
+                    f"{limits.footer_bytes:,}",
+                )
+    metadata = pq.ParquetFile(path).metadata
+    if metadata.num_row_groups > limits.row_groups:
+        raise limits.exceeded(
+            "row_groups",
+            f"{path}: {metadata.num_row_groups:,} Parquet row groups, more than "
+            f"{limits.row_groups:,}",
+        )
+    if metadata.num_rows > limits.expansion * size:
+        raise limits.exceeded(
+            "expansion",
+            f"{path}: declares {metadata.num_rows:,} rows in {size:,} bytes, more than "
+            f"{limits.expansion} rows a byte",
+        )
+
+
 def _read_parquet(
-    path: Path, *, columns: Mapping[str, str] | None, scale: Scale | None, duplicates: str
+    path: Path,
+    *,
+    columns: Mapping[str, str] | None,
+    scale: Scale | None,
+    duplicates: str,
+    limits: ReadLimits,
 ) -> Ratings:
     try:
+        _parquet_bounds(path, limits)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         reason = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
@@ -518,17 +664,17 @@ def _netflix_files(path: Path, *, required: bool = True) -> list[Path]:
     return files
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
+    """A whole file, decompressed within the limits (the Netflix parser wants one buffer)."""
     try:
-        if _is_gzip(path):
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+        return read_all(path, limits)
     except (EOFError, OSError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read ({_describe(exc)})") from None
 
 
-def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Ratings:
+def _read_netflix(
+    path: Path, *, scale: Scale | None, duplicates: str, limits: ReadLimits
+) -> Ratings:
     files = _netflix_files(path)
     # Concatenate the files (each one ends with a newline) and parse once: with many
     # small mv_*.txt files the per-file parser start-up would dominate.
@@ -536,14 +682,14 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
     starts: list[int] = []  # global 0-based line index where each file begins
     n_lines = 0
     for file in files:
-        data = _read_bytes(file).removeprefix(b"\xef\xbb\xbf")
+        data = _read_bytes(file, limits).removeprefix(b"\xef\xbb\xbf")
         if not data.strip():
             raise InputError(f"{file}: file is empty")
         if not data.endswith(b"\n"):
             data += b"\n"
         first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
         if not _NETFLIX_HEADER.match(first):
-            raise InputError(f"{file}: line 1: expected a 'MovieID:' line, got {_show(first)}")
+            raise InputError(f"{file}: line 1: expected a 'MovieID:' line, got {show(first)}")
         starts.append(n_lines)
         n_lines += data.count(b"\n")  # every line ends with one
         chunks.append(data)
@@ -571,15 +717,15 @@ def _read_netflix(path: Path, *, scale: Scale | None, duplicates: str) -> Rating
         text = _nth_line(buffer, bad)
         if status == BAD_DATE:
             date = text.rsplit(b",", 1)[-1].decode("utf-8", "replace").strip()
-            raise InputError(f"{locate(bad)}: unparseable date {date!r}")
+            raise InputError(f"{locate(bad)}: unparseable date {show(date)}")
         if status == BAD_RATING:
             rating = text.split(b",")[1].decode("utf-8", "replace").strip()
-            raise InputError(f"{locate(bad)}: rating {rating!r} is not a number")
+            raise InputError(f"{locate(bad)}: rating {show(rating)} is not a number")
         if status == ID_RANGE:
-            raise InputError(f"{locate(bad)}: id {_show(text.split(b',')[0])} is too large")
+            raise InputError(f"{locate(bad)}: id {show(text.split(b',')[0])} is too large")
         raise InputError(
             f"{locate(bad)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
-            f"got {_show(text)}"
+            f"got {show(text)}"
         )
     del buffer, raw
     return _assemble(
@@ -648,11 +794,6 @@ def _duplicates(
     return keep, first_dup, first_of
 
 
-def _show(line: bytes, limit: int = 40) -> str:
-    text = line.decode("utf-8", "replace").strip()
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
 # ---------------------------------------------------------------- shared checks
 def _infer_scale(ratings: np.ndarray) -> Scale:
     lo, hi = float(ratings.min()), float(ratings.max())
@@ -702,16 +843,10 @@ def _assemble(
             raise InputError(f"{where(i)}: date in the future")
     user_codes, user_ids = _factorize(_as_ids(users))
     item_codes, item_ids = _factorize(_as_ids(items))
-    order = np.empty(len(user_codes), row_index_dtype(len(user_codes)))
-    keep, dup, first = _duplicates(user_codes, item_codes, len(user_ids), len(item_ids), order)
-    del order
+    keep, dup, first = _find_duplicates(user_codes, item_codes, len(user_ids), len(item_ids))
     if dup >= 0:
         if duplicates == "error":
-            raise InputError(
-                f"{where(dup)}: second rating of the same item by the same user "
-                f"(first at {where(first).rsplit(': ', 1)[-1]}); "
-                "pass --duplicates keep-last to keep the last one"
-            )
+            raise _duplicate_error(where, dup, first)
         logger.warning(
             "dropped %d duplicate (user, item) ratings, kept the last", int((~keep).sum())
         )
@@ -728,6 +863,35 @@ def _assemble(
         source=source,
         handover=True,  # the readers' own arrays, not kept by anybody else
     )
+
+
+def _find_duplicates(
+    user_codes: np.ndarray, item_codes: np.ndarray, n_users: int, n_items: int
+) -> tuple[np.ndarray, int, int]:
+    order = np.empty(len(user_codes), row_index_dtype(len(user_codes)))
+    return _duplicates(user_codes, item_codes, n_users, n_items, order)
+
+
+def _duplicate_error(where: Locate, dup: int, first: int) -> InputError:
+    return InputError(
+        f"{where(dup)}: second rating of the same item by the same user "
+        f"(first at {where(first).rsplit(': ', 1)[-1]}); "
+        "pass --duplicates keep-last to keep the last one"
+    )
+
+
+def _first_duplicate(
+    users: np.ndarray, items: np.ndarray, rows: np.ndarray, locate: Locate
+) -> None:
+    """Raise on the first repeated (user, item) pair among these rows, if any.
+
+    ``rows`` holds each row's index in the file, which ``locate`` turns into a place.
+    """
+    user_codes, user_ids = _factorize(_as_ids(users))
+    item_codes, item_ids = _factorize(_as_ids(items))
+    _, dup, first = _find_duplicates(user_codes, item_codes, len(user_ids), len(item_ids))
+    if dup >= 0:
+        raise _duplicate_error(lambda i: locate(int(rows[i])), dup, first)
 
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import secrets
 import shutil
 import time
@@ -37,9 +36,9 @@ from publisher import __version__
 from publisher.bundle import (
     MANIFEST,
     build_manifest,
-    check_output,
     hash_file,
-    staging,
+    list_files,
+    load_json,
     verify_bundle,
     write_text_atomic,
 )
@@ -53,6 +52,9 @@ from publisher.errors import (
 )
 from publisher.gate import apply_gate
 from publisher.io import detect_format, read_ratings
+from publisher.keys import derive_key
+from publisher.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.output import check_output, output_lock, rejected_path, staging
 from publisher.progress import Stages
 from publisher.ratings import (
     DATE,
@@ -67,7 +69,6 @@ from publisher.render import render_html, render_markdown
 from publisher.report import build_report, distributions, validate_report
 
 __all__ = [
-    "KEY_ENV",
     "Evaluation",
     "ReleaseResult",
     "StepRecord",
@@ -75,9 +76,7 @@ __all__ = [
     "audit_adversaries",
     "evaluate",
     "input_digest",
-    "load_key",
     "read_report",
-    "rejected_path",
     "release",
     "released_frame",
     "rerender",
@@ -86,9 +85,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Environment variable that may hold the pseudonymization key.
-KEY_ENV = "PUBLISHER_KEY"
-MIN_KEY_BYTES = 16
 _NOT_PSEUDONYMIZED = (
     "the policy has no pseudonymize_users step, so a bundle would carry original user ids; "
     "add '- pseudonymize_users: {}' (use 'publisher audit' to assess raw data)"
@@ -138,50 +134,6 @@ class ReleaseResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def load_key(
-    key_file: str | Path | None = None, environ: Mapping[str, str] | None = None
-) -> tuple[bytes | None, str]:
-    """Find the organizer's pseudonymization key.
-
-    Parameters
-    ----------
-    key_file : path, optional
-        A file whose bytes (surrounding whitespace stripped) are the key.
-    environ : mapping, optional
-        Where to look for ``PUBLISHER_KEY`` (defaults to ``os.environ``).
-
-    Returns
-    -------
-    (bytes or None, str)
-        The key and where it came from (``key-file``, ``environment``), or
-        ``(None, "ephemeral")`` when there is none.
-
-    Raises
-    ------
-    PublisherError
-        For an unreadable or too short key (under 16 bytes).
-    """
-    environ = os.environ if environ is None else environ
-    if key_file is not None:
-        try:
-            key = Path(key_file).read_bytes().strip()
-        except OSError as exc:
-            raise PublisherError(f"{key_file}: cannot read key file ({exc.strerror})") from None
-        source = "key-file"
-        label = str(key_file)
-    elif environ.get(KEY_ENV):
-        key = environ[KEY_ENV].strip().encode()
-        source = "environment"
-        label = KEY_ENV
-    else:
-        return None, "ephemeral"
-    if len(key) < MIN_KEY_BYTES:
-        raise PublisherError(
-            f"{label}: the key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}"
-        )
-    return key, source
-
-
 def apply_policy(
     ratings: Ratings,
     policy: Policy,
@@ -210,7 +162,10 @@ def apply_policy(
     current = ratings
     for step, child in zip(policy.steps, children, strict=True):
         if isinstance(step, PseudonymizeUsers):
-            step = dataclasses.replace(step, key=key or secrets.token_bytes(32))
+            # The step gets the pseudonym subkey, never the organizer's key itself (see
+            # publisher.keys): no pseudonym can then reveal the manifest signing key.
+            subkey = derive_key(key, "pseudonyms") if key else secrets.token_bytes(32)
+            step = dataclasses.replace(step, key=subkey)
         before = current.counts()
         started = time.perf_counter()
         current = step.transform(current, np.random.default_rng(child))
@@ -346,6 +301,7 @@ def evaluate(
     columns: Mapping[str, str] | None = None,
     scale: Scale | None = None,
     duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
     key: bytes | None = None,
     seed: int | None = None,
     licence: str | None = None,
@@ -371,7 +327,12 @@ def evaluate(
     started = time.perf_counter()
     with stages("read input"):
         ratings = read_ratings(
-            input, format=format, columns=columns, scale=scale, duplicates=duplicates
+            input,
+            format=format,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
         )
     logger.info(
         "read %d ratings, %d users, %d items in %.1fs",
@@ -382,6 +343,13 @@ def evaluate(
     )
     with stages("policy steps"):
         released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    if microdata and released.n_ratings == 0:
+        k = next(k for k, r in enumerate(records) if r.after["ratings"] == 0)
+        raise PolicyError(
+            f"policy {policy.name}: leaves no ratings to release (steps[{k}].{records[k].name} "
+            "removed the last of them); relax that step"
+        )
     aggregates = None
     if policy.aggregates is not None:
         with stages("DP aggregates"):
@@ -391,7 +359,6 @@ def evaluate(
                 np.random.default_rng(aggregate_seed),
                 seeded=seed is not None,
             )
-    microdata = policy.aggregates is None or policy.aggregates.microdata
     utility: dict[str, Any] | None = None
     if microdata:
         with stages("linkage and uniqueness audits"):
@@ -455,9 +422,22 @@ def evaluate(
         distributions=distributions(ratings, released) if microdata else None,
     )
     report["verdict"], report["gate"] = apply_gate(policy.gate, report)
+    _check_finite(report, "report")
     return Evaluation(
         policy, ratings, released, records, audit_report, source, meta, report, aggregates
     )
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """Fail loudly on a NaN or infinity before it reaches report.json."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise InternalError(f"{where} is {value}; report figures must be finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            _check_finite(item, f"{where}[{k}]")
 
 
 def item_mean_error(ratings: Ratings, dp_means: pd.DataFrame) -> float | None:
@@ -485,11 +465,6 @@ def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) ->
         table.to_csv(root / "aggregates" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
 
 
-def rejected_path(out: Path) -> Path:
-    """Where a rejected release's report goes: ``DIR.rejected`` beside ``DIR``."""
-    return out.with_name(out.name + ".rejected")
-
-
 def write_reports(root: Path, report: dict[str, Any]) -> None:
     """Write report.json, report.md and report.html into ``root``."""
     (root / "report.json").write_text(
@@ -500,9 +475,10 @@ def write_reports(root: Path, report: dict[str, Any]) -> None:
 
 
 def _write_rejected(rejected: Path, evaluation: Evaluation, key: bytes | None) -> None:
-    """The report of a rejected release, with its policy and manifest but no data."""
-    if rejected.exists() and not (rejected / MANIFEST).is_file():
-        raise PublisherError(f"{rejected}: exists and is not a publisher report; move it away")
+    """The report of a rejected release, with its policy and manifest but no data.
+
+    An earlier rejected report is replaced only if it verifies as this tool's own.
+    """
     with staging(rejected, overwrite=True) as root:
         (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
         write_reports(root, evaluation.report)
@@ -522,9 +498,9 @@ def read_report(bundle: str | Path) -> tuple[dict[str, Any] | None, list[str]]:
     if not path.is_file():
         return None, []
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        return None, [f"report.json: not valid JSON ({exc})"]
+        report = load_json(path)
+    except BundleVerificationError as exc:
+        return None, [f"report.json: {str(exc).rsplit(': ', 1)[-1]}"]
     return report, [f"report.json: {problem}" for problem in validate_report(report)]
 
 
@@ -553,7 +529,7 @@ def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:
         raise BundleVerificationError(
             f"{root}: does not verify ({result.problems[0]}); not rendering from it"
         )
-    report = json.loads((root / "report.json").read_text(encoding="utf-8"))
+    report = load_json(root / "report.json")
     problems = validate_report(report)
     if problems:
         raise BundleVerificationError(f"{root / 'report.json'}: {problems[0]}")
@@ -579,6 +555,41 @@ def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:
     return changed
 
 
+def _write_bundle(
+    out: Path,
+    evaluation: Evaluation,
+    key: bytes | None,
+    overwrite: bool,
+    write_csv: bool,
+    attachments: Mapping[str, Path] | None,
+) -> dict[str, Any]:
+    """Build the bundle in a staging folder and swap it into place; returns the manifest."""
+    policy = evaluation.policy
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    with staging(out, overwrite=overwrite) as root:
+        if microdata:
+            _write_data(root, released_frame(evaluation.released), write_csv)
+        _write_aggregates(root, evaluation.aggregates)
+        (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
+        for name, path in (attachments or {}).items():
+            shutil.copyfile(path, root / name)
+        write_reports(root, evaluation.report)
+        (root / "DATASHEET.md").write_text(
+            render_datasheet(
+                policy,
+                evaluation.source,
+                evaluation.steps,
+                evaluation.released.counts(),
+                evaluation.meta,
+                list_files(root),
+            ),
+            encoding="utf-8",
+        )
+        manifest = build_manifest(root, evaluation.meta, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
 def release(
     input: str | Path,
     policy: Policy | str | Path,
@@ -588,6 +599,7 @@ def release(
     columns: Mapping[str, str] | None = None,
     scale: Scale | None = None,
     duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
     key: bytes | None = None,
     key_source: str | None = None,
     seed: int | None = None,
@@ -606,7 +618,7 @@ def release(
     policy : Policy, preset name or path
     out : path
         The bundle folder to create (atomically).
-    format, columns, scale, duplicates
+    format, columns, scale, duplicates, limits
         Passed to :func:`publisher.io.read_ratings`.
     key : bytes, optional
         The organizer's pseudonymization key. Without it a fresh random key is used
@@ -640,53 +652,37 @@ def release(
         policy = load_policy(policy)
     if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
-    check_output(out, overwrite=overwrite)
+    inputs = [Path(input), *(attachments or {}).values()]
     stages = stages or Stages()
-    evaluation = evaluate(
-        input,
-        policy,
-        format=format,
-        columns=columns,
-        scale=scale,
-        duplicates=duplicates,
-        key=key,
-        seed=seed,
-        licence=licence,
-        stages=stages,
-    )
-    if evaluation.report["verdict"] == "fail":
-        rejected = rejected_path(out)
-        _write_rejected(rejected, evaluation, key)
-        failures = evaluation.report["gate"]["failures"]
-        raise ReleaseRejectedError(
-            f"release rejected by the gate ({len(failures)} of "
-            f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
-            f"report written to {rejected}; no data was published"
+    # Refuse before any work, and again under the lock (another run may have finished).
+    check_output(out, inputs=inputs, overwrite=overwrite)
+    with output_lock(out):
+        check_output(out, inputs=inputs, overwrite=overwrite)
+        check_output(rejected_path(out), inputs=inputs, overwrite=True)
+        evaluation = evaluate(
+            input,
+            policy,
+            format=format,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+            key=key,
+            seed=seed,
+            licence=licence,
+            stages=stages,
         )
-    microdata = policy.aggregates is None or policy.aggregates.microdata
-    with stages("write bundle"), staging(out, overwrite=overwrite) as root:
-        frame = released_frame(evaluation.released) if microdata else None
-        if frame is not None:
-            _write_data(root, frame, write_csv)
-        _write_aggregates(root, evaluation.aggregates)
-        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
-        for name, path in (attachments or {}).items():
-            shutil.copyfile(path, root / name)
-        write_reports(root, evaluation.report)
-        files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-        (root / "DATASHEET.md").write_text(
-            render_datasheet(
-                evaluation.policy,
-                evaluation.source,
-                evaluation.steps,
-                evaluation.released.counts(),
-                evaluation.meta,
-                files,
-            ),
-            encoding="utf-8",
-        )
-        manifest = build_manifest(root, evaluation.meta, key=key)
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if evaluation.report["verdict"] == "fail":
+            rejected = rejected_path(out)
+            _write_rejected(rejected, evaluation, key)
+            failures = evaluation.report["gate"]["failures"]
+            raise ReleaseRejectedError(
+                f"release rejected by the gate ({len(failures)} of "
+                f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
+                f"report written to {rejected}; no data was published"
+            )
+        with stages("write bundle"):
+            manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
     logger.info("wrote bundle %s", out)
     return ReleaseResult(
         out=out,

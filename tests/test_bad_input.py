@@ -4,13 +4,22 @@ Each file gives one documented `Error: <file>: ...` line, exit code 1, no traceb
 and nothing written: no output folder and no temporary folder.
 """
 
+import os
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from publisher.cli import main
 from publisher.demo import demo_data
+from publisher.errors import InputError
+from publisher.limits import ReadLimits, parse_limits
 
 DATA = Path(__file__).parent / "data"
 ONE_TO_FIVE = "rating {} is off the scale 1:5:1 (MIN:MAX:STEP)"
@@ -55,9 +64,8 @@ BAD_INPUT = {
     "combined_data_9.txt": "line 3: " + DUPLICATE,
     "truncated.csv.gz": "cannot read (the gzip stream is truncated)",
     "zero_byte.parquet": "file is empty",
-    "not_really.parquet": "not a readable Parquet file (Could not open Parquet input source : "
-    "Parquet magic bytes not found in footer. Either the file is corrupted "
-    "or this is not a parquet file.)",
+    "not_really.parquet": "not a readable Parquet file (Parquet magic bytes not found in "
+    "footer. Either the file is corrupted or this is not a parquet file.)",
     "wrong_types.parquet": "column 'rating' must be numeric, not large_string",
     "float_items.parquet": "column 'item' must hold integers or strings, not double",
     "no_rating_column.parquet": f"cannot tell which column holds rating (columns: user, item); {COLUMNS}",
@@ -93,7 +101,7 @@ def run_release(input_path, policy, out):
     return CliRunner().invoke(
         main,
         ["release", str(input_path), "-p", str(policy), "-o", str(out), "--scale", "1:5:1"],
-        env={"PUBLISHER_KEY": ""},
+        env={"PUBLISHER_KEY": None},
     )
 
 
@@ -135,3 +143,147 @@ def test_overspent_budget_names_requested_remaining_difference(tmp_path):
         "  Difference: epsilon=0.2, delta=0",
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ hostile inputs
+# Generated at test time (nothing of this size is committed); bench/bombs.py builds the
+# full-size versions and prints each one's peak memory.
+def gzip_member(data):
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return compressor.compress(data) + compressor.flush()
+
+
+def zeros_gz(path):
+    path.write_bytes(gzip_member(bytes(1 << 20)) * 64)  # 64 KB inflating to 64 MB
+
+
+def repeated_line_gz(path):
+    path.write_bytes(gzip_member(b"7,3,4,2005-01-01\n" * 2_000_000))  # 34 MB of one line
+
+
+def nul_bytes(path):
+    path.write_bytes(bytes(1 << 20))
+
+
+def long_value(path):
+    path.write_text("user,item,rating\n1,2," + "9" * 5000 + "x\n")
+
+
+def wide_header(path):
+    path.write_text(",".join(f"c{k}" for k in range(1500)) + "\n")
+
+
+def many_row_groups(path):
+    table = pa.table({"user": list(range(150)), "item": [1] * 150, "rating": [3.0] * 150})
+    pq.write_table(table, path, row_group_size=1)
+
+
+def dense_parquet(path):
+    n = 2_000_000  # constant columns: a few KB on disk for millions of rows
+    table = pa.table({"user": pa.array(np.zeros(n, np.int32)), "item": pa.array(np.ones(n, np.int32)),
+                      "rating": pa.array(np.full(n, 3.0, np.float32))})  # fmt: skip
+    pq.write_table(table, path)
+
+
+RAISE = "; raise the limit with --limit {}=N"
+HOSTILE = {
+    "zeros.csv.gz": (zeros_gz, [], "line 1 is longer than 65,536 bytes" + RAISE.format("line_bytes")),
+    "repeated.csv.gz": (repeated_line_gz, [], "line 2: " + DUPLICATE.replace("line 2", "line 1")),
+    "repeated-keep-last.csv.gz": (
+        repeated_line_gz, ["--duplicates", "keep-last"],
+        "decompresses to more than 20 times its size" + RAISE.format("expansion"),
+    ),
+    "nul.csv": (nul_bytes, [], "line 1 is longer than 65,536 bytes" + RAISE.format("line_bytes")),
+    "long-value.csv": (long_value, [], "line 2: rating '" + "9" * 40 + "...' is not a number"),
+    "wide.csv": (wide_header, [], "line 1 has 1,500 columns, more than 1,000" + RAISE.format("columns")),
+    "groups.parquet": (
+        many_row_groups, ["--limit", "row_groups=100"],
+        "150 Parquet row groups, more than 100" + RAISE.format("row_groups"),
+    ),
+    "footer.parquet": (
+        many_row_groups, ["--limit", "footer_bytes=1000"],
+        "Parquet metadata of {footer} bytes, more than 1,000" + RAISE.format("footer_bytes"),
+    ),
+    "dense.parquet": (
+        dense_parquet, [],
+        "declares 2,000,000 rows in {size} bytes, more than 20 rows a byte" + RAISE.format("expansion"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input_fails_fast_in_one_line(name, tmp_path):
+    build, options, message = HOSTILE[name]
+    folder = tmp_path / "input"
+    folder.mkdir()
+    path = folder / name
+    build(path)
+    if "{" in message:
+        footer = int.from_bytes(path.read_bytes()[-8:-4], "little")
+        message = message.format(footer=f"{footer:,}", size=f"{path.stat().st_size:,}")
+    out = tmp_path / "work"
+    out.mkdir()
+    result = CliRunner().invoke(
+        main,
+        [
+            "release",
+            str(path),
+            "-p",
+            "balanced",
+            "-o",
+            str(out / "out"),
+            "--scale",
+            "1:5:1",
+            *options,
+        ],
+        env={"PUBLISHER_KEY": None},
+    )
+    assert_clean_failure(result, path, message, out)
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(line) - len(str(path)) < 150
+
+
+def test_limits_can_be_raised():
+    assert parse_limits(["expansion=50", "line_bytes=1_000_000"]) == ReadLimits(
+        expansion=50, line_bytes=1_000_000
+    )
+    with pytest.raises(InputError, match="--limit must look like NAME=N"):
+        parse_limits(["speed=1"])
+    with pytest.raises(InputError, match="--limit expansion: must be a whole number >= 1, got 0"):
+        parse_limits(["expansion=0"])
+
+
+def test_raised_limit_lets_a_legitimate_input_through(tmp_path):
+    path = tmp_path / "wide.csv"
+    names = ["user", "item", "rating"] + [f"c{k}" for k in range(1200)]
+    rows = [
+        ",".join([f"u{u}", str(i), str(1 + (u + i) % 5)] + ["0"] * 1200)
+        for u in range(40)
+        for i in range(1, 9)
+    ]
+    path.write_text("\n".join([",".join(names), *rows]) + "\n")
+    refused = CliRunner().invoke(main, ["audit", str(path), "-p", "none", "-q"])
+    assert refused.exit_code == 1
+    accepted = CliRunner().invoke(
+        main,
+        ["audit", str(path), "-p", "none", "-q", "--limit", "columns=2000", "--scale", "1:5:1"],
+    )
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_full_size_zero_bomb_stays_small(tmp_path):
+    """4.5 MB of gzip inflating to 4.7 GB: refused in seconds, peak RSS far under 2 GiB."""
+    path = tmp_path / "zeros.csv.gz"
+    path.write_bytes(gzip_member(bytes(1 << 20)) * 4500)
+    env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_KEY"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "audit", str(path), "-p", "none", "-q"],
+        stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 1
+    assert "line 1 is longer than 65,536 bytes" in err
+    assert usage.ru_maxrss / 2**20 < 1.0  # GiB; 0.29 measured (bench/bombs.py)

@@ -42,7 +42,7 @@ def small(tmp_path):
 
 
 def invoke(runner, *args, env=None):
-    return runner.invoke(main, [str(a) for a in args], env=env or {"PUBLISHER_KEY": ""})
+    return runner.invoke(main, [str(a) for a in args], env=env or {"PUBLISHER_KEY": None})
 
 
 def test_release_verify_then_flip_one_byte(runner, small, tmp_path, open_policy):

@@ -1,32 +1,48 @@
+import hashlib
 import json
+import os
 
 import pytest
 
-from publisher.bundle import MANIFEST, build_manifest, staging, verify_bundle
-from publisher.errors import BundleVerificationError, PublisherError
+from publisher.bundle import MANIFEST, build_manifest, load_json, printable, verify_bundle
+from publisher.errors import BundleVerificationError
 
 KEY = b"organizer-key-0123456789"
+FILES = {
+    "data/ratings.parquet": b"abc",
+    "report.json": b"{}",
+    "policy.yaml": b"name: p\n",
+    "DATASHEET.md": b"# d\n",
+    "notes.md": b"hello",
+}
 
 
-def make_bundle(tmp_path, key=None):
+def make_bundle(tmp_path, key=None, files=FILES, **meta):
     out = tmp_path / "bundle"
-    with staging(out) as root:
-        (root / "data").mkdir()
-        (root / "data" / "a.bin").write_bytes(b"abc")
-        (root / "notes.md").write_text("hello")
-        manifest = build_manifest(root, {"tool": "t"}, key=key)
-        (root / MANIFEST).write_text(json.dumps(manifest))
+    out.mkdir()
+    for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    manifest = build_manifest(out, {"tool": {"name": "ratings-publisher"}, **meta}, key=key)
+    (out / MANIFEST).write_text(json.dumps(manifest))
     return out
+
+
+def rewrite_manifest(out, change):
+    manifest = json.loads((out / MANIFEST).read_text())
+    change(manifest)
+    (out / MANIFEST).write_text(json.dumps(manifest))
 
 
 def test_manifest_hashes_are_sha256(tmp_path):
     out = make_bundle(tmp_path)
     manifest = json.loads((out / MANIFEST).read_text())
     # sha256("abc"), the FIPS 180-2 test vector
-    assert manifest["files"]["data/a.bin"] == {
+    assert manifest["files"]["data/ratings.parquet"] == {
         "sha256": "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
         "bytes": 3,
     }
+    assert manifest["schema"] == "publisher.manifest/2"
     assert verify_bundle(out).ok
 
 
@@ -41,6 +57,29 @@ def test_manifest_hashes_are_sha256(tmp_path):
         (lambda o: (o / "notes.md").unlink(), "missing: notes.md"),
         (lambda o: (o / "extra.txt").write_text("x"), "extra: extra.txt"),
         (lambda o: (o / "notes.md").rename(o / "renamed.md"), "missing: notes.md"),
+        (lambda o: (o / "empty").mkdir(), "extra folder: empty/"),
+        (lambda o: (o / "data" / "deeper").mkdir(), "extra folder: data/deeper/"),
+        (lambda o: os.mkfifo(o / "pipe"), "not a regular file: pipe (FIFO; not in the manifest)"),
+        (
+            lambda o: (o / "link").symlink_to("/etc/passwd"),
+            "not a regular file: link (symbolic link; not in the manifest)",
+        ),
+        (
+            lambda o: (o / "a\nOK: fake").write_text("x"),
+            "extra: a\\nOK: fake",
+        ),
+    ],
+    ids=[
+        "content",
+        "size",
+        "missing",
+        "extra",
+        "renamed",
+        "empty-folder",
+        "nested-folder",
+        "fifo",
+        "symlink",
+        "control-chars",
     ],
 )
 def test_verify_names_each_problem(tmp_path, tamper, problem):
@@ -51,6 +90,94 @@ def test_verify_names_each_problem(tmp_path, tamper, problem):
     assert problem in result.problems
 
 
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_tampering_with_any_listed_file_is_caught(tmp_path, name):
+    out = make_bundle(tmp_path)
+    path = out / name
+    path.write_bytes(path.read_bytes()[::-1] + b"!")
+    assert verify_bundle(out).problems == [
+        f"changed: {name} ({len(FILES[name]) + 1} bytes, manifest says {len(FILES[name])})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("/etc/passwd", "symbolic link"),
+        ("/dev/zero", "symbolic link"),
+        ("nowhere", "symbolic link"),
+    ],
+    ids=["passwd", "dev-zero", "dangling"],
+)
+def test_listed_symlink_is_never_followed(tmp_path, target, kind):
+    """A manifest may list the hash of a link's target: verify must still refuse the link."""
+    out = make_bundle(tmp_path)
+    (out / "policy.yaml").unlink()
+    (out / "policy.yaml").symlink_to(target)
+    if os.path.isfile(target):
+        with open(target, "rb") as fh:
+            data = fh.read()
+        rewrite_manifest(
+            out,
+            lambda m: m["files"].update(
+                {"policy.yaml": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}
+            ),
+        )
+    result = verify_bundle(out, key=None)
+    assert f"not a regular file: policy.yaml ({kind})" in result.problems
+
+
+def test_symlinked_folder_is_not_entered(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ratings.parquet").write_bytes(b"abc")
+    out = make_bundle(tmp_path)
+    (out / "data" / "ratings.parquet").unlink()
+    (out / "data").rmdir()
+    (out / "data").symlink_to(elsewhere)
+    problems = verify_bundle(out).problems
+    assert "not a regular file: data (symbolic link; not in the manifest)" in problems
+    assert "missing: data/ratings.parquet" in problems
+
+
+def test_device_listed_with_a_size_is_not_read(tmp_path):
+    """A character device is refused from its mode alone: verify never reads it (no hang)."""
+    out = make_bundle(tmp_path)
+    (out / "notes.md").unlink()
+    (out / "notes.md").symlink_to("/dev/zero")
+    result = verify_bundle(out)
+    assert result.problems == ["not a regular file: notes.md (symbolic link)"]
+
+
+@pytest.mark.parametrize(
+    "name", ["../outside", "/etc/passwd", "a/../../b", "", "./x", "a//b"], ids=repr
+)
+def test_unsafe_names_in_the_manifest_are_never_opened(tmp_path, name):
+    (tmp_path / "outside").write_bytes(b"secret")
+    out = make_bundle(tmp_path)
+    entry = {"sha256": hashlib.sha256(b"secret").hexdigest(), "bytes": 6}
+    rewrite_manifest(out, lambda m: m["files"].update({name: entry}))
+    assert f"unsafe name in the manifest: {printable(repr(name))}" in verify_bundle(out).problems
+
+
+@pytest.mark.parametrize("name", ["report.json", "policy.yaml", "DATASHEET.md"])
+def test_required_files_must_be_listed(tmp_path, name):
+    files = {k: v for k, v in FILES.items() if k != name}
+    out = make_bundle(tmp_path, files=files)
+    assert verify_bundle(out).problems == [f"required file not in the manifest: {name}"]
+
+
+def test_data_is_required_unless_rejected(tmp_path):
+    files = {k: v for k, v in FILES.items() if not k.startswith("data/")}
+    out = make_bundle(tmp_path, files=files)
+    assert verify_bundle(out).problems == [
+        "required data not in the manifest: data/ or aggregates/"
+    ]
+    rejected = {"report.json": b"{}", "policy.yaml": b"x"}
+    (tmp_path / "r").mkdir()
+    assert verify_bundle(make_bundle(tmp_path / "r", files=rejected, rejected=True)).ok
+
+
 def test_signature_proves_origin(tmp_path):
     out = make_bundle(tmp_path, key=KEY)
     assert verify_bundle(out, key=KEY).origin == "verified"
@@ -59,17 +186,23 @@ def test_signature_proves_origin(tmp_path):
     assert wrong.problems == [
         "origin: the signature does not match (another key, or an altered manifest)"
     ]
+    assert not wrong.files_checked
+
+
+def test_bad_signature_stops_before_any_file_is_read(tmp_path):
+    out = make_bundle(tmp_path, key=KEY)
+    os.mkfifo(out / "trap")  # opening it for reading would block forever
+    (out / "notes.md").write_text("tampered")
+    result = verify_bundle(out, key=b"another-key-0123456789")
+    assert not result.files_checked
+    assert len(result.problems) == 1
 
 
 def test_rewritten_manifest_fails_origin_but_passes_integrity(tmp_path):
     out = make_bundle(tmp_path, key=KEY)
     (out / "notes.md").write_text("forged")
-    manifest = json.loads((out / MANIFEST).read_text())
-    manifest["files"]["notes.md"] = {
-        "sha256": __import__("hashlib").sha256(b"forged").hexdigest(),
-        "bytes": 6,
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest))
+    forged = {"sha256": hashlib.sha256(b"forged").hexdigest(), "bytes": 6}
+    rewrite_manifest(out, lambda m: m["files"].update({"notes.md": forged}))
     assert verify_bundle(out).ok  # integrity alone cannot catch a rewritten manifest
     assert not verify_bundle(out, key=KEY).ok
 
@@ -79,39 +212,57 @@ def test_unsigned_bundle_with_key_is_reported(tmp_path):
     assert verify_bundle(out, key=KEY).problems == ["origin: the manifest is not signed"]
 
 
+def test_v1_signature_is_not_accepted_as_origin(tmp_path):
+    out = make_bundle(tmp_path, key=KEY)
+    rewrite_manifest(out, lambda m: m.update(schema="publisher.manifest/1"))
+    assert verify_bundle(out).ok
+    (problem,) = verify_bundle(out, key=KEY).problems
+    assert problem.startswith("origin: signed under publisher.manifest/1")
+
+
 def test_not_a_bundle(tmp_path):
     with pytest.raises(BundleVerificationError, match=r"no MANIFEST\.json; not a bundle"):
         verify_bundle(tmp_path)
     (tmp_path / MANIFEST).write_text("{not json")
-    with pytest.raises(BundleVerificationError, match="unreadable manifest"):
+    with pytest.raises(BundleVerificationError, match="not valid JSON"):
+        verify_bundle(tmp_path)
+    (tmp_path / MANIFEST).write_text('{"schema": "other", "files": {}}')
+    with pytest.raises(BundleVerificationError, match="not a manifest of this tool"):
         verify_bundle(tmp_path)
 
 
-def test_staging_failure_leaves_nothing(tmp_path):
-    out = tmp_path / "bundle"
-
-    def fail_midway():
-        with staging(out) as root:
-            (root / "partial").write_text("x")
-            raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        fail_midway()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_staging_refuses_existing_without_overwrite_and_swaps_with_it(tmp_path):
+def test_manifest_that_is_a_symlink_is_refused(tmp_path):
     out = make_bundle(tmp_path)
-    with pytest.raises(PublisherError, match="already exists; pass --overwrite"), staging(out):
-        pass
-    with staging(out, overwrite=True) as root:
-        (root / "new").write_text("y")
-    assert sorted(p.name for p in out.iterdir()) == ["new"]
-    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]
+    (out / MANIFEST).rename(tmp_path / "real.json")
+    (out / MANIFEST).symlink_to(tmp_path / "real.json")
+    with pytest.raises(BundleVerificationError, match="is a symbolic link"):
+        verify_bundle(out)
 
 
-def test_stale_temporary_folders_are_removed(tmp_path):
-    stale = tmp_path / ".bundle.tmp-deadbeef"
-    stale.mkdir()
-    make_bundle(tmp_path)
-    assert not stale.exists()
+def test_deeply_nested_json_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BundleVerificationError, match="nested too deeply"):
+        load_json(path)
+
+
+def test_oversized_json_is_not_read(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text('"' + "x" * 2000 + '"')
+    with pytest.raises(BundleVerificationError, match="larger than 1,000 bytes"):
+        load_json(path, max_bytes=1000)
+
+
+def test_printable_escapes_control_characters():
+    assert printable("ok.txt") == "ok.txt"
+    assert printable("a\nb\x1b[2Jc\td") == "a\\nb\\x1b[2Jc\\td"
+
+
+def test_real_device_in_a_bundle_is_refused_unread(tmp_path):
+    out = make_bundle(tmp_path)
+    (out / "notes.md").unlink()
+    try:
+        os.mknod(out / "notes.md", 0o600 | __import__("stat").S_IFCHR, os.makedev(1, 5))
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    assert verify_bundle(out).problems == ["not a regular file: notes.md (character device)"]

@@ -33,7 +33,7 @@ def policy_file(tmp_path, rate):
 
 
 def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], env={"PUBLISHER_KEY": ""})
+    return CliRunner().invoke(main, [str(a) for a in args], env={"PUBLISHER_KEY": None})
 
 
 def test_gate_pass_publishes_with_all_report_files(tmp_path, ml_small):

@@ -16,7 +16,7 @@ POLICY = "name: open\nsteps: [{pseudonymize_users: {}}, {coarsen_dates: {to: mon
 
 
 def start(out, policy, *extra):
-    env = {**os.environ, "PUBLISHER_KEY": ""}
+    env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_KEY"}
     return subprocess.Popen(
         [
             sys.executable,

@@ -32,8 +32,9 @@ def distinctive(tmp_path):
     """Users with long, unmistakable ids, so any leak is visible in the bytes."""
     rng = np.random.default_rng(0)
     rows = []
-    for u in range(60):
-        for item in rng.choice(40, size=12, replace=False):
+    # 300 users over 20 items: enough raters per item that every preset keeps some data
+    for u in range(300):
+        for item in rng.choice(20, size=12, replace=False):
             rows.append(
                 (
                     f"CUSTOMER-SECRET-{u:04d}-QX",

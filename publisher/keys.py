@@ -1,0 +1,142 @@
+"""The organizer's key: where it is read from, and the subkeys derived from it.
+
+One secret serves two purposes, keyed pseudonyms and the manifest signature. Using
+the key directly for both would let one purpose's output stand in for the other's
+key: with ``pseudonym = HMAC(key, id)`` and ``signing key = HMAC(key, label)`` a
+customer whose id is ``label`` has the signing key published as a pseudonym. So the
+key is never used directly. Each purpose gets its own subkey from HKDF-SHA256
+(RFC 5869) with a distinct ``info`` label::
+
+    pseudonym key = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 pseudonyms")
+    signing key   = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 manifest signature")
+
+HKDF's outputs for different labels are independent pseudorandom keys, and no
+pseudonym input (an id) reaches the signing key's derivation, so no id can yield it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from publisher.errors import PublisherError
+
+__all__ = [
+    "KEY_ENV",
+    "MAX_KEY_BYTES",
+    "MIN_KEY_BYTES",
+    "PURPOSES",
+    "derive_key",
+    "load_key",
+]
+
+#: Environment variable that may hold the organizer's key.
+KEY_ENV = "PUBLISHER_KEY"
+MIN_KEY_BYTES = 16
+#: A key file is read up to this many bytes; a longer one is refused (``/dev/zero``
+#: would otherwise be read until memory runs out).
+MAX_KEY_BYTES = 4096
+
+#: The HKDF ``info`` label of each purpose. Changing one changes every pseudonym or
+#: signature made with it, so a new label gets a new version prefix.
+PURPOSES = {
+    "pseudonyms": b"ratings-publisher/v2 pseudonyms",
+    "manifest": b"ratings-publisher/v2 manifest signature",
+}
+
+
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """The 32-byte subkey of ``key`` for one purpose (HKDF-SHA256, RFC 5869).
+
+    Parameters
+    ----------
+    key : bytes
+        The organizer's key.
+    purpose : {"pseudonyms", "manifest"}
+        What the subkey is for; each purpose has its own HKDF ``info`` label.
+
+    Returns
+    -------
+    bytes
+
+    Examples
+    --------
+    >>> a = derive_key(b"0123456789abcdef", "pseudonyms")
+    >>> b = derive_key(b"0123456789abcdef", "manifest")
+    >>> len(a), a == b
+    (32, False)
+    """
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown key purpose {purpose!r}; use one of {', '.join(PURPOSES)}")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSES[purpose])
+    return hkdf.derive(key)
+
+
+def _read_key_file(path: Path) -> bytes:
+    """At most ``MAX_KEY_BYTES + 1`` bytes of a key file (a pipe such as ``<(pass key)`` works)."""
+    try:
+        with path.open("rb") as fh:
+            if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
+                raise PublisherError(f"{path}: is a folder, not a key file")
+            data = fh.read(MAX_KEY_BYTES + 1)
+    except IsADirectoryError:
+        raise PublisherError(f"{path}: is a folder, not a key file") from None
+    except OSError as exc:
+        raise PublisherError(f"{path}: cannot read key file ({exc.strerror or exc})") from None
+    if len(data) > MAX_KEY_BYTES:
+        raise PublisherError(f"{path}: a key file holds at most {MAX_KEY_BYTES} bytes")
+    return data
+
+
+def load_key(
+    key_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[bytes | None, str]:
+    """Find the organizer's key.
+
+    Parameters
+    ----------
+    key_file : path, optional
+        A file whose bytes (surrounding whitespace stripped) are the key; read up to
+        :data:`MAX_KEY_BYTES`.
+    environ : mapping, optional
+        Where to look for ``PUBLISHER_KEY`` (defaults to ``os.environ``).
+
+    Returns
+    -------
+    (bytes or None, str)
+        The key and where it came from (``key-file``, ``environment``), or
+        ``(None, "ephemeral")`` when neither is given.
+
+    Raises
+    ------
+    PublisherError
+        For an unreadable, oversized or too short key (under 16 bytes), and for a
+        ``PUBLISHER_KEY`` that is set but empty: an organizer who exported a key
+        meant to use one, so falling back to a throwaway key would be a surprise.
+    """
+    environ = os.environ if environ is None else environ
+    if key_file is not None:
+        key = _read_key_file(Path(key_file)).strip()
+        source, label = "key-file", str(key_file)
+    elif KEY_ENV in environ:
+        key = environ[KEY_ENV].strip().encode()
+        source, label = "environment", KEY_ENV
+        if not key:
+            raise PublisherError(
+                f"{KEY_ENV} is set but empty; set it to the key (at least {MIN_KEY_BYTES} "
+                f"bytes) or unset it to use a throwaway key"
+            )
+    else:
+        return None, "ephemeral"
+    if len(key) < MIN_KEY_BYTES:
+        raise PublisherError(
+            f"{label}: the key must be at least {MIN_KEY_BYTES} bytes, got {len(key)}"
+        )
+    if len(key) > MAX_KEY_BYTES:
+        raise PublisherError(f"{label}: the key must be at most {MAX_KEY_BYTES} bytes")
+    return key, source

@@ -1,0 +1,118 @@
+import hashlib
+import hmac
+import json
+
+import pandas as pd
+import pytest
+
+from publisher.bundle import MANIFEST, _canonical, verify_bundle
+from publisher.errors import PublisherError
+from publisher.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
+from publisher.pipeline import release
+
+KEY = b"organizer-secret-key-0123456789"
+# The labels an attacker would try as customer ids: the old signing label and the new ones.
+LABELS = ["publisher manifest signature v1", *(label.decode() for label in PURPOSES.values())]
+
+
+def test_subkeys_differ_from_each_other_and_from_the_key():
+    pseudonyms, manifest = derive_key(KEY, "pseudonyms"), derive_key(KEY, "manifest")
+    assert len({pseudonyms, manifest, KEY}) == 3
+    assert derive_key(KEY, "manifest") == manifest  # deterministic
+    with pytest.raises(ValueError, match="unknown key purpose"):
+        derive_key(KEY, "other")
+
+
+def test_hkdf_matches_rfc5869_by_hand():
+    """HKDF-SHA256 with no salt: PRK = HMAC(0^32, key); OKM = HMAC(PRK, info || 0x01)."""
+    prk = hmac.new(b"\0" * 32, KEY, hashlib.sha256).digest()
+    okm = hmac.new(prk, PURPOSES["manifest"] + b"\x01", hashlib.sha256).digest()
+    assert derive_key(KEY, "manifest") == okm
+
+
+def test_no_customer_id_yields_the_signing_key():
+    pseudonym_key = derive_key(KEY, "pseudonyms")
+    signing = derive_key(KEY, "manifest")
+    for label in LABELS:
+        assert hmac.new(pseudonym_key, label.encode(), hashlib.sha256).digest() != signing
+
+
+def forge(bundle, signing_key):
+    """Turn a rejected verdict into a pass and re-sign the manifest with a guessed key."""
+    report = json.loads((bundle / "report.json").read_text())
+    report["verdict"] = "pass"
+    data = (json.dumps(report) + "\n").encode()
+    (bundle / "report.json").write_bytes(data)
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    manifest["files"]["report.json"] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+    }
+    tag = hmac.new(signing_key, _canonical(manifest), hashlib.sha256).hexdigest()
+    manifest["signature"] = {"algorithm": "HMAC-SHA256", "value": tag}
+    (bundle / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
+    """The forgery that worked before HKDF subkeys: full-length pseudonyms of customers whose
+    ids are the signing labels, used as the signing key."""
+    rows = [
+        (user, item, 1 + (k + item) % 5)
+        for k, user in enumerate([*LABELS, *(f"c{n}" for n in range(40))])
+        for item in range(1, 9)
+    ]
+    source = tmp_path / "ratings.csv"
+    pd.DataFrame(rows, columns=["user", "item", "rating"]).to_csv(source, index=False)
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "name: full\nsteps: [{pseudonymize_users: {digest_chars: 64}}]\naudits: {targets: 10}\n"
+    )
+    out = tmp_path / "bundle"
+    release(source, policy, out, key=KEY, seed=1, scale=None)
+    assert verify_bundle(out, key=KEY).origin == "verified"
+    published = pd.read_parquet(out / "data" / "ratings.parquet")["user"].astype(str).unique()
+    assert len(published) == len(LABELS) + 40
+    for k, pseudonym in enumerate(published):
+        copy = tmp_path / f"forged-{k}"
+        copy.mkdir()
+        for path in out.rglob("*"):
+            target = copy / path.relative_to(out)
+            if path.is_dir():
+                target.mkdir(exist_ok=True)
+            else:
+                target.write_bytes(path.read_bytes())
+        forge(copy, bytes.fromhex(pseudonym))
+        assert verify_bundle(copy).ok  # integrity alone holds: the manifest was rewritten
+        assert verify_bundle(copy, key=KEY).problems == [
+            "origin: the signature does not match (another key, or an altered manifest)"
+        ]
+
+
+def test_key_file_is_read_with_a_cap(tmp_path):
+    with pytest.raises(PublisherError, match=f"holds at most {MAX_KEY_BYTES} bytes"):
+        load_key("/dev/zero")
+    big = tmp_path / "big.key"
+    big.write_bytes(b"k" * (MAX_KEY_BYTES + 1))
+    with pytest.raises(PublisherError, match=f"holds at most {MAX_KEY_BYTES} bytes"):
+        load_key(big)
+    with pytest.raises(PublisherError, match="is a folder, not a key file"):
+        load_key(tmp_path)
+
+
+def test_key_sources(tmp_path):
+    path = tmp_path / "k"
+    path.write_bytes(b"  file-key-0123456789\n")
+    assert load_key(path, environ={}) == (b"file-key-0123456789", "key-file")
+    assert load_key(None, environ={KEY_ENV: "env-key-0123456789"}) == (
+        b"env-key-0123456789",
+        "environment",
+    )
+    assert load_key(None, environ={}) == (None, "ephemeral")
+    with pytest.raises(PublisherError, match="at least 16 bytes, got 5"):
+        load_key(None, environ={KEY_ENV: "short"})
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\n"])
+def test_empty_environment_key_is_an_error(value):
+    with pytest.raises(PublisherError, match=f"^{KEY_ENV} is set but empty"):
+        load_key(None, environ={KEY_ENV: value})
