@@ -13,6 +13,7 @@ from typing import Any
 from policies import Policy
 from policies.noise import keep_probability
 from policies.steps import PerturbRatings
+from publisher.markdown import escape
 from publisher.ratings import Scale
 
 __all__ = ["render_datasheet"]
@@ -92,13 +93,13 @@ def render_datasheet(
     """
     scale = Scale.parse(source["scale"])
     lines = [
-        f"# Datasheet: {source['name']}, released under policy `{policy.name}`",
+        f"# Datasheet: {escape(source['name'])}, released under policy {escape(policy.name)}",
         "",
         f"Created {meta['created']} by {meta['tool']['name']} {meta['tool']['version']}.",
         "",
         "## Source",
         "",
-        f"- Input: `{source['name']}` ({source['format']}), SHA-256 `{source['sha256']}`",
+        f"- Input: {escape(source['name'])} ({source['format']}), SHA-256 `{source['sha256']}`",
         f"- Rating scale: {scale.minimum:g} to {scale.maximum:g} in steps of {scale.step:g}",
         f"- Dates: {'yes (day resolution)' if source['dates'] else 'none in the input'}",
         "- Before the policy: {} ratings, {} users, {} items".format(*_fmt(source["counts"])),
@@ -106,7 +107,7 @@ def render_datasheet(
         "",
         "## What was done",
         "",
-        policy.description.strip() or "(the policy has no description)",
+        escape(policy.description) or "(the policy has no description)",
         "",
         "| # | step | what it did | ratings | users | items |",
         "|---|---|---|---|---|---|",
@@ -148,11 +149,11 @@ def render_datasheet(
         "",
         "## Licence",
         "",
-        policy.licence,
+        escape(policy.licence),
         "",
         "## Files",
         "",
-        *[f"- `{name}`" for name in files],
+        *[f"- {escape(name)}" for name in files],
         "- `MANIFEST.json`: SHA-256 and size of every file; check with `publisher verify`.",
         "",
     ]

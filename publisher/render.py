@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from publisher.markdown import escape
 from publisher.plots import figures
 
 __all__ = ["explain_adversary", "render_html", "render_markdown", "summary"]
@@ -111,7 +112,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     source, released = report["input"], report["released"]
     gate = report["gate"]
     lines = [
-        f"# Risk report: policy `{report['policy']['name']}` on `{source['name']}`",
+        f"# Risk report: policy {escape(report['policy']['name'])} on {escape(source['name'])}",
         "",
         f"**Verdict: {_VERDICT_TEXT[report['verdict']]}.** Thresholds are compared with the "
         f"{gate['statistic']}.",

@@ -88,6 +88,9 @@ BAD_POLICIES = {
     "not_utf8.yaml": "not valid UTF-8",
     "overspent.yaml": "aggregates.epsilon: aggregates.statistics[1].rating_histogram overspends "
     "the privacy budget",
+    "deep_nesting.yaml": "nested too deeply to be a policy",
+    "gate_without_microdata.yaml": "gate.max_unique_fraction: aggregates.microdata is false, so "
+    "no ratings are released to measure; remove this threshold",
 }
 
 

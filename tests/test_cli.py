@@ -333,3 +333,104 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
         "perturb_ratings",
     ]
     assert report["privacy_budget"]["components"][0]["epsilon"] == 2.0
+
+
+@pytest.fixture
+def bundle(runner, small, tmp_path, open_policy):
+    out = tmp_path / "bundle"
+    args = ("release", small, "-p", open_policy, "-o", out, "--seed", 1, "--scale", "1:5:1", "-q")
+    assert invoke(runner, *args).exit_code == 0
+    return out
+
+
+def test_verify_dangling_symlink_exits_4(runner, bundle):
+    (bundle / "report.md").unlink()
+    (bundle / "report.md").symlink_to(bundle / "nowhere")
+    result = invoke(runner, "verify", bundle)
+    assert result.exit_code == 4
+    assert result.stdout == "not a regular file: report.md (symbolic link)\n"
+
+
+def test_verify_symlinked_manifest_exits_4(runner, bundle, tmp_path):
+    (bundle / "MANIFEST.json").rename(tmp_path / "m.json")
+    (bundle / "MANIFEST.json").symlink_to(tmp_path / "m.json")
+    result = invoke(runner, "verify", bundle)
+    assert result.exit_code == 4
+    assert result.stderr == f"Error: {bundle / 'MANIFEST.json'}: is a symbolic link\n"
+
+
+def test_file_name_cannot_forge_an_ok_line(runner, bundle):
+    (bundle / "x\nOK: bundle: 7 files match MANIFEST.json").write_text("x")
+    result = invoke(runner, "verify", bundle)
+    assert result.exit_code == 4
+    assert not any(line.startswith("OK:") for line in result.stdout.splitlines())
+    assert result.stdout.startswith("extra: x\\nOK: ")
+
+
+def test_verify_with_wrong_key_reads_no_file(runner, bundle, tmp_path):
+    key = tmp_path / "k"
+    key.write_text("another-organizer-key-123")
+    result = invoke(runner, "verify", bundle, "--key-file", key)
+    assert result.exit_code == 4
+    assert result.stdout == (
+        "origin: the manifest is not signed\nfiles not read: the manifest's origin did not verify\n"
+    )
+
+
+def test_empty_environment_key_is_refused(runner, small, tmp_path, open_policy):
+    result = invoke(
+        runner, "release", small, "-p", open_policy, "-o", tmp_path / "b", "--scale", "1:5:1",
+        env={"PUBLISHER_KEY": ""},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: PUBLISHER_KEY is set but empty")
+    assert not (tmp_path / "b").exists()
+
+
+def test_key_file_of_dev_zero_is_refused(runner, small, tmp_path, open_policy):
+    result = invoke(
+        runner, "release", small, "-p", open_policy, "-o", tmp_path / "b", "--key-file",
+        "/dev/zero", "--scale", "1:5:1",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == "Error: /dev/zero: a key file holds at most 4096 bytes\n"
+
+
+def test_verify_deeply_nested_manifest_exits_4(runner, bundle):
+    (bundle / "MANIFEST.json").write_text("[" * 50_000 + "]" * 50_000)
+    result = invoke(runner, "verify", bundle)
+    assert result.exit_code == 4
+    assert result.stderr == f"Error: {bundle / 'MANIFEST.json'}: JSON nested too deeply\n"
+
+
+def test_verify_deeply_nested_report_exits_4(runner, bundle):
+    import hashlib
+
+    data = ("[" * 50_000 + "]" * 50_000).encode()
+    (bundle / "report.json").write_bytes(data)
+    manifest = json.loads((bundle / "MANIFEST.json").read_text())
+    manifest["files"]["report.json"] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+    }
+    (bundle / "MANIFEST.json").write_text(json.dumps(manifest))
+    result = invoke(runner, "verify", bundle)
+    assert result.exit_code == 4
+    assert result.stdout == "report.json: JSON nested too deeply\n"
+
+
+def test_policy_that_leaves_no_ratings_is_an_error(runner, small, tmp_path):
+    policy = tmp_path / "all.yaml"
+    policy.write_text(
+        "name: all\nsteps: [{pseudonymize_users: {}}, {drop_rare_items: {min_raters: 1000}}]\n"
+    )
+    for command in (("release", "-o", tmp_path / "b"), ("audit",)):
+        result = invoke(
+            runner, command[0], small, "-p", policy, *command[1:], "--scale", "1:5:1", "-q"
+        )
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: policy all: leaves no ratings to release (steps[1].drop_rare_items removed "
+            "the last of them); relax that step\n"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.yaml", "small.csv"]

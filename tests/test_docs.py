@@ -38,3 +38,16 @@ def test_readme_starts_with_demo_and_test_commands():
     assert "pytest" in blocks[1]
     ci = (REPO / ".ci" / "run").read_text()
     assert blocks[1] in ci
+
+
+def test_every_input_limit_is_documented():
+    import dataclasses
+
+    from publisher.limits import DEFAULT_LIMITS
+
+    readme = (REPO / "README.md").read_text()
+    for limit in dataclasses.fields(DEFAULT_LIMITS):
+        row = re.search(rf"^\| `{limit.name}` \| ([^|]+) \|", readme, flags=re.M)
+        assert row, limit.name
+        default = getattr(DEFAULT_LIMITS, limit.name)
+        assert row.group(1).strip() in (f"{default:,}", f"{default >> 20} MiB"), limit.name
