@@ -26,6 +26,7 @@ from publisher.errors import InternalError, PublisherError
 from publisher.io import FORMATS, parse_columns
 from publisher.keys import load_key
 from publisher.limits import ReadLimits, parse_limits
+from publisher.output import check_file_output
 from publisher.pipeline import ReleaseResult, evaluate, read_report, release, rerender
 from publisher.progress import Stages
 from publisher.ratings import Scale
@@ -335,6 +336,8 @@ def audit_command(
         publisher audit ratings.csv --policy none --json raw-risk.json
     """
     with _errors():
+        if json_path is not None:
+            check_file_output(json_path, report=True)  # before the work, not after it
         stages = Stages(visible=_verbose())
         evaluation = evaluate(
             input,
@@ -472,8 +475,11 @@ def demo_command(out: Path, seed: int | None) -> None:
     help="Parquet, or the Netflix Prize text format.",
 )
 @click.option("--seed", type=int, help="Fix the randomness.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
 @_quiet
-def synth_command(preset: str, scale: float, out: Path, fmt: str, seed: int | None) -> None:
+def synth_command(
+    preset: str, scale: float, out: Path, fmt: str, seed: int | None, overwrite: bool
+) -> None:
     """Generate synthetic ratings with the marginals of Netflix Prize or MovieLens.
 
     Example:
@@ -481,8 +487,9 @@ def synth_command(preset: str, scale: float, out: Path, fmt: str, seed: int | No
         publisher synth --preset netflix --scale 0.1 --out netflix-10pct.parquet
     """
     with _errors():
+        check_file_output(out, overwrite=overwrite)  # before minutes of generation
         frame = synthesize(preset, scale=scale, seed=seed)
-        write_synthetic(frame, out, format=fmt)
+        write_synthetic(frame, out, format=fmt, overwrite=overwrite)
     click.echo(
         f"{out}: {len(frame):,} ratings, {frame['user'].nunique():,} users, "
         f"{frame['item'].nunique():,} items"

@@ -27,8 +27,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from publisher.bundle import STAGING_MARKER, verify_bundle
+from publisher.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json, verify_bundle
 from publisher.errors import PublisherError
+from publisher.report import REPORT_SCHEMA
 
 __all__ = [
     "STAGING_MARKER",
@@ -131,6 +132,44 @@ def check_output(
             f"does not verify as one ({_why_not_owned(out)}); move it away or choose "
             f"another {label}"
         )
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        report = load_json(path, max_bytes=MAX_JSON_BYTES)
+    except (PublisherError, OSError):
+        return False
+    return isinstance(report, dict) and report.get("schema") == REPORT_SCHEMA
+
+
+def check_file_output(path: Path, *, overwrite: bool = False, report: bool = False) -> None:
+    """Refuse to replace an existing file the tool cannot prove it wrote.
+
+    Parameters
+    ----------
+    path : Path
+        The file to write.
+    overwrite : bool
+        Replace any existing regular file (``synth --overwrite``).
+    report : bool
+        The file is a report.json: an earlier report of this tool may be replaced.
+
+    Raises
+    ------
+    PublisherError
+        When ``path`` exists and may not be replaced, or is not a regular file.
+    """
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink() or not path.is_file():
+        raise PublisherError(f"{path}: exists and is not a regular file; choose another path")
+    if overwrite or (report and _is_report(path)):
+        return
+    if report:
+        raise PublisherError(
+            f"{path}: exists and is not a report.json of this tool; choose another path"
+        )
+    raise PublisherError(f"{path}: already exists; pass --overwrite to replace it")
 
 
 def remove_owned(folder: Path) -> None:

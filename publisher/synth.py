@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from publisher.errors import PublisherError
+from publisher.output import check_file_output
 from publisher.ratings import EPOCH, row_chunks, sorted_unique
 
 __all__ = ["PRESETS", "SynthPreset", "synthesize", "write_synthetic"]
@@ -302,14 +304,30 @@ def synthesize(
     return pd.DataFrame(columns, copy=False)  # no stacking copy of the int32 columns
 
 
-def write_synthetic(frame: pd.DataFrame, out: str | Path, *, format: str = "parquet") -> Path:
+def write_synthetic(
+    frame: pd.DataFrame, out: str | Path, *, format: str = "parquet", overwrite: bool = False
+) -> Path:
     """Write a synthetic table as Parquet or in the Netflix Prize text format.
 
     The Netflix form is one ``combined_data``-style file: a ``MovieID:`` line, then
-    ``CustomerID,Rating,YYYY-MM-DD`` lines, movie after movie.
+    ``CustomerID,Rating,YYYY-MM-DD`` lines, movie after movie. The file is written to a
+    hidden temporary sibling and renamed into place; an existing ``out`` is replaced
+    only with ``overwrite``.
     """
     out = Path(out)
-    temp = out.with_name(f".{out.name}.tmp")
+    if format not in ("parquet", "netflix"):
+        raise PublisherError(f"unknown synth format {format!r}; use parquet or netflix")
+    check_file_output(out, overwrite=overwrite)
+    temp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        _write(frame, temp, format)
+        temp.replace(out)
+    finally:
+        temp.unlink(missing_ok=True)
+    return out
+
+
+def _write(frame: pd.DataFrame, temp: Path, format: str) -> None:
     if format == "parquet":
         table = pa.table({
             "user": pa.array(frame["user"].to_numpy()),
@@ -337,7 +355,3 @@ def write_synthetic(frame: pd.DataFrame, out: str | Path, *, format: str = "parq
                 sink = pa.BufferOutputStream()
                 pacsv.write_csv(body.slice(lo, hi - lo), sink, options)
                 fh.write(sink.getvalue().to_pybytes())
-    else:
-        raise PublisherError(f"unknown synth format {format!r}; use parquet or netflix")
-    temp.replace(out)
-    return out

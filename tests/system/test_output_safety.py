@@ -284,3 +284,36 @@ def test_staging_failure_leaves_nothing(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fail_midway()
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------- single-file outputs
+def test_audit_json_replaces_only_its_own_report(user_files, tmp_path):
+    thesis = user_files / "thesis" / "chapter1.tex"
+    before = snapshot(user_files)
+    refused = run("audit", user_files / "ratings.csv", "-p", "none", "--json", thesis, "-q",
+                  "--scale", "1:5:1")  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"Error: {thesis}: exists and is not a report.json of this tool; choose another path\n"
+    )
+    assert snapshot(user_files) == before
+    report = tmp_path / "risk.json"
+    for _ in range(2):  # written, then replaced: it is ours
+        done = run("audit", user_files / "ratings.csv", "-p", "none", "--json", report, "-q",
+                   "--scale", "1:5:1", "--seed", 1)  # fmt: skip
+        assert done.exit_code == 0, done.output
+        assert json.loads(report.read_text())["schema"] == "publisher.report/1"
+
+
+def test_synth_refuses_an_existing_file_without_overwrite(user_files, tmp_path):
+    target = user_files / "thesis" / "chapter1.tex"
+    before = snapshot(user_files)
+    refused = run("synth", "--preset", "movielens", "--scale", "0.01", "--out", target)
+    assert refused.exit_code == 1
+    assert refused.stderr == f"Error: {target}: already exists; pass --overwrite to replace it\n"
+    assert snapshot(user_files) == before
+    out = tmp_path / "synth.parquet"
+    assert run("synth", "--preset", "movielens", "--scale", "0.01", "--out", out).exit_code == 0
+    again = run("synth", "--preset", "movielens", "--scale", "0.01", "--out", out, "--overwrite")
+    assert again.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synth.parquet", "work"]
