@@ -1,15 +1,15 @@
 """How a release is attacked and measured: linkage attack, uniqueness, utility.
 
-Depends on ``publisher.ratings`` (and ``publisher.errors``) only; never on ``policies``.
+Depends on ``publisher.core`` only (the Ratings table, the Adversary, errors); never on
+``policies``.
 """
 
-from audits.linkage import Adversary, AttackOutcome, LinkageAudit, LinkageResult
+from audits.linkage import AttackOutcome, LinkageAudit, LinkageResult
 from audits.run import AuditReport, run_audits
 from audits.stats import Risk, wilson_interval
 from audits.uniqueness import UniquenessAudit, UniquenessResult
 
 __all__ = [
-    "Adversary",
     "AttackOutcome",
     "AuditReport",
     "LinkageAudit",

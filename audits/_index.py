@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, present_codes
+from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, present_codes
 
 __all__ = ["IndexedTable", "PostingIndex", "Records", "build_index", "item_weights", "records_of"]
 

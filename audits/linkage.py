@@ -37,13 +37,13 @@ import numpy as np
 from audits._index import IndexedTable, item_weights
 from audits._kernels import DENSE_SHARE, scoreboard
 from audits.stats import Risk, wilson_interval
-from publisher.ratings import Ratings
+from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
+from publisher.core.ratings import Ratings
 
 __all__ = [
     "D0",
     "PHI_GRID",
     "RHO0",
-    "Adversary",
     "AttackOutcome",
     "AuxiliaryInformation",
     "LinkageAudit",
@@ -60,78 +60,6 @@ D0 = 30.0
 PHI_GRID = tuple(round(0.25 * k, 2) for k in range(21))
 # exp(-4095 / 30) underflows any score difference that matters; longer gaps are clipped.
 _DATE_TABLE_DAYS = 4096
-
-
-@dataclass(frozen=True, kw_only=True)
-class Adversary:
-    """What the attacker knows about each target.
-
-    Parameters
-    ----------
-    known_items : int
-        m, the number of auxiliary items in all.
-    wrong_items : int
-        w of them are items the target did not rate (misremembered), 0 <= w < m.
-    rating_tolerance : float
-        Each known rating is the true one plus a uniform integer in [-t, t] rating
-        units, clipped to the scale.
-    date_tolerance_days : int or None
-        Each known date is the true one plus a uniform integer in [-d, d] days;
-        None: no dates known, the date term is dropped.
-    exclude_top : int
-        Known items are drawn only outside the N most-rated items (0: any item).
-    """
-
-    known_items: int
-    wrong_items: int = 0
-    rating_tolerance: float = 0
-    date_tolerance_days: int | None = None
-    exclude_top: int = 0
-
-    def __post_init__(self) -> None:
-        if self.known_items < 1:
-            raise ValueError(f"known_items must be >= 1, got {self.known_items}")
-        if not 0 <= self.wrong_items < self.known_items:
-            raise ValueError(f"wrong_items must be in [0, known_items), got {self.wrong_items}")
-        if self.rating_tolerance < 0:
-            raise ValueError(f"rating_tolerance must be >= 0, got {self.rating_tolerance}")
-        if self.date_tolerance_days is not None and self.date_tolerance_days < 0:
-            raise ValueError(f"date_tolerance_days must be >= 0, got {self.date_tolerance_days}")
-        if self.exclude_top < 0:
-            raise ValueError(f"exclude_top must be >= 0, got {self.exclude_top}")
-
-    @property
-    def true_items(self) -> int:
-        """Known items the target really rated."""
-        return self.known_items - self.wrong_items
-
-    def to_dict(self) -> dict[str, Any]:
-        """The adversary as the policy states it."""
-        return {
-            "known_items": self.known_items,
-            "wrong_items": self.wrong_items,
-            "rating_tolerance": self.rating_tolerance,
-            "date_tolerance_days": self.date_tolerance_days,
-            "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
-        }
-
-    def describe(self) -> str:
-        """One line of plain language."""
-        dates = (
-            "no dates"
-            if self.date_tolerance_days is None
-            else f"dates within {self.date_tolerance_days} days"
-            if self.date_tolerance_days
-            else "exact dates"
-        )
-        ratings = (
-            f"ratings within {self.rating_tolerance:g}"
-            if self.rating_tolerance
-            else "exact ratings"
-        )
-        wrong = f" ({self.wrong_items} wrong)" if self.wrong_items else ""
-        top = f", outside the top {self.exclude_top} items" if self.exclude_top else ""
-        return f"{self.known_items} items{wrong}, {ratings}, {dates}{top}"
 
 
 @dataclass
@@ -442,7 +370,7 @@ class LinkageAudit:
 
     Examples
     --------
-    >>> from publisher.ratings import Scale
+    >>> from publisher.core.ratings import Scale
     >>> table = Ratings.from_columns(
     ...     ["a", "a", "b", "b", "c"], [1, 2, 1, 3, 2], [5, 3, 4, 2, 1], scale=Scale(1, 5, 1))
     >>> audit = LinkageAudit(table, table, adversary=Adversary(known_items=2), n_targets=2,
@@ -458,8 +386,8 @@ class LinkageAudit:
         released: Ratings | IndexedTable,
         *,
         adversary: Adversary,
-        n_targets: int = 1000,
-        phi: float = 1.5,
+        n_targets: int = DEFAULT_TARGETS,
+        phi: float = DEFAULT_PHI,
         rng: np.random.Generator,
     ) -> None:
         if n_targets < 1:

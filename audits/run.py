@@ -11,9 +11,15 @@ from typing import Any
 import numpy as np
 
 from audits._index import IndexedTable
-from audits.linkage import Adversary, LinkageAudit, LinkageResult
+from audits.linkage import LinkageAudit, LinkageResult
 from audits.uniqueness import UniquenessAudit, UniquenessResult
-from publisher.ratings import Ratings
+from publisher.core.adversary import (
+    DEFAULT_KNOWN_ITEMS,
+    DEFAULT_PHI,
+    DEFAULT_TARGETS,
+    Adversary,
+)
+from publisher.core.ratings import Ratings
 
 __all__ = ["AuditReport", "run_audits"]
 
@@ -51,9 +57,9 @@ def run_audits(
     released: Ratings,
     *,
     adversaries: Sequence[Adversary],
-    n_targets: int = 1000,
-    phi: float = 1.5,
-    uniqueness_known_items: Sequence[int] = (1, 2, 4, 8),
+    n_targets: int = DEFAULT_TARGETS,
+    phi: float = DEFAULT_PHI,
+    uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
     seed: np.random.SeedSequence,
 ) -> AuditReport:
     """Run the linkage attack for each adversary and the uniqueness audit on both tables.

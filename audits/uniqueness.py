@@ -20,7 +20,8 @@ import numpy as np
 from audits._index import IndexedTable
 from audits._kernels import anonymity_sets
 from audits.stats import wilson_interval
-from publisher.ratings import Ratings
+from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS
+from publisher.core.ratings import Ratings
 
 __all__ = ["BUCKETS", "UniquenessAudit", "UniquenessResult"]
 
@@ -109,8 +110,8 @@ class UniquenessAudit:
         ratings: Ratings | IndexedTable,
         *,
         dataset: str,
-        known_items: tuple[int, ...] = (1, 2, 4, 8),
-        n_users: int = 1000,
+        known_items: tuple[int, ...] = DEFAULT_KNOWN_ITEMS,
+        n_users: int = DEFAULT_TARGETS,
         day_tolerance: int = 3,
         rng: np.random.Generator,
     ) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 from numba import prange
 from scipy.stats import spearmanr
 
-from publisher.ratings import ITEM, RATING, USER, Ratings, present_codes
+from publisher.core.ratings import ITEM, RATING, USER, Ratings, present_codes
 
 __all__ = ["UtilityAudit", "fit_baseline", "popularity_spearman", "total_variation"]
 

@@ -31,8 +31,8 @@ def child(stage: str, folder: Path) -> dict:
     """Run one stage in this process and return its figures."""
     import numpy as np
 
+    from publisher.core.ratings import Scale
     from publisher.io import read_ratings
-    from publisher.ratings import Scale
 
     parquet, text = folder / "ratings.parquet", folder / "ratings.txt"
     out: dict = {}

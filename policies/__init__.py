@@ -1,10 +1,10 @@
 """What is done to the data: the YAML policy model and the anonymization / noise steps.
 
-Depends on ``publisher.ratings`` (and ``publisher.errors``) only; never on ``audits``.
+Depends on ``publisher.core`` only (the Ratings table, the Adversary, errors, parameter
+checks); never on ``audits``.
 """
 
 from policies.schema import (
-    Adversary,
     AuditConfig,
     Gate,
     Policy,
@@ -14,7 +14,8 @@ from policies.schema import (
     preset_text,
 )
 from policies.steps import STEPS, Step, build_step
-from policies.validation import ParameterError, ParameterTypeError
+from publisher.core.adversary import Adversary
+from publisher.core.validation import ParameterError, ParameterTypeError
 
 __all__ = [
     "STEPS",

@@ -38,15 +38,15 @@ from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger, exact
 from policies.steps import _group_rank, period_starts
-from policies.validation import (
+from publisher.core.errors import PolicyError
+from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
+from publisher.core.validation import (
     ParameterError,
     check_choice,
     check_int,
     check_keys,
     check_number,
 )
-from publisher.errors import PolicyError
-from publisher.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
 
 __all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates"]
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from publisher.errors import BudgetExceededError
+from publisher.core.errors import BudgetExceededError
 
 __all__ = ["Budget", "Ledger", "exact"]
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from publisher.ratings import row_chunks
+from publisher.core.ratings import row_chunks
 
 __all__ = ["keep_probability", "randomized_response", "uniform_offsets"]
 

@@ -19,14 +19,21 @@ import yaml
 
 from policies.aggregates import AggregatesConfig
 from policies.steps import Step, build_step
-from policies.validation import (
+from publisher.core.adversary import (
+    DEFAULT_ADVERSARIES,
+    DEFAULT_KNOWN_ITEMS,
+    DEFAULT_PHI,
+    DEFAULT_TARGETS,
+    Adversary,
+)
+from publisher.core.errors import BudgetExceededError, PolicyError
+from publisher.core.validation import (
     ParameterError,
     check_choice,
     check_int,
     check_keys,
     check_number,
 )
-from publisher.errors import BudgetExceededError, PolicyError
 
 __all__ = [
     "Adversary",
@@ -54,70 +61,6 @@ def _wrap(path: str, build: Any) -> Any:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Adversary:
-    """What the attacker knows about a target, drawn from the original data.
-
-    Parameters
-    ----------
-    known_items : int
-        Number of auxiliary items in all (m), >= 1.
-    wrong_items : int
-        How many of them the target did not actually rate (misremembered), 0 <= w < m.
-    rating_tolerance : float
-        The known rating is the true one plus a uniform integer in [-t, t] rating
-        steps' worth of units, clipped to the scale; 0 = exact.
-    date_tolerance_days : int or None
-        The known date is the true one plus a uniform integer in [-d, d] days;
-        None = the adversary knows no dates.
-    exclude_top : int
-        Draw known items only outside the N most-rated items (0 = any item).
-    """
-
-    known_items: int
-    wrong_items: int = 0
-    rating_tolerance: float = 0
-    date_tolerance_days: int | None = None
-    exclude_top: int = 0
-
-    def __post_init__(self) -> None:
-        owner = "Adversary"
-        check_int(owner, "known_items", self.known_items, minimum=1, maximum=1000)
-        check_int(owner, "wrong_items", self.wrong_items, minimum=0, maximum=self.known_items - 1)
-        check_number(owner, "rating_tolerance", self.rating_tolerance, minimum=0)
-        if self.date_tolerance_days is not None:
-            check_int(owner, "date_tolerance_days", self.date_tolerance_days, minimum=0)
-        check_int(owner, "exclude_top", self.exclude_top, minimum=0)
-
-    @classmethod
-    def from_config(cls, config: Any, path: str) -> Adversary:
-        """Build from a policy mapping; ``items`` is ``any`` or ``{exclude_top: N}``."""
-        allowed = ("known_items", "wrong_items", "rating_tolerance", "date_tolerance_days", "items")
-        given = check_keys(path, config, allowed, required=("known_items",))
-        items = given.pop("items", "any")
-        if items != "any":
-            items = check_keys(f"{path}.items", items, ("exclude_top",), required=("exclude_top",))
-            given["exclude_top"] = items["exclude_top"]
-        return _wrap(path, lambda: cls(**given))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The adversary as written in a policy (and in report.json)."""
-        return {
-            "known_items": self.known_items,
-            "wrong_items": self.wrong_items,
-            "rating_tolerance": self.rating_tolerance,
-            "date_tolerance_days": self.date_tolerance_days,
-            "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
-        }
-
-
-DEFAULT_ADVERSARIES = (
-    Adversary(known_items=8, wrong_items=2, rating_tolerance=1, date_tolerance_days=14),
-    Adversary(known_items=2, rating_tolerance=0, date_tolerance_days=3),
-    Adversary(known_items=8, rating_tolerance=0, date_tolerance_days=None),
-)
-
-
-@dataclass(frozen=True, kw_only=True)
 class AuditConfig:
     """Which attacks and measurements run on a release.
 
@@ -133,10 +76,10 @@ class AuditConfig:
         The m values of the uniqueness audit.
     """
 
-    targets: int = 1000
+    targets: int = DEFAULT_TARGETS
     adversaries: tuple[Adversary, ...] = DEFAULT_ADVERSARIES
-    phi: float = 1.5
-    uniqueness_known_items: tuple[int, ...] = (1, 2, 4, 8)
+    phi: float = DEFAULT_PHI
+    uniqueness_known_items: tuple[int, ...] = DEFAULT_KNOWN_ITEMS
 
     def __post_init__(self) -> None:
         check_int("AuditConfig", "targets", self.targets, minimum=1)
@@ -155,7 +98,7 @@ class AuditConfig:
             )
         if "uniqueness" in given:
             unique = check_keys(f"{path}.uniqueness", given.pop("uniqueness"), ("known_items",))
-            ms = unique.get("known_items", [1, 2, 4, 8])
+            ms = unique.get("known_items", list(DEFAULT_KNOWN_ITEMS))
             if not isinstance(ms, list) or not ms:
                 raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
             given["uniqueness_known_items"] = tuple(

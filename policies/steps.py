@@ -2,7 +2,7 @@
 
 Each step is a frozen keyword-only dataclass (its ``repr`` is its exact
 configuration) with one working method, ``transform(ratings, rng)``, which returns a
-new :class:`~publisher.ratings.Ratings` and never mutates its input or touches
+new :class:`~publisher.core.ratings.Ratings` and never mutates its input or touches
 global random state. ``changes_rows`` declares whether a step may add or remove
 rows; property tests hold every step to it.
 
@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 
 from policies.noise import keep_probability, randomized_response, uniform_offsets
-from policies.validation import check_choice, check_fraction, check_int, check_keys, check_number
-from publisher.errors import InternalError, PolicyError
-from publisher.ratings import (
+from publisher.core.errors import InternalError, PolicyError
+from publisher.core.ratings import (
     DATE,
     ITEM,
     RATING,
@@ -36,6 +35,13 @@ from publisher.ratings import (
     present_codes,
     row_index_dtype,
     sorted_unique,
+)
+from publisher.core.validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_keys,
+    check_number,
 )
 
 __all__ = [
@@ -500,7 +506,7 @@ def build_step(entry: Any, path: str) -> Step:
     PolicyError
         Naming ``path`` for an unknown step, a malformed entry or a bad parameter.
     """
-    from policies.validation import ParameterError
+    from publisher.core.validation import ParameterError
 
     if not isinstance(entry, dict) or len(entry) != 1:
         raise PolicyError(

@@ -1,8 +1,8 @@
 """Privacy-auditing publisher for ratings datasets."""
 
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
+from publisher.core.ratings import Ratings, Scale
 from publisher.io import read_ratings
-from publisher.ratings import Ratings, Scale
 
 __version__ = "0.1.0"
 

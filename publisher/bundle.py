@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from publisher.errors import BundleVerificationError
+from publisher.core.errors import BundleVerificationError
 from publisher.keys import derive_key
 
 __all__ = [

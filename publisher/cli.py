@@ -1,6 +1,6 @@
 """The ``publisher`` command line: parse, call one library function, render.
 
-Library errors (:class:`~publisher.errors.PublisherError`) reach the user as one
+Library errors (:class:`~publisher.core.errors.PublisherError`) reach the user as one
 ``Error: ...`` line with the exit code the error names: 1 invalid input or policy,
 3 release rejected by the gate, 4 bundle verification failed. Click's own usage
 errors exit with 2. Progress goes to stderr (``--quiet`` silences it), results to
@@ -21,15 +21,15 @@ import click
 from policies import list_presets, load_policy, preset_text
 from publisher import __version__
 from publisher.bundle import printable, verify_bundle, write_json
+from publisher.core.errors import InternalError, PublisherError
+from publisher.core.ratings import Scale
 from publisher.demo import run_demo
-from publisher.errors import InternalError, PublisherError
 from publisher.io import FORMATS, parse_columns
 from publisher.keys import load_key
 from publisher.limits import ReadLimits, parse_limits
 from publisher.output import check_file_output
 from publisher.pipeline import ReleaseResult, evaluate, read_report, release, rerender
 from publisher.progress import Stages
-from publisher.ratings import Scale
 from publisher.report import headline, render_audit_table, render_comparison
 from publisher.synth import PRESETS, synthesize, write_synthetic
 

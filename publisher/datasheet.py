@@ -13,8 +13,8 @@ from typing import Any
 from policies import Policy
 from policies.noise import keep_probability
 from policies.steps import PerturbRatings
+from publisher.core.ratings import Scale
 from publisher.markdown import escape
-from publisher.ratings import Scale
 
 __all__ = ["render_datasheet"]
 

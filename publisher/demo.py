@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from publisher.errors import ReleaseRejectedError
+from publisher.core.errors import ReleaseRejectedError
 from publisher.output import check_output, rejected_path, remove_owned
 from publisher.pipeline import ReleaseResult, release
 

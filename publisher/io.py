@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from publisher._netflix import BAD_DATE, BAD_RATING, ID_RANGE, OK, line_of_row, parse_netflix
-from publisher.errors import InputError
+from publisher.core.errors import InputError
+from publisher.core.ratings import Ratings, Scale, row_index_dtype
 from publisher.limits import DEFAULT_LIMITS, ReadLimits, open_bounded, read_all, show
-from publisher.ratings import Ratings, Scale, row_index_dtype
 
 __all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
 

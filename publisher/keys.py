@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
 
 __all__ = [
     "KEY_ENV",

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from publisher.errors import InputError
+from publisher.core.errors import InputError
 
 __all__ = [
     "DEFAULT_LIMITS",

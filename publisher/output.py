@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from publisher.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json, verify_bundle
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
 from publisher.report import REPORT_SCHEMA
 
 __all__ = [

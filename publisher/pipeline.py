@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audits import Adversary, AuditReport, run_audits
+from audits import AuditReport, run_audits
 from audits.utility import UtilityAudit
 from policies import Policy, load_policy
 from policies.aggregates import compute_aggregates
@@ -42,21 +42,14 @@ from publisher.bundle import (
     verify_bundle,
     write_text_atomic,
 )
-from publisher.datasheet import render_datasheet
-from publisher.errors import (
+from publisher.core.errors import (
     BundleVerificationError,
     InternalError,
     PolicyError,
     PublisherError,
     ReleaseRejectedError,
 )
-from publisher.gate import apply_gate
-from publisher.io import detect_format, read_ratings
-from publisher.keys import derive_key
-from publisher.limits import DEFAULT_LIMITS, ReadLimits
-from publisher.output import check_output, output_lock, rejected_path, staging
-from publisher.progress import Stages
-from publisher.ratings import (
+from publisher.core.ratings import (
     DATE,
     ITEM,
     RATING,
@@ -65,6 +58,13 @@ from publisher.ratings import (
     Scale,
     present_codes,
 )
+from publisher.datasheet import render_datasheet
+from publisher.gate import apply_gate
+from publisher.io import detect_format, read_ratings
+from publisher.keys import derive_key
+from publisher.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.output import check_output, output_lock, rejected_path, staging
+from publisher.progress import Stages
 from publisher.render import render_html, render_markdown
 from publisher.report import build_report, distributions, validate_report
 
@@ -73,7 +73,6 @@ __all__ = [
     "ReleaseResult",
     "StepRecord",
     "apply_policy",
-    "audit_adversaries",
     "evaluate",
     "input_digest",
     "read_report",
@@ -279,20 +278,6 @@ class Evaluation:
     aggregates: dict[str, pd.DataFrame] | None = None
 
 
-def audit_adversaries(policy: Policy) -> list[Adversary]:
-    """The policy's adversaries as the audits take them."""
-    return [
-        Adversary(
-            known_items=a.known_items,
-            wrong_items=a.wrong_items,
-            rating_tolerance=a.rating_tolerance,
-            date_tolerance_days=a.date_tolerance_days,
-            exclude_top=a.exclude_top,
-        )
-        for a in policy.audits.adversaries
-    ]
-
-
 def evaluate(
     input: str | Path,
     policy: Policy | str | Path,
@@ -365,7 +350,7 @@ def evaluate(
             audit_report = run_audits(
                 ratings,
                 released,
-                adversaries=audit_adversaries(policy),
+                adversaries=policy.audits.adversaries,
                 n_targets=policy.audits.targets,
                 phi=policy.audits.phi,
                 uniqueness_known_items=policy.audits.uniqueness_known_items,

@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from publisher.core.adversary import DEFAULT_PHI
 from publisher.markdown import escape
 from publisher.plots import figures
 
@@ -160,7 +161,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"{targets} targets per adversary; a claim needs eccentricity >= "
-        f"{report['linkage'][0]['phi'] if report['linkage'] else 1.5:g}. Intervals are 95% "
+        f"{report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. Intervals are 95% "
         "Wilson intervals.",
         "",
     ]

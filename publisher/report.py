@@ -16,7 +16,7 @@ import numpy as np
 from policies import Policy
 from policies.noise import keep_probability
 from policies.steps import PerturbRatings
-from publisher.ratings import ITEM, RATING, Ratings, Scale
+from publisher.core.ratings import ITEM, RATING, Ratings, Scale
 
 __all__ = [
     "REPORT_SCHEMA",

@@ -35,9 +35,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
+from publisher.core.ratings import EPOCH, row_chunks, sorted_unique
 from publisher.output import check_file_output
-from publisher.ratings import EPOCH, row_chunks, sorted_unique
 
 __all__ = ["PRESETS", "SynthPreset", "synthesize", "write_synthetic"]
 

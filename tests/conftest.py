@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from publisher.ratings import Ratings, Scale
+from publisher.core.ratings import Ratings, Scale
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from publisher.cli import main
+from publisher.core.errors import InputError
 from publisher.demo import demo_data
-from publisher.errors import InputError
 from publisher.limits import ReadLimits, parse_limits
 
 DATA = Path(__file__).parent / "data"

@@ -19,7 +19,7 @@ from policies.steps import (
     RedateRatings,
     SampleUsers,
 )
-from publisher.ratings import Ratings, Scale
+from publisher.core.ratings import Ratings, Scale
 
 SCALES = [Scale(1, 5, 1), Scale(0.5, 5, 0.5), Scale(1, 10, 1)]
 
@@ -82,7 +82,8 @@ def test_step_contract(table, step, seed):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=tables(), seed=st.integers(0, 2**32 - 1), shuffle=st.integers(0, 2**32 - 1))
 def test_audits_ignore_row_order(table, seed, shuffle):
-    from audits import Adversary, run_audits
+    from audits import run_audits
+    from publisher.core import Adversary
 
     order = np.random.default_rng(shuffle).permutation(table.n_ratings)
     permuted = table.with_frame(table.frame.iloc[order].reset_index(drop=True))

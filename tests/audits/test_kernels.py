@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 
-from audits import Adversary
 from audits._index import IndexedTable
 from audits._kernels import exp_nonpositive
 from audits.linkage import (
@@ -13,7 +12,8 @@ from audits.linkage import (
     eligible_items,
     eligible_users,
 )
-from publisher.ratings import Ratings, Scale
+from publisher.core import Adversary
+from publisher.core.ratings import Ratings, Scale
 
 from tests.audits.test_linkage import ROWS, aux_for_a
 

@@ -3,12 +3,13 @@ import math
 import numpy as np
 import pytest
 
-from audits import Adversary, LinkageAudit, run_audits
+from audits import LinkageAudit, run_audits
 from audits._index import IndexedTable
 from audits.linkage import AuxiliaryInformation, attack, item_weights
 from policies import load_policy, parse_policy
-from publisher.pipeline import apply_policy, audit_adversaries
-from publisher.ratings import Ratings, Scale
+from publisher.core import Adversary
+from publisher.core.ratings import Ratings, Scale
+from publisher.pipeline import apply_policy
 
 # Five users (A..E), four items, 1-5 stars, days.
 ROWS = [
@@ -206,7 +207,7 @@ def test_seeded_reproducibility_and_control_set(ml100k):
         return run_audits(
             ml100k,
             released,
-            adversaries=audit_adversaries(load_policy("balanced")),
+            adversaries=load_policy("balanced").audits.adversaries,
             n_targets=200,
             uniqueness_known_items=(1, 4),
             seed=np.random.SeedSequence(seed),
@@ -237,5 +238,8 @@ def test_audit_validates_arguments(five):
     )
     with pytest.raises(RuntimeError, match="call evaluate"):
         audit.risk()
-    with pytest.raises(ValueError, match="wrong_items must be in"):
+    with pytest.raises(
+        ValueError,
+        match=r"The 'wrong_items' parameter of Adversary must be an integer in \[0, 1\]\. Got 2 instead\.",
+    ):
         Adversary(known_items=2, wrong_items=2)

@@ -4,7 +4,7 @@ import pytest
 from audits import UniquenessAudit
 from audits._index import IndexedTable
 from audits._kernels import anonymity_sets
-from publisher.ratings import Ratings
+from publisher.core.ratings import Ratings
 
 
 @pytest.fixture

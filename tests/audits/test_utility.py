@@ -3,8 +3,8 @@ import pytest
 
 from audits.utility import UtilityAudit, fit_baseline, popularity_spearman, total_variation
 from policies import parse_policy
+from publisher.core.ratings import Ratings
 from publisher.pipeline import apply_policy
-from publisher.ratings import Ratings
 
 
 def test_total_variation_by_hand():

@@ -8,8 +8,8 @@ from scipy.stats import chi2_contingency
 from policies import parse_policy
 from policies.aggregates import compute_aggregates
 from policies.noise import randomized_response
-from publisher.errors import BudgetExceededError, PolicyError
-from publisher.ratings import Ratings, Scale
+from publisher.core.errors import BudgetExceededError, PolicyError
+from publisher.core.ratings import Ratings, Scale
 
 BASE = "name: x\naggregates:\n  epsilon: 1.0\n  max_ratings_per_user: {L}\n  statistics: {stats}\n"
 

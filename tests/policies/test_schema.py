@@ -2,7 +2,7 @@ import pytest
 
 from policies import Adversary, list_presets, load_policy, parse_policy
 from policies.steps import PseudonymizeUsers
-from publisher.errors import PolicyError
+from publisher.core.errors import PolicyError
 
 GOOD = """
 name: custom

@@ -22,8 +22,8 @@ from policies.steps import (
     RedateRatings,
     SampleUsers,
 )
-from policies.validation import ParameterError, ParameterTypeError
-from publisher.ratings import Ratings, Scale
+from publisher.core.ratings import Ratings, Scale
+from publisher.core.validation import ParameterError, ParameterTypeError
 
 KEY = b"k" * 32
 
@@ -275,7 +275,7 @@ def test_step_validation_messages(build, error, message):
 def test_randomized_response_chunks_do_not_change_the_draws(monkeypatch):
     # Chunks only bound the temporaries of the uniform draws.
     from policies import noise
-    from publisher.ratings import row_chunks
+    from publisher.core.ratings import row_chunks
 
     values = np.random.default_rng(0).integers(0, 5, 100_000).astype(np.int8)
     whole = randomized_response(values, 5, 1.0, np.random.default_rng(1))

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from publisher.bundle import MANIFEST, build_manifest, load_json, printable, verify_bundle
-from publisher.errors import BundleVerificationError
+from publisher.core.errors import BundleVerificationError
 
 KEY = b"organizer-key-0123456789"
 FILES = {

@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from publisher.core.errors import InputError
+from publisher.core.ratings import Scale
 from publisher.demo import demo_data
-from publisher.errors import InputError
 from publisher.io import detect_format, parse_columns, read_ratings
-from publisher.ratings import Scale
 
 from tests.conftest import shared
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from publisher.bundle import MANIFEST, _canonical, verify_bundle
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
 from publisher.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
 from publisher.pipeline import release
 

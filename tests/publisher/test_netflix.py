@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher._netflix import ID_RANGE, OK, line_of_row, parse_netflix
-from publisher.errors import InputError
+from publisher.core.errors import InputError
 from publisher.io import read_ratings
 
 

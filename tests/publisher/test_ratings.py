@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from publisher.errors import InternalError
-from publisher.ratings import Ratings, Scale, days_to_dates
+from publisher.core.errors import InternalError
+from publisher.core.ratings import Ratings, Scale, days_to_dates
 
 
 def test_scale_values_and_index():

@@ -211,7 +211,7 @@ def test_lock_refuses_a_second_holder_and_is_removed_after(tmp_path):
 LOCK_ONCE = """
 import sys
 from pathlib import Path
-from publisher.errors import PublisherError
+from publisher.core.errors import PublisherError
 from publisher.output import output_lock
 try:
     with output_lock(Path(sys.argv[1])):

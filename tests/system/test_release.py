@@ -10,9 +10,9 @@ import pytest
 
 from policies import Gate, load_policy, parse_policy
 from publisher.bundle import verify_bundle
-from publisher.errors import ReleaseRejectedError
+from publisher.core.errors import ReleaseRejectedError
+from publisher.core.ratings import Scale
 from publisher.pipeline import release
-from publisher.ratings import Scale
 
 from tests.conftest import shared
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from publisher.errors import InternalError
+from publisher.core.errors import InternalError
 
 __all__ = [
     "EPOCH", "Ratings", "Scale", "days_to_dates", "present_codes", "row_chunks",

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from publisher.errors import PolicyError
+from publisher.core.errors import PolicyError
 
 __all__ = [
     "ParameterError",

@@ -1,0 +1,45 @@
+"""The small core every layer shares: the Ratings table, Scale, the Adversary, errors.
+
+``policies`` and ``audits`` import this package and nothing else of ``publisher``; it
+imports nothing else of the project, and no heavy dependency (no numba, pyarrow,
+matplotlib), so ``import policies`` stays fast.
+"""
+
+from publisher.core.adversary import (
+    DEFAULT_ADVERSARIES,
+    DEFAULT_KNOWN_ITEMS,
+    DEFAULT_PHI,
+    DEFAULT_TARGETS,
+    Adversary,
+)
+from publisher.core.errors import (
+    AuditFailedError,
+    BudgetExceededError,
+    BundleVerificationError,
+    InputError,
+    InternalError,
+    PolicyError,
+    PrivacyLeakWarning,
+    PublisherError,
+    ReleaseRejectedError,
+)
+from publisher.core.ratings import Ratings, Scale
+
+__all__ = [
+    "DEFAULT_ADVERSARIES",
+    "DEFAULT_KNOWN_ITEMS",
+    "DEFAULT_PHI",
+    "DEFAULT_TARGETS",
+    "Adversary",
+    "AuditFailedError",
+    "BudgetExceededError",
+    "BundleVerificationError",
+    "InputError",
+    "InternalError",
+    "PolicyError",
+    "PrivacyLeakWarning",
+    "PublisherError",
+    "Ratings",
+    "ReleaseRejectedError",
+    "Scale",
+]

@@ -1,0 +1,138 @@
+"""The one model of an attacker: what they know about a target, and the audits' defaults.
+
+A policy declares adversaries (``audits.adversaries``); the linkage and uniqueness audits
+attack with them; the reports describe them. All three use this class, so a value the
+policy accepts is exactly a value the audit runs with, and a description printed
+anywhere is the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from publisher.core.errors import PolicyError
+from publisher.core.validation import ParameterError, check_int, check_keys, check_number
+
+__all__ = [
+    "DEFAULT_ADVERSARIES",
+    "DEFAULT_KNOWN_ITEMS",
+    "DEFAULT_PHI",
+    "DEFAULT_TARGETS",
+    "Adversary",
+]
+
+#: Eccentricity a best match must reach before the attacker claims it (Narayanan and
+#: Shmatikov use 1.5).
+DEFAULT_PHI = 1.5
+#: Targets attacked per adversary, and users sampled per m by the uniqueness audit.
+DEFAULT_TARGETS = 1000
+#: The m values of the uniqueness audit.
+DEFAULT_KNOWN_ITEMS = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adversary:
+    """What the attacker knows about each target, drawn from the original data.
+
+    Parameters
+    ----------
+    known_items : int
+        m, the number of auxiliary items in all, 1 to 1000.
+    wrong_items : int
+        w of them are items the target did not rate (misremembered), 0 <= w < m.
+    rating_tolerance : float
+        Each known rating is the true one plus a uniform integer in [-t, t] rating
+        units, clipped to the scale; 0 = exact.
+    date_tolerance_days : int or None
+        Each known date is the true one plus a uniform integer in [-d, d] days;
+        None = the adversary knows no dates (the date term is dropped).
+    exclude_top : int
+        Known items are drawn only outside the N most-rated items (0 = any item).
+
+    Examples
+    --------
+    >>> Adversary(known_items=8, wrong_items=2, rating_tolerance=1, date_tolerance_days=14)
+    ... # doctest: +ELLIPSIS
+    Adversary(known_items=8, wrong_items=2, ...)
+    >>> Adversary(known_items=2, date_tolerance_days=3).describe()
+    '2 items, exact ratings, dates within 3 days'
+    """
+
+    known_items: int
+    wrong_items: int = 0
+    rating_tolerance: float = 0
+    date_tolerance_days: int | None = None
+    exclude_top: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "Adversary"
+        check_int(owner, "known_items", self.known_items, minimum=1, maximum=1000)
+        check_int(owner, "wrong_items", self.wrong_items, minimum=0, maximum=self.known_items - 1)
+        check_number(owner, "rating_tolerance", self.rating_tolerance, minimum=0)
+        if self.date_tolerance_days is not None:
+            check_int(owner, "date_tolerance_days", self.date_tolerance_days, minimum=0)
+        check_int(owner, "exclude_top", self.exclude_top, minimum=0)
+
+    @property
+    def true_items(self) -> int:
+        """Known items the target really rated."""
+        return self.known_items - self.wrong_items
+
+    @classmethod
+    def from_config(cls, config: Any, path: str) -> Adversary:
+        """Build from a policy mapping; ``items`` is ``any`` or ``{exclude_top: N}``.
+
+        Raises
+        ------
+        PolicyError
+            Naming the key path, e.g. ``audits.adversaries[0].known_items: ...``.
+        """
+        allowed = ("known_items", "wrong_items", "rating_tolerance", "date_tolerance_days", "items")
+        given = check_keys(path, config, allowed, required=("known_items",))
+        items = given.pop("items", "any")
+        if items != "any":
+            items = check_keys(f"{path}.items", items, ("exclude_top",), required=("exclude_top",))
+            given["exclude_top"] = items["exclude_top"]
+        try:
+            return cls(**given)
+        except ParameterError as exc:
+            raise PolicyError(exc.at(path)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The adversary as written in a policy (and in report.json)."""
+        return {
+            "known_items": self.known_items,
+            "wrong_items": self.wrong_items,
+            "rating_tolerance": self.rating_tolerance,
+            "date_tolerance_days": self.date_tolerance_days,
+            "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
+        }
+
+    def describe(self) -> str:
+        """One line of plain language (the label of this adversary in every view)."""
+        dates = (
+            "no dates"
+            if self.date_tolerance_days is None
+            else f"dates within {self.date_tolerance_days} days"
+            if self.date_tolerance_days
+            else "exact dates"
+        )
+        ratings = (
+            f"ratings within {self.rating_tolerance:g}"
+            if self.rating_tolerance
+            else "exact ratings"
+        )
+        wrong = f" ({self.wrong_items} wrong)" if self.wrong_items else ""
+        top = f", outside the top {self.exclude_top} items" if self.exclude_top else ""
+        return f"{self.known_items} items{wrong}, {ratings}, {dates}{top}"
+
+
+#: The adversaries a policy gets when it names none: Narayanan and Shmatikov's two
+#: headline cases (8 ratings, 2 of them wrong, within 14 days; 2 exact ratings within
+#: 3 days) and an attacker who knows no dates.
+DEFAULT_ADVERSARIES = (
+    Adversary(known_items=8, wrong_items=2, rating_tolerance=1, date_tolerance_days=14),
+    Adversary(known_items=2, rating_tolerance=0, date_tolerance_days=3),
+    Adversary(known_items=8, rating_tolerance=0, date_tolerance_days=None),
+)
