@@ -32,7 +32,7 @@ def child(stage: str, folder: Path) -> dict:
     import numpy as np
 
     from publisher.core.ratings import Scale
-    from publisher.io import read_ratings
+    from publisher.readers import read_ratings
 
     parquet, text = folder / "ratings.parquet", folder / "ratings.txt"
     out: dict = {}

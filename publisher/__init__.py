@@ -1,9 +1,29 @@
-"""Privacy-auditing publisher for ratings datasets."""
+"""Privacy-auditing publisher for ratings datasets.
 
-from publisher.core.errors import PublisherError
-from publisher.core.ratings import Ratings, Scale
-from publisher.io import read_ratings
+The names below are loaded on first use (PEP 562), so importing a light module such as
+``publisher.core`` (as ``policies`` and ``audits`` do) does not load the readers and
+their compiled kernels.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["PublisherError", "Ratings", "Scale", "__version__", "read_ratings"]
+_LAZY = {
+    "PublisherError": "publisher.core.errors",
+    "Ratings": "publisher.core.ratings",
+    "Scale": "publisher.core.ratings",
+    "Adversary": "publisher.core.adversary",
+    "read_ratings": "publisher.readers",
+}
+
+__all__ = ["Adversary", "PublisherError", "Ratings", "Scale", "__version__", "read_ratings"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'publisher' has no attribute {name!r}")

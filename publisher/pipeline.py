@@ -60,11 +60,11 @@ from publisher.core.ratings import (
 )
 from publisher.datasheet import render_datasheet
 from publisher.gate import apply_gate
-from publisher.io import detect_format, read_ratings
 from publisher.keys import derive_key
-from publisher.limits import DEFAULT_LIMITS, ReadLimits
 from publisher.output import check_output, output_lock, rejected_path, staging
 from publisher.progress import Stages
+from publisher.readers import detect_format, read_ratings
+from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
 from publisher.render import render_html, render_markdown
 from publisher.report import build_report, distributions, validate_report
 
@@ -599,12 +599,12 @@ def release(
     Parameters
     ----------
     input : path
-        Ratings file or folder (see :func:`publisher.io.read_ratings`).
+        Ratings file or folder (see :func:`publisher.readers.read_ratings`).
     policy : Policy, preset name or path
     out : path
         The bundle folder to create (atomically).
     format, columns, scale, duplicates, limits
-        Passed to :func:`publisher.io.read_ratings`.
+        Passed to :func:`publisher.readers.read_ratings`.
     key : bytes, optional
         The organizer's pseudonymization key. Without it a fresh random key is used
         and discarded (pseudonyms then cannot be reproduced or linked across

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from publisher.cli import main
 from publisher.core.errors import InputError
 from publisher.demo import demo_data
-from publisher.limits import ReadLimits, parse_limits
+from publisher.readers.limits import ReadLimits, parse_limits
 
 DATA = Path(__file__).parent / "data"
 ONE_TO_FIVE = "rating {} is off the scale 1:5:1 (MIN:MAX:STEP)"

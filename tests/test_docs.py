@@ -43,7 +43,7 @@ def test_readme_starts_with_demo_and_test_commands():
 def test_every_input_limit_is_documented():
     import dataclasses
 
-    from publisher.limits import DEFAULT_LIMITS
+    from publisher.readers.limits import DEFAULT_LIMITS
 
     readme = (REPO / "README.md").read_text()
     for limit in dataclasses.fields(DEFAULT_LIMITS):

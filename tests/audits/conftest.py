@@ -1,6 +1,6 @@
 import pytest
 
-from publisher.io import read_ratings
+from publisher.readers import read_ratings
 
 from tests.conftest import shared
 

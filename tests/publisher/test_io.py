@@ -7,7 +7,7 @@ import pytest
 from publisher.core.errors import InputError
 from publisher.core.ratings import Scale
 from publisher.demo import demo_data
-from publisher.io import detect_format, parse_columns, read_ratings
+from publisher.readers import detect_format, parse_columns, read_ratings
 
 from tests.conftest import shared
 

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from publisher._netflix import ID_RANGE, OK, line_of_row, parse_netflix
 from publisher.core.errors import InputError
-from publisher.io import read_ratings
+from publisher.readers import read_ratings
+from publisher.readers._netflix import ID_RANGE, OK, line_of_row, parse_netflix
 
 
 def parse(text: str, id_type=np.int32):

@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from publisher.cli import main
-from publisher.io import read_ratings
+from publisher.readers import read_ratings
 from publisher.synth import (
     MAX_ITEM_SHARE,
     PRESETS,

@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from publisher.core.errors import InputError
+from publisher.readers.detect import is_gzip
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -203,13 +204,8 @@ class BoundedReader(io.RawIOBase):
             super().close()
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _bounded(path: Path, limits: ReadLimits, check_lines: bool) -> BoundedReader:
-    if _is_gzip(path):
+    if is_gzip(path):
         size = path.stat().st_size
         raw: BinaryIO = gzip.open(path, "rb")  # type: ignore[assignment]
         cap: int | None = max(limits.expansion * size, _EXPANSION_FLOOR)
@@ -229,7 +225,7 @@ def open_bounded(path: Path, limits: ReadLimits) -> io.BufferedReader:
 
 def read_all(path: Path, limits: ReadLimits) -> bytes:
     """A whole input's bytes, decompressed within ``limits.expansion`` (lines unbounded)."""
-    if not _is_gzip(path):
+    if not is_gzip(path):
         return path.read_bytes()
     blocks = []
     with _bounded(path, limits, False) as stream:

@@ -2,7 +2,7 @@
 
 It reads the bytes of ``MovieID:`` / ``CustomerID,Rating,YYYY-MM-DD`` lines into
 columns at a few hundred MB/s, and on the first malformed line stops and reports
-which line and why; :mod:`publisher.io` turns that into the file-and-line message.
+which line and why; :mod:`publisher.readers` turns that into the file-and-line message.
 """
 
 from __future__ import annotations

@@ -1,0 +1,106 @@
+"""Readers: CSV/TSV, Parquet, MovieLens and Netflix Prize files into a :class:`Ratings`.
+
+One module per format (:mod:`~publisher.readers.delimited`,
+:mod:`~publisher.readers.parquet`, :mod:`~publisher.readers.netflix`), format detection
+(:mod:`~publisher.readers.detect`), column mapping (:mod:`~publisher.readers.columns`),
+the input bounds (:mod:`~publisher.readers.limits`) and the checks every reader shares
+(:mod:`~publisher.readers.assemble`). Every reader parses with a C parser (pandas,
+pyarrow or a compiled loop), never a Python loop per line, then hands parallel columns
+to :func:`~publisher.readers.assemble.assemble`, which validates them and names the
+file and line of the first bad row.
+
+Duplicate (user, item) pairs are an error by default (``duplicates="error"``):
+silently keeping one of two conflicting ratings would change the data the
+organizer meant to publish. ``duplicates="keep-last"`` keeps the rating that
+comes last in file order (for Netflix folders: in file-name order).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from publisher.core.errors import InputError
+from publisher.core.ratings import Ratings, Scale
+from publisher.readers.columns import FIELDS, parse_columns
+from publisher.readers.delimited import read_delimited
+from publisher.readers.detect import FORMATS, detect_format, movielens_file, refine
+from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.readers.netflix import read_netflix
+from publisher.readers.parquet import read_parquet
+
+__all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
+
+logger = logging.getLogger(__name__)
+
+DUPLICATE_RULES = ("error", "keep-last")
+
+
+def read_ratings(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> Ratings:
+    """Read a ratings file or folder into a :class:`Ratings`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file (optionally gzip-compressed) or a Netflix Prize / MovieLens folder.
+    format : {"auto", "csv", "tsv", "parquet", "movielens", "netflix"}
+        ``auto`` detects the format from the name and the first bytes.
+    columns : mapping, optional
+        Which input column holds each field, e.g. ``{"user": "customer_id"}``: a
+        header name, or a 1-based position for files without a header. Unmapped
+        fields are found by common header names or by position (user, item,
+        rating, date).
+    scale : Scale, optional
+        The declared rating scale. Defaults to the format's own scale (1-5 stars for
+        Netflix and MovieLens 100K/1M, half stars for MovieLens ``ratings.csv``);
+        for generic files it is inferred from the data and logged.
+    duplicates : {"error", "keep-last"}
+        What to do with two ratings of the same item by the same user.
+    limits : ReadLimits
+        Bounds on decompression, line length, columns and Parquet metadata; an input
+        beyond them is refused before it can exhaust memory.
+
+    Returns
+    -------
+    Ratings
+
+    Raises
+    ------
+    InputError
+        On an unreadable file or the first invalid row, naming the file and line.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if duplicates not in DUPLICATE_RULES:
+        raise InputError(f"duplicates must be one of {', '.join(DUPLICATE_RULES)}")
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    for key in columns or {}:
+        if key not in FIELDS:
+            raise InputError(f"unknown column field {key!r}; use {', '.join(FIELDS)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    kind = detect_format(path) if format == "auto" else refine(path, format)
+    logger.info("reading %s as %s", path, kind)
+    if kind == "netflix":
+        return read_netflix(path, scale=scale, duplicates=duplicates, limits=limits)
+    if kind == "parquet":
+        return read_parquet(
+            path, columns=columns, scale=scale, duplicates=duplicates, limits=limits
+        )
+    if path.is_dir():
+        path = movielens_file(path)
+        kind = refine(path, "movielens")
+    return read_delimited(
+        path, kind, columns=columns, scale=scale, duplicates=duplicates, limits=limits
+    )

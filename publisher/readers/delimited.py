@@ -1,0 +1,285 @@
+"""CSV, TSV and MovieLens text files, read chunk by chunk within the input limits.
+
+pandas' C parser reads a bounded stream (:mod:`publisher.readers.limits`) a chunk at a
+time; each chunk is validated and turned into compact arrays before the next is read,
+so the text of only one chunk is in memory. The first chunk is small, so a file of one
+repeated line fails its duplicate check at once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import re
+import zlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from publisher.core.errors import InputError
+from publisher.core.ratings import Ratings, Scale
+from publisher.readers.assemble import Locate, assemble, first_bad, first_duplicate
+from publisher.readers.columns import FIELDS, map_columns
+from publisher.readers.detect import first_line, head_bytes, is_gzip
+from publisher.readers.limits import ReadLimits, open_bounded, show
+
+__all__ = ["read_delimited"]
+
+
+# ------------------------------------------------------------------ delimited text
+#: Text cells parsed at a time (about 250 MB of Python strings): a chunk holds this many
+#: cells over the file's columns. The first chunk is small, so a file of one repeated
+#: line fails its duplicate check after 65,536 rows, whatever its size.
+_CHUNK_CELLS = 4 << 20
+
+_FIRST_CHUNK_ROWS = 1 << 16
+
+_INTEGER_ID = r"-?\d{1,18}"
+
+
+class _TextIds(Exception):
+    """A field's ids turned out not to be all integers after some chunks were: re-read."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
+def read_delimited(
+    path: Path,
+    kind: str,
+    *,
+    columns: Mapping[str, str] | None,
+    scale: Scale | None,
+    duplicates: str,
+    limits: ReadLimits,
+) -> Ratings:
+    """Read a CSV, TSV or MovieLens text file (``kind`` as named by ``detect.refine``).
+
+    Raises
+    ------
+    InputError
+        On the first bad line, naming it, or on an input beyond ``limits``.
+    """
+    head = head_bytes(path)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise InputError(f"{path}: file is empty")
+    first = first_line(head)
+    if kind == "movielens-1m":
+        sep, n_fields = ":", 7  # '::' split on ':' leaves empty fields between values
+    elif kind in ("tsv", "movielens-100k"):
+        sep, n_fields = "\t", 0
+    else:
+        sep, n_fields = ",", 0
+    fields = first.decode("utf-8", "replace").split(sep)
+    has_header = not any(_is_number(f) for f in fields)
+    if kind in ("movielens-100k", "movielens-1m"):
+        has_header = False
+    options: dict[str, Any] = {
+        "sep": sep,
+        "dtype": str,
+        "keep_default_na": False,
+        "skip_blank_lines": False,
+        "encoding": "utf-8-sig",
+        "encoding_errors": "strict",
+        "engine": "c",
+        "quoting": 3 if kind.startswith("movielens") else 0,  # 3 = QUOTE_NONE
+    }
+    label = str(path)
+    offset = 2 if has_header else 1
+
+    def locate(i: int) -> str:
+        return f"{label}: line {i + offset}"
+
+    names = _parse(path, limits, lambda s: _header(s, has_header, options))
+    if len(names) > limits.columns:
+        raise limits.exceeded(
+            "columns", f"{path}: line 1 has {len(names):,} columns, more than {limits.columns:,}"
+        )
+    if kind == "movielens-1m":
+        if len(names) != n_fields:
+            raise InputError(f"{path}: expected 'user::item::rating::timestamp' lines")
+        mapping = dict(zip(FIELDS, names[::2], strict=True))
+    else:
+        mapping = map_columns(pd.DataFrame(columns=names), columns, has_header, label)
+    if not has_header:
+        options["names"] = names
+    options["header"] = 0 if has_header else None
+    # Every column is parsed (usecols would let a row with extra fields through): the
+    # chunk size keeps the cells in memory bounded instead.
+    rows = max(1024, _CHUNK_CELLS // max(len(names), 1))
+    if scale is None and kind in ("movielens-100k", "movielens-1m"):
+        scale = Scale(1, 5, 1)
+    elif scale is None and kind == "movielens-csv":
+        scale = Scale(0.5, 5, 0.5)
+    text_ids: set[str] = set()
+    while True:
+        try:
+            parts = _parse(
+                path,
+                limits,
+                lambda s: _read_chunks(s, options, rows, mapping, locate, duplicates, text_ids),
+            )
+            break
+        except _TextIds as restart:
+            text_ids.add(restart.field)  # rare: integer ids first, text ids later
+    if not parts["rows"]:
+        raise InputError(
+            f"{path}: no ratings (the file holds {'only a header' if has_header else 'no rows'})"
+        )
+    lines = np.concatenate(parts.pop("rows"))
+    days = np.concatenate(parts["date"]) if "date" in mapping else None
+    return assemble(
+        _concat_ids(parts["user"]),
+        _concat_ids(parts["item"]),
+        np.concatenate(parts["rating"]),
+        days,
+        lambda i: locate(int(lines[i])),
+        scale=scale,
+        duplicates=duplicates,
+        source=path.name,
+    )
+
+
+def _parse(path: Path, limits: ReadLimits, read: Callable[[Any], Any]) -> Any:
+    """Run a pandas read on a bounded stream of ``path``, turning its errors into ours."""
+    try:
+        with open_bounded(path, limits) as stream:
+            return read(stream)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: file is empty") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: {_parser_message(str(exc), _colon_split(path))}") from None
+    except UnicodeDecodeError as exc:
+        line = _line_of_byte(path, exc.start)
+        raise InputError(f"{path}: line {line}: not valid UTF-8") from None
+    except (EOFError, OSError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot read ({describe_error(exc)})") from None
+
+
+def _colon_split(path: Path) -> bool:
+    return b"::" in first_line(head_bytes(path))
+
+
+def _header(stream: Any, has_header: bool, options: dict[str, Any]) -> list[str]:
+    """Column names: the header's, or positions ``0..n-1`` from the first line."""
+    probe = pd.read_csv(stream, header=0 if has_header else None, nrows=0 if has_header else 1,
+                        **options)  # fmt: skip
+    return [str(c) for c in probe.columns]
+
+
+def _read_chunks(
+    stream: Any,
+    options: dict[str, Any],
+    rows: int,
+    mapping: dict[str, str],
+    locate: Locate,
+    duplicates: str,
+    text_ids: set[str],
+) -> dict[str, list[np.ndarray]]:
+    """Parse chunk by chunk into compact arrays; text lives one chunk at a time."""
+    parts: dict[str, list[np.ndarray]] = {"rows": [], "user": [], "item": [], "rating": []}
+    if "date" in mapping:
+        parts["date"] = []
+    integer = {"user": "user" not in text_ids, "item": "item" not in text_ids}
+    reader = pd.read_csv(stream, iterator=True, **options)
+    for k in itertools.count():
+        try:
+            chunk = reader.get_chunk(min(rows, _FIRST_CHUNK_ROWS) if k == 0 else rows)
+        except StopIteration:
+            break
+        chunk = _drop_blank_rows(chunk)
+        if chunk.empty:
+            continue
+        for field in ("user", "item"):
+            values = _required(chunk, mapping[field], field, locate)
+            if integer[field] and values.str.fullmatch(_INTEGER_ID).all():
+                parts[field].append(values.to_numpy().astype(np.int64))
+            elif integer[field] and parts[field]:
+                raise _TextIds(field)
+            else:
+                integer[field] = False
+                parts[field].append(values.to_numpy(dtype=object))
+        parts["rating"].append(_numeric(chunk, mapping["rating"], "rating", locate))
+        if "date" in mapping:
+            text = _required(chunk, mapping["date"], "date", locate)
+            parts["date"].append(_parse_days(text, locate))
+        parts["rows"].append(chunk.index.to_numpy(np.int64))
+        if k == 0 and duplicates == "error":
+            # A file of one repeated line fails here, in its first chunk, not after
+            # the whole (possibly decompressed-gigabyte) file is parsed.
+            first_duplicate(parts["user"][0], parts["item"][0], parts["rows"][0], locate)
+    return parts
+
+
+def _concat_ids(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "the gzip stream is truncated"
+    return str(exc) or type(exc).__name__
+
+
+def _parser_message(message: str, colon_split: bool) -> str:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if not found:
+        return f"cannot parse ({show(message.strip().splitlines()[-1], 120)[1:-1]})"
+    expected, line, saw = (int(g) for g in found.groups())
+    if colon_split:  # fields of 'a::b::c::d' on ':' are 2n - 1
+        expected, saw = (expected + 1) // 2, (saw + 1) // 2
+    return f"line {line}: expected {expected} fields, found {saw}"
+
+
+def _line_of_byte(path: Path, offset: int) -> int:
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+    return frame[~blank.to_numpy()] if blank.any() else frame
+
+
+def _required(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> pd.Series:
+    values = frame[column].fillna("").astype(str).str.strip()
+    i = first_bad((values == "").to_numpy())
+    if i is not None:
+        raise InputError(f"{locate(int(frame.index[i]))}: missing {field}")
+    return values
+
+
+def _numeric(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> np.ndarray:
+    text = _required(frame, column, field, locate)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    i = first_bad(np.isnan(values))
+    if i is not None:
+        raise InputError(
+            f"{locate(int(frame.index[i]))}: {field} {show(text.iloc[i])} is not a number"
+        )
+    return values
+
+
+def _parse_days(text: pd.Series, locate: Locate) -> np.ndarray:
+    """Dates as int days: integers are Unix seconds, anything else ISO-8601 text."""
+    as_int = pd.to_numeric(text, errors="coerce")
+    if as_int.notna().all():
+        seconds = as_int.to_numpy(dtype=np.float64)
+        return np.floor_divide(seconds, 86400).astype(np.int64)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    i = first_bad(parsed.isna().to_numpy())
+    if i is not None:
+        raise InputError(f"{locate(int(text.index[i]))}: unparseable date {show(text.iloc[i])}")
+    return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
