@@ -72,7 +72,7 @@ def child(stage: str, folder: Path) -> dict:
             out["mb_per_s"] = round(text.stat().st_size / 1e6 / out["median_s"], 1)
     elif stage == "steps":
         from policies import load_policy
-        from publisher.pipeline import apply_policy
+        from publisher.engine import apply_policy
 
         ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
         started = time.perf_counter()
@@ -117,7 +117,7 @@ def child(stage: str, folder: Path) -> dict:
         import dataclasses
 
         from policies import Gate, load_policy
-        from publisher.pipeline import release
+        from publisher.engine import release
 
         policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all
         source = parquet if stage == "release" else text

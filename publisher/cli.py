@@ -20,17 +20,17 @@ import click
 
 from policies import list_presets, load_policy, preset_text
 from publisher import __version__
-from publisher.bundle import printable, verify_bundle, write_json
 from publisher.core.errors import InternalError, PublisherError
 from publisher.core.ratings import Scale
 from publisher.demo import run_demo
-from publisher.keys import load_key
-from publisher.output import check_file_output
-from publisher.pipeline import ReleaseResult, evaluate, read_report, release, rerender
+from publisher.engine import ReleaseResult, evaluate, read_report, release, rerender
+from publisher.engine.bundle import printable, verify_bundle, write_json
+from publisher.engine.keys import load_key
+from publisher.engine.output import check_file_output
 from publisher.progress import Stages
 from publisher.readers import FORMATS, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
-from publisher.report import headline, render_audit_table, render_comparison
+from publisher.reporting.report_json import headline, render_audit_table, render_comparison
 from publisher.synth import PRESETS, synthesize, write_synthetic
 
 __all__ = ["main"]

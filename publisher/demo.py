@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from publisher.core.errors import ReleaseRejectedError
-from publisher.output import check_output, rejected_path, remove_owned
-from publisher.pipeline import ReleaseResult, release
+from publisher.engine import ReleaseResult, release
+from publisher.engine.output import check_output, rejected_path, remove_owned
 
 __all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "DemoRun", "demo_data", "run_demo"]
 

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from publisher.core.errors import PublisherError
 from publisher.core.ratings import EPOCH, row_chunks, sorted_unique
-from publisher.output import check_file_output
+from publisher.engine.output import check_file_output
 
 __all__ = ["PRESETS", "SynthPreset", "synthesize", "write_synthetic"]
 

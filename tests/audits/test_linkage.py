@@ -9,7 +9,7 @@ from audits.linkage import AuxiliaryInformation, attack, item_weights
 from policies import load_policy, parse_policy
 from publisher.core import Adversary
 from publisher.core.ratings import Ratings, Scale
-from publisher.pipeline import apply_policy
+from publisher.engine import apply_policy
 
 # Five users (A..E), four items, 1-5 stars, days.
 ROWS = [

@@ -4,7 +4,7 @@ import pytest
 from audits.utility import UtilityAudit, fit_baseline, popularity_spearman, total_variation
 from policies import parse_policy
 from publisher.core.ratings import Ratings
-from publisher.pipeline import apply_policy
+from publisher.engine import apply_policy
 
 
 def test_total_variation_by_hand():

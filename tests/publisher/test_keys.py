@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from publisher.bundle import MANIFEST, _canonical, verify_bundle
 from publisher.core.errors import PublisherError
-from publisher.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
-from publisher.pipeline import release
+from publisher.engine import release
+from publisher.engine.bundle import MANIFEST, _canonical, verify_bundle
+from publisher.engine.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
 
 KEY = b"organizer-secret-key-0123456789"
 # The labels an attacker would try as customer ids: the old signing label and the new ones.

@@ -5,8 +5,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from policies import parse_policy
-from publisher.markdown import escape
-from publisher.pipeline import release
+from publisher.engine import release
+from publisher.reporting.escape import escape
 
 HOSTILE = [
     "<script>alert(1)</script>",

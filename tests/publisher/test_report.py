@@ -4,10 +4,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publisher import pipeline
 from publisher.cli import main
 from publisher.demo import demo_data
-from publisher.report import validate_report
+from publisher.engine import report_files as rerender_module
+from publisher.reporting.report_json import validate_report
 
 GATED = """
 name: gated
@@ -111,7 +111,7 @@ def test_verify_catches_a_schema_violation_even_with_a_matching_manifest(tmp_pat
     report = json.loads(path.read_text())
     report["verdict"] = "great"
     path.write_text(json.dumps(report))
-    from publisher.bundle import build_manifest
+    from publisher.engine.bundle import build_manifest
 
     manifest = json.loads((out / "MANIFEST.json").read_text())
     meta = {k: v for k, v in manifest.items() if k not in ("schema", "files")}
@@ -128,8 +128,10 @@ def test_report_rerenders_deterministically_and_refuses_tampered(tmp_path, ml_sm
     assert unchanged.exit_code == 0
     assert "nothing changed" in unchanged.stdout
     # a newer renderer: the files change, the manifest follows, the bundle still verifies
-    original = pipeline.render_markdown
-    monkeypatch.setattr(pipeline, "render_markdown", lambda r: original(r) + "\nnew footer\n")
+    original = rerender_module.render_markdown
+    monkeypatch.setattr(
+        rerender_module, "render_markdown", lambda r: original(r) + "\nnew footer\n"
+    )
     changed = invoke("report", out)
     assert changed.exit_code == 0
     assert "(report.md)" in changed.stdout
@@ -158,8 +160,8 @@ def test_signed_bundle_needs_key_to_rerender(tmp_path, ml_small, monkeypatch):
         key,
         "-q",
     )
-    original = pipeline.render_html
-    monkeypatch.setattr(pipeline, "render_html", lambda r: original(r) + "<!-- v2 -->")
+    original = rerender_module.render_html
+    monkeypatch.setattr(rerender_module, "render_html", lambda r: original(r) + "<!-- v2 -->")
     refused = invoke("report", out)
     assert refused.exit_code == 1
     assert "the manifest is signed; pass --key-file" in refused.stderr

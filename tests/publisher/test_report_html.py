@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from publisher.demo import demo_data
-from publisher.render import render_html
+from publisher.reporting.render import render_html
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -45,7 +45,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory):
-    from publisher.pipeline import evaluate
+    from publisher.engine import evaluate
 
     evaluation = evaluate(demo_data(), "balanced", seed=3)
     folder = tmp_path_factory.mktemp("html")

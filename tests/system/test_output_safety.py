@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publisher.bundle import STAGING_MARKER, verify_bundle
 from publisher.cli import main
 from publisher.demo import demo_data
-from publisher.output import check_output, output_lock, owned, staging
+from publisher.engine.bundle import STAGING_MARKER, verify_bundle
+from publisher.engine.output import check_output, output_lock, owned, staging
 
 from tests.test_cli import SMALL
 
@@ -212,7 +212,7 @@ LOCK_ONCE = """
 import sys
 from pathlib import Path
 from publisher.core.errors import PublisherError
-from publisher.output import output_lock
+from publisher.engine.output import output_lock
 try:
     with output_lock(Path(sys.argv[1])):
         pass

@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from policies import Gate, load_policy, parse_policy
-from publisher.bundle import verify_bundle
 from publisher.core.errors import ReleaseRejectedError
 from publisher.core.ratings import Scale
-from publisher.pipeline import release
+from publisher.engine import release
+from publisher.engine.bundle import verify_bundle
 
 from tests.conftest import shared
 

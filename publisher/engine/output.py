@@ -27,9 +27,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from publisher.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json, verify_bundle
 from publisher.core.errors import PublisherError
-from publisher.report import REPORT_SCHEMA
+from publisher.engine.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json, verify_bundle
+from publisher.reporting.report_json import REPORT_SCHEMA
 
 __all__ = [
     "STAGING_MARKER",

@@ -14,7 +14,7 @@ from policies import Policy
 from policies.noise import keep_probability
 from policies.steps import PerturbRatings
 from publisher.core.ratings import Scale
-from publisher.markdown import escape
+from publisher.reporting.escape import escape
 
 __all__ = ["render_datasheet"]
 

@@ -245,7 +245,9 @@ def render_audit_table(report: dict[str, Any]) -> str:
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of report.json shipped with the package."""
-    text = (resources.files("publisher") / "schemas" / "report.schema.json").read_text("utf-8")
+    text = (resources.files("publisher.reporting") / "schemas" / "report.schema.json").read_text(
+        "utf-8"
+    )
     return json.loads(text)
 
 

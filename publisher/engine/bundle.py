@@ -2,7 +2,7 @@
 
 ``MANIFEST.json`` lists the SHA-256 and size of every other file; when the organizer's
 key is known it also carries an HMAC-SHA256 over the manifest under a subkey derived
-for that purpose alone (:mod:`publisher.keys`), so a verifier holding the key proves
+for that purpose alone (:mod:`publisher.engine.keys`), so a verifier holding the key proves
 origin, not just integrity.
 
 Verification is done in the order an attacker would hate (TUF's client workflow): the
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.core.errors import BundleVerificationError
-from publisher.keys import derive_key
+from publisher.engine.keys import derive_key
 
 __all__ = [
     "MANIFEST",
@@ -47,11 +47,11 @@ __all__ = [
 ]
 
 MANIFEST = "MANIFEST.json"
-#: v2 signs with an HKDF subkey (publisher.keys); v1 signed with HMAC(key, label),
+#: v2 signs with an HKDF subkey (publisher.engine.keys); v1 signed with HMAC(key, label),
 #: which a customer id equal to the label could reveal as a pseudonym.
 MANIFEST_SCHEMA = "publisher.manifest/2"
 _OLD_SCHEMAS = ("publisher.manifest/1",)
-#: A file inside a folder being built, naming its writer (see publisher.output); never
+#: A file inside a folder being built, naming its writer (see publisher.engine.output); never
 #: part of a bundle.
 STAGING_MARKER = ".publisher-staging"
 #: MANIFEST.json and report.json are read up to this size.
@@ -171,7 +171,7 @@ def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -
         Extra top-level fields (tool, policy, randomness, ...).
     key : bytes, optional
         The organizer's key; adds ``signature`` (HMAC-SHA256 under the manifest
-        subkey, :func:`publisher.keys.derive_key`).
+        subkey, :func:`publisher.engine.keys.derive_key`).
 
     Returns
     -------

@@ -14,8 +14,8 @@ from typing import Any
 import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
-from publisher.markdown import escape
-from publisher.plots import figures
+from publisher.reporting.escape import escape
+from publisher.reporting.plots import figures
 
 __all__ = ["explain_adversary", "render_html", "render_markdown", "summary"]
 
@@ -253,7 +253,9 @@ def render_markdown(report: dict[str, Any]) -> str:
 
 def _environment() -> jinja2.Environment:
     loader = jinja2.FunctionLoader(
-        lambda name: (resources.files("publisher") / "templates" / name).read_text("utf-8")
+        lambda name: (resources.files("publisher.reporting") / "templates" / name).read_text(
+            "utf-8"
+        )
     )
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["pct"] = _pct

@@ -1,0 +1,257 @@
+"""A policy applied in memory and audited: the one evaluation every view of a release reads.
+
+The pipeline owns all randomness: one :class:`numpy.random.SeedSequence`, split into
+one child for the steps, the audits, the aggregates and the utility audit, and the
+steps' child split again into one generator per step. A release draws its entropy
+from the OS; ``seed`` exists for tests and reproducible audits and is recorded only as
+"seeded" in the manifest, never as its value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audits import AuditReport, run_audits
+from audits.utility import UtilityAudit
+from policies import Policy, load_policy
+from policies.aggregates import compute_aggregates
+from publisher import __version__
+from publisher.core.errors import (
+    InternalError,
+    PolicyError,
+)
+from publisher.core.ratings import (
+    ITEM,
+    RATING,
+    Ratings,
+    Scale,
+)
+from publisher.engine.apply import StepRecord, apply_policy
+from publisher.engine.bundle import (
+    hash_file,
+)
+from publisher.engine.gate import apply_gate
+from publisher.progress import Stages
+from publisher.readers import detect_format, read_ratings
+from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.reporting.report_json import build_report, distributions
+
+logger = logging.getLogger(__name__)
+
+
+_NOT_PSEUDONYMIZED = (
+    "the policy has no pseudonymize_users step, so a bundle would carry original user ids; "
+    "add '- pseudonymize_users: {}' (use 'publisher audit' to assess raw data)"
+)
+
+
+@dataclass
+class Evaluation:
+    """A policy applied in memory and audited: everything a bundle or a dry run needs.
+
+    Attributes
+    ----------
+    policy : Policy
+    original, released : Ratings
+    steps : list of StepRecord
+    audits : audits.AuditReport
+    source : dict
+        Input name, format, digest, scale, dates, counts.
+    meta : dict
+        Tool, creation time, policy digest, randomness and pseudonymization mode.
+    report : dict
+        report.json.
+    """
+
+    policy: Policy
+    original: Ratings
+    released: Ratings
+    steps: list[StepRecord]
+    audits: AuditReport
+    source: dict[str, Any]
+    meta: dict[str, Any]
+    report: dict[str, Any]
+    aggregates: dict[str, pd.DataFrame] | None = None
+
+
+def evaluate(
+    input: str | Path,
+    policy: Policy | str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
+    key: bytes | None = None,
+    seed: int | None = None,
+    licence: str | None = None,
+    stages: Stages | None = None,
+) -> Evaluation:
+    """Read ``input``, apply ``policy`` in memory and run its audits (no bundle).
+
+    Parameters are as for :func:`release`; ``stages`` times (and may show) each stage.
+
+    Returns
+    -------
+    Evaluation
+    """
+    input = Path(input)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    if licence is not None:
+        policy = dataclasses.replace(policy, licence=licence)
+    # Steps and audits get separate children, so adding a step never shifts audit noise.
+    # Spawned children are fixed by position: appending one never shifts the others.
+    step_seed, audit_seed, aggregate_seed, utility_seed = np.random.SeedSequence(seed).spawn(4)
+    stages = stages or Stages()
+    started = time.perf_counter()
+    with stages("read input"):
+        ratings = read_ratings(
+            input,
+            format=format,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+        )
+    logger.info(
+        "read %d ratings, %d users, %d items in %.1fs",
+        ratings.n_ratings,
+        ratings.n_users,
+        ratings.n_items,
+        time.perf_counter() - started,
+    )
+    with stages("policy steps"):
+        released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    if microdata and released.n_ratings == 0:
+        k = next(k for k, r in enumerate(records) if r.after["ratings"] == 0)
+        raise PolicyError(
+            f"policy {policy.name}: leaves no ratings to release (steps[{k}].{records[k].name} "
+            "removed the last of them); relax that step"
+        )
+    aggregates = None
+    if policy.aggregates is not None:
+        with stages("DP aggregates"):
+            aggregates = compute_aggregates(
+                ratings,
+                policy.aggregates,
+                np.random.default_rng(aggregate_seed),
+                seeded=seed is not None,
+            )
+    utility: dict[str, Any] | None = None
+    if microdata:
+        with stages("linkage and uniqueness audits"):
+            audit_report = run_audits(
+                ratings,
+                released,
+                adversaries=policy.audits.adversaries,
+                n_targets=policy.audits.targets,
+                phi=policy.audits.phi,
+                uniqueness_known_items=policy.audits.uniqueness_known_items,
+                seed=audit_seed,
+            )
+        with stages("utility audit"):
+            utility_audit = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
+            utility = utility_audit.evaluate().results()
+        logger.info(
+            "utility: RMSE %.3f -> %.3f (factorization on the holdout)",
+            utility["original"]["mf_rmse"],
+            utility["released"]["mf_rmse"],
+        )
+    else:
+        audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
+    if aggregates is not None and "item_mean" in aggregates:
+        utility = utility or {}
+        utility["dp_item_mean_relative_error"] = item_mean_error(ratings, aggregates["item_mean"])
+    with stages("hash input"):
+        digest = input_digest(input)
+    source = {
+        "name": ratings.source,
+        "format": detect_format(input) if format == "auto" else format,
+        "sha256": digest,
+        "scale": str(ratings.scale),
+        "dates": ratings.has_dates,
+        "counts": ratings.counts(),
+    }
+    meta: dict[str, Any] = {
+        "tool": {"name": "ratings-publisher", "version": __version__},
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "policy": {"name": policy.name, "sha256": policy.digest()},
+        "input": {"name": ratings.source, "format": source["format"], "sha256": source["sha256"]},
+        "randomness": "seeded" if seed is not None else "os-entropy",
+        "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
+    }
+    if aggregates is not None:
+        meta["aggregates"] = {
+            name: {"epsilon": stat.epsilon, "delta": 0.0}
+            for stat in policy.aggregates.statistics  # type: ignore[union-attr]
+            for name in [stat.name]
+            if name in aggregates
+        }
+        meta["microdata"] = microdata
+    report = build_report(
+        policy=policy,
+        meta=meta,
+        source=source,
+        released_counts=released.counts() if microdata else {"ratings": 0, "users": 0, "items": 0},
+        steps=records,
+        audits=audit_report.to_dict(),
+        verdict="not-gated",
+        utility=utility,
+        distributions=distributions(ratings, released) if microdata else None,
+    )
+    report["verdict"], report["gate"] = apply_gate(policy.gate, report)
+    _check_finite(report, "report")
+    return Evaluation(
+        policy, ratings, released, records, audit_report, source, meta, report, aggregates
+    )
+
+
+def input_digest(path: Path) -> str:
+    """SHA-256 over the input's bytes (a folder: over its files' names and digests)."""
+    if path.is_file():
+        return hash_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{hash_file(file)}\n".encode())
+    return digest.hexdigest()
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """Fail loudly on a NaN or infinity before it reaches report.json."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise InternalError(f"{where} is {value}; report figures must be finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            _check_finite(item, f"{where}[{k}]")
+
+
+def item_mean_error(ratings: Ratings, dp_means: pd.DataFrame) -> float | None:
+    """Mean relative error of DP per-item means against the true means (items with both)."""
+    frame = ratings.frame
+    n = len(ratings.item_ids)
+    counts = np.bincount(frame[ITEM].to_numpy(), minlength=n)
+    sums = np.bincount(frame[ITEM].to_numpy(), weights=frame[RATING].to_numpy(), minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        true = sums / counts
+    noisy = dp_means["mean"].to_numpy()
+    both = (counts > 0) & np.isfinite(noisy)
+    if not both.any():
+        return None
+    return float(np.mean(np.abs(noisy[both] - true[both]) / true[both]))

@@ -1,0 +1,292 @@
+"""Writing a release: the bundle, or the rejected report beside it when the gate says no.
+
+A bundle holds the data, the aggregates, the reports, the datasheet and the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from policies import Policy, load_policy
+from policies.steps import PseudonymizeUsers
+from publisher.core.errors import (
+    PolicyError,
+    ReleaseRejectedError,
+)
+from publisher.core.ratings import (
+    DATE,
+    ITEM,
+    RATING,
+    USER,
+    Ratings,
+    Scale,
+    present_codes,
+)
+from publisher.engine.apply import StepRecord
+from publisher.engine.bundle import (
+    MANIFEST,
+    build_manifest,
+    list_files,
+)
+from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, evaluate
+from publisher.engine.output import check_output, output_lock, rejected_path, staging
+from publisher.engine.report_files import write_reports
+from publisher.progress import Stages
+from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.reporting.datasheet import render_datasheet
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ReleaseResult:
+    """The outcome of :func:`release`.
+
+    Attributes
+    ----------
+    out : Path
+        The bundle folder.
+    original, released : dict
+        Ratings, users and items before and after the policy.
+    steps : list of StepRecord
+    key_source : str
+        ``key-file``, ``environment`` or ``ephemeral`` (fresh random key, discarded).
+    seeded : bool
+        Whether a fixed seed drove the randomness.
+    manifest : dict
+    """
+
+    out: Path
+    original: dict[str, int]
+    released: dict[str, int]
+    steps: list[StepRecord]
+    key_source: str
+    seeded: bool
+    manifest: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def released_frame(released: Ratings) -> pd.DataFrame:
+    """The table as published: pseudonyms, public item ids, ratings, dates.
+
+    Rows are sorted by pseudonym and item so that row order carries nothing of the
+    original file order (which may follow original user ids).
+
+    Raises
+    ------
+    PolicyError
+        When the users were never pseudonymized: original ids must not be written.
+    """
+    if not released.pseudonymized:
+        raise PolicyError(_NOT_PSEUDONYMIZED)
+    frame = released.frame
+    codes = frame[USER].to_numpy()
+    present = present_codes(codes, len(released.user_ids))
+    pseudonyms = released.user_ids[present].astype(str)
+    by_name = np.argsort(pseudonyms, kind="stable")
+    # Dictionary-encode: one string per customer, an int32 index per row (100M rows of
+    # Python strings would take many GB).
+    position = np.full(len(released.user_ids), -1, np.int32)
+    position[present[by_name]] = np.arange(len(present), dtype=np.int32)
+    index = position[codes]
+    items = frame[ITEM].to_numpy()
+    key = index.astype(np.int64) * len(released.item_ids) + items
+    order = np.argsort(key, kind="stable")
+    del key  # temporaries go as soon as they are used: 60M+ rows each at Netflix scale
+    data: dict[str, Any] = {
+        USER: pd.Categorical.from_codes(index[order], pseudonyms[by_name]),
+        ITEM: released.item_ids[items[order]],
+        RATING: frame[RATING].to_numpy(np.float32)[order],
+    }
+    del index
+    if DATE in frame.columns:
+        # datetime64[s] straight away: pandas would convert datetime64[D] to it (a copy)
+        seconds = frame[DATE].to_numpy()[order].astype(np.int64)
+        seconds *= 86_400
+        data[DATE] = seconds.view("datetime64[s]")
+    del order
+    return pd.DataFrame(data, copy=False)
+
+
+def _write_data(root: Path, frame: pd.DataFrame, write_csv: bool) -> None:
+    (root / "data").mkdir()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Drop pandas' schema metadata: it is noise for readers and not needed to round-trip.
+    table = table.replace_schema_metadata(None)
+    pq.write_table(table, root / "data" / "ratings.parquet", compression="zstd")
+    if write_csv:
+        frame.to_csv(root / "data" / "ratings.csv", index=False, date_format="%Y-%m-%d")
+
+
+def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) -> None:
+    if not aggregates:
+        return
+    (root / "aggregates").mkdir()
+    for name, table in aggregates.items():
+        arrow = pa.Table.from_pandas(table, preserve_index=False).replace_schema_metadata(None)
+        pq.write_table(arrow, root / "aggregates" / f"{name}.parquet", compression="zstd")
+        table.to_csv(root / "aggregates" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+
+
+def _write_rejected(rejected: Path, evaluation: Evaluation, key: bytes | None) -> None:
+    """The report of a rejected release, with its policy and manifest but no data.
+
+    An earlier rejected report is replaced only if it verifies as this tool's own.
+    """
+    with staging(rejected, overwrite=True) as root:
+        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
+        write_reports(root, evaluation.report)
+        manifest = build_manifest(root, {**evaluation.meta, "rejected": True}, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def _write_bundle(
+    out: Path,
+    evaluation: Evaluation,
+    key: bytes | None,
+    overwrite: bool,
+    write_csv: bool,
+    attachments: Mapping[str, Path] | None,
+) -> dict[str, Any]:
+    """Build the bundle in a staging folder and swap it into place; returns the manifest."""
+    policy = evaluation.policy
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    with staging(out, overwrite=overwrite) as root:
+        if microdata:
+            _write_data(root, released_frame(evaluation.released), write_csv)
+        _write_aggregates(root, evaluation.aggregates)
+        (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
+        for name, path in (attachments or {}).items():
+            shutil.copyfile(path, root / name)
+        write_reports(root, evaluation.report)
+        (root / "DATASHEET.md").write_text(
+            render_datasheet(
+                policy,
+                evaluation.source,
+                evaluation.steps,
+                evaluation.released.counts(),
+                evaluation.meta,
+                list_files(root),
+            ),
+            encoding="utf-8",
+        )
+        manifest = build_manifest(root, evaluation.meta, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def release(
+    input: str | Path,
+    policy: Policy | str | Path,
+    out: str | Path,
+    *,
+    format: str = "auto",
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    limits: ReadLimits = DEFAULT_LIMITS,
+    key: bytes | None = None,
+    key_source: str | None = None,
+    seed: int | None = None,
+    overwrite: bool = False,
+    write_csv: bool = False,
+    licence: str | None = None,
+    attachments: Mapping[str, Path] | None = None,
+    stages: Stages | None = None,
+) -> ReleaseResult:
+    """Read a ratings dataset, apply a policy, audit the result and write a bundle.
+
+    Parameters
+    ----------
+    input : path
+        Ratings file or folder (see :func:`publisher.readers.read_ratings`).
+    policy : Policy, preset name or path
+    out : path
+        The bundle folder to create (atomically).
+    format, columns, scale, duplicates, limits
+        Passed to :func:`publisher.readers.read_ratings`.
+    key : bytes, optional
+        The organizer's pseudonymization key. Without it a fresh random key is used
+        and discarded (pseudonyms then cannot be reproduced or linked across
+        releases, and the manifest is not signed).
+    key_source : str, optional
+        Where the key came from, for the manifest (``key-file`` or ``environment``).
+    seed : int, optional
+        Fixes all randomness (tests, reproducible audits); recorded as "seeded".
+    overwrite : bool
+        Replace an existing ``out``.
+    write_csv : bool
+        Also write ``data/ratings.csv``.
+    licence : str, optional
+        Replaces the policy's ``licence`` (e.g. the data's own licence).
+    attachments : mapping, optional
+        Extra files copied into the bundle, by bundle name (e.g. the source README
+        a licence requires to travel with the data).
+
+    Returns
+    -------
+    ReleaseResult
+
+    Raises
+    ------
+    PublisherError
+        On bad input, a bad policy or an existing ``out``; nothing is written then.
+    """
+    out = Path(out)
+    if not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
+        raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
+    inputs = [Path(input), *(attachments or {}).values()]
+    stages = stages or Stages()
+    # Refuse before any work, and again under the lock (another run may have finished).
+    check_output(out, inputs=inputs, overwrite=overwrite)
+    with output_lock(out):
+        check_output(out, inputs=inputs, overwrite=overwrite)
+        check_output(rejected_path(out), inputs=inputs, overwrite=True)
+        evaluation = evaluate(
+            input,
+            policy,
+            format=format,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+            key=key,
+            seed=seed,
+            licence=licence,
+            stages=stages,
+        )
+        if evaluation.report["verdict"] == "fail":
+            rejected = rejected_path(out)
+            _write_rejected(rejected, evaluation, key)
+            failures = evaluation.report["gate"]["failures"]
+            raise ReleaseRejectedError(
+                f"release rejected by the gate ({len(failures)} of "
+                f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
+                f"report written to {rejected}; no data was published"
+            )
+        with stages("write bundle"):
+            manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
+    logger.info("wrote bundle %s", out)
+    return ReleaseResult(
+        out=out,
+        original=evaluation.original.counts(),
+        released=evaluation.released.counts(),
+        steps=evaluation.steps,
+        key_source=key_source or ("ephemeral" if key is None else "key-file"),
+        seeded=seed is not None,
+        manifest=manifest,
+        report=evaluation.report,
+    )
