@@ -24,9 +24,10 @@ from publisher.core.errors import InternalError, PublisherError
 from publisher.core.ratings import Scale
 from publisher.demo import run_demo
 from publisher.engine import ReleaseResult, evaluate, read_report, release, rerender
-from publisher.engine.bundle import printable, verify_bundle, write_json
+from publisher.engine.bundle import printable, write_json
 from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
+from publisher.engine.verify import verify_bundle
 from publisher.progress import Stages
 from publisher.readers import FORMATS, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits

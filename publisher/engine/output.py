@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from publisher.core.errors import PublisherError
-from publisher.engine.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json, verify_bundle
+from publisher.engine.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json
+from publisher.engine.verify import verify_bundle
 from publisher.reporting.report_json import REPORT_SCHEMA
 
 __all__ = [

@@ -15,9 +15,9 @@ from publisher.engine.bundle import (
     MANIFEST,
     build_manifest,
     load_json,
-    verify_bundle,
     write_text_atomic,
 )
+from publisher.engine.verify import verify_bundle
 from publisher.reporting.render import render_html, render_markdown
 from publisher.reporting.report_json import validate_report
 

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from publisher.core.errors import BundleVerificationError
-from publisher.engine.bundle import MANIFEST, build_manifest, load_json, printable, verify_bundle
+from publisher.engine.bundle import MANIFEST, build_manifest, load_json, printable
+from publisher.engine.verify import verify_bundle
 
 KEY = b"organizer-key-0123456789"
 FILES = {

@@ -7,8 +7,9 @@ import pytest
 
 from publisher.core.errors import PublisherError
 from publisher.engine import release
-from publisher.engine.bundle import MANIFEST, _canonical, verify_bundle
+from publisher.engine.bundle import MANIFEST, _canonical
 from publisher.engine.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
+from publisher.engine.verify import verify_bundle
 
 KEY = b"organizer-secret-key-0123456789"
 # The labels an attacker would try as customer ids: the old signing label and the new ones.

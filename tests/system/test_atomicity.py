@@ -10,7 +10,7 @@ import time
 import pytest
 
 from publisher.demo import demo_data
-from publisher.engine.bundle import verify_bundle
+from publisher.engine.verify import verify_bundle
 
 POLICY = "name: open\nsteps: [{pseudonymize_users: {}}, {coarsen_dates: {to: month}}]\naudits: {targets: 200}\n"
 

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from publisher.cli import main
 from publisher.demo import demo_data
-from publisher.engine.bundle import STAGING_MARKER, verify_bundle
+from publisher.engine.bundle import STAGING_MARKER
 from publisher.engine.output import check_output, output_lock, owned, staging
+from publisher.engine.verify import verify_bundle
 
 from tests.test_cli import SMALL
 

@@ -12,7 +12,7 @@ from policies import Gate, load_policy, parse_policy
 from publisher.core.errors import ReleaseRejectedError
 from publisher.core.ratings import Scale
 from publisher.engine import release
-from publisher.engine.bundle import verify_bundle
+from publisher.engine.verify import verify_bundle
 
 from tests.conftest import shared
 
