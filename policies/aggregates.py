@@ -36,9 +36,10 @@ import pandas as pd
 from diffprivlib.accountant import BudgetAccountant
 from diffprivlib.mechanisms import Geometric, Laplace
 
-from policies.budget import Budget, Ledger, exact
+from policies.budget import Budget, Ledger
 from policies.steps import _group_rank, period_starts
 from publisher.core.errors import PolicyError
+from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
 from publisher.core.validation import (
     ParameterError,
@@ -85,6 +86,37 @@ class Statistic:
         if self.name == "ratings_per_period":
             out["period"] = self.period
         return {self.name: out}
+
+    def describe(self) -> str:
+        """What the statistic counts, in one plain phrase."""
+        return {
+            "item_count": "ratings per item",
+            "item_mean": "mean rating per item",
+            "item_histogram": "ratings per item and rating value",
+            "rating_histogram": "ratings per rating value",
+            "ratings_per_period": f"ratings per {self.period}",
+        }[self.name]
+
+    def guarantee(self, max_ratings_per_user: int) -> Guarantee:
+        """The statistic is ``epsilon``-DP for each customer (central model).
+
+        Parameters
+        ----------
+        max_ratings_per_user : int
+            The contribution bound L: at most L ratings of each customer are counted.
+        """
+        return Guarantee(
+            component=f"aggregates.{self.name}",
+            mechanism="geometric + Laplace" if self.name == "item_mean" else "geometric",
+            epsilon=float(self.epsilon),
+            scope=(
+                f"one customer (at most {max_ratings_per_user} of their ratings counted), central"
+            ),
+            covers=(
+                f"the published {self.describe()} change little whether or not any one "
+                f"customer is in the data ({self.epsilon:g}-differential privacy)"
+            ),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -337,25 +369,3 @@ def compute_aggregates(
         config.epsilon,
     )
     return out
-
-
-def budget_components(config: AggregatesConfig) -> list[dict[str, Any]]:
-    """report.json ``privacy_budget`` entries for the aggregates."""
-    return [
-        {
-            "step": f"aggregates.{stat.name}",
-            "mechanism": "geometric + Laplace" if stat.name == "item_mean" else "geometric",
-            "epsilon": stat.epsilon,
-            "delta": 0.0,
-            "scope": f"one customer (at most {config.max_ratings_per_user} of their ratings "
-            "counted), central",
-        }
-        for stat in config.statistics
-    ]
-
-
-def total_epsilon(config: AggregatesConfig) -> float:
-    """Sequential composition of the statistics' epsilons (exact sum, rounded up)."""
-    return Budget(sum((exact(s.epsilon) for s in config.statistics), start=exact(0))).to_dict()[
-        "epsilon"
-    ]

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from publisher.core.errors import BudgetExceededError
 
-__all__ = ["Budget", "Ledger", "exact"]
+__all__ = ["Budget", "Ledger", "exact", "round_up"]
 
 
 def exact(value: float | int | Fraction) -> Fraction:
@@ -29,7 +29,7 @@ def exact(value: float | int | Fraction) -> Fraction:
     return Fraction(repr(float(value))) if isinstance(value, float) else Fraction(value)
 
 
-def _up(value: Fraction) -> float:
+def round_up(value: Fraction) -> float:
     """The smallest float >= value: reported budgets never understate the spend."""
     approx = float(value)
     return approx if Fraction(approx) >= value else math.nextafter(approx, math.inf)
@@ -69,7 +69,7 @@ class Budget:
 
     def to_dict(self) -> dict[str, float]:
         """Floats for report.json, rounded up."""
-        return {"epsilon": _up(self.epsilon), "delta": _up(self.delta)}
+        return {"epsilon": round_up(self.epsilon), "delta": round_up(self.delta)}
 
 
 class Ledger:

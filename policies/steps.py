@@ -26,12 +26,14 @@ import pandas as pd
 
 from policies.noise import keep_probability, randomized_response, uniform_offsets
 from publisher.core.errors import InternalError, PolicyError
+from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import (
     DATE,
     ITEM,
     RATING,
     USER,
     Ratings,
+    Scale,
     present_codes,
     row_index_dtype,
     sorted_unique,
@@ -77,6 +79,22 @@ class Step:
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:
         """Return a transformed copy of ``ratings``; never mutates the input."""
         raise NotImplementedError
+
+    def describe(self) -> str:
+        """What the step does to the data, in one plain phrase (datasheet and reports)."""
+        raise NotImplementedError
+
+    def guarantee(self, scale: Scale, component: str) -> Guarantee | None:
+        """The differential-privacy guarantee the step provides; None for most steps.
+
+        Parameters
+        ----------
+        scale : Scale
+            The rating scale of the data it is applied to.
+        component : str
+            The step's place in the policy, e.g. ``steps[4].perturb_ratings``.
+        """
+        return None
 
     @classmethod
     def from_config(cls, config: Any, path: str) -> Step:
@@ -191,6 +209,9 @@ class PseudonymizeUsers(Step):
         if self.key is not None and (not isinstance(self.key, bytes) or len(self.key) < 16):
             raise PolicyError("the pseudonymization key must be at least 16 bytes")
 
+    def describe(self) -> str:  # noqa: D102
+        return "user ids replaced by keyed HMAC-SHA256 pseudonyms (the key is not published)"
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         if self.key is None:
             raise InternalError("PseudonymizeUsers.transform called without a key")
@@ -222,6 +243,9 @@ class DropRareItems(Step):
     def __post_init__(self) -> None:
         check_int(type(self).__name__, "min_raters", self.min_raters, minimum=1)
 
+    def describe(self) -> str:  # noqa: D102
+        return f"ratings of items with fewer than {self.min_raters} raters removed"
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         items = ratings.frame[ITEM].to_numpy()
         counts = np.bincount(items, minlength=len(ratings.item_ids))
@@ -238,6 +262,9 @@ class DropSparseUsers(Step):
 
     def __post_init__(self) -> None:
         check_int(type(self).__name__, "min_ratings", self.min_ratings, minimum=1)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"users with fewer than {self.min_ratings} ratings removed"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         users = ratings.frame[USER].to_numpy()
@@ -256,6 +283,9 @@ class CapUserRatings(Step):
     def __post_init__(self) -> None:
         check_int(type(self).__name__, "max_ratings", self.max_ratings, minimum=1)
 
+    def describe(self) -> str:  # noqa: D102
+        return f"at most {self.max_ratings} ratings kept per user, chosen at random"
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         rank = _group_rank(ratings.frame[USER].to_numpy(), rng)
         return _keep_rows(ratings, rank < self.max_ratings)
@@ -271,6 +301,9 @@ class SampleUsers(Step):
 
     def __post_init__(self) -> None:
         check_fraction(type(self).__name__, "fraction", self.fraction, allow_zero=False)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"a random {self.fraction:.0%} of the users kept"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         users = ratings.frame[USER].to_numpy()
@@ -294,6 +327,9 @@ class DeleteRatings(Step):
         check_number(
             type(self).__name__, "fraction", self.fraction, minimum=0, maximum=1, high_open=True
         )
+
+    def describe(self) -> str:  # noqa: D102
+        return f"{self.fraction:.1%} of the ratings deleted at random"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         n = ratings.n_ratings
@@ -319,6 +355,9 @@ class InsertRatings(Step):
 
     def __post_init__(self) -> None:
         check_fraction(type(self).__name__, "fraction", self.fraction)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"decoy ratings added ({self.fraction:.1%} of the table)"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         frame = ratings.frame
@@ -381,6 +420,9 @@ class CoarsenDates(Step):
     def __post_init__(self) -> None:
         check_choice(type(self).__name__, "to", self.to, ("week", "month", "quarter", "year"))
 
+    def describe(self) -> str:  # noqa: D102
+        return f"dates rounded down to the first day of the {self.to}"
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
         if days is None:
@@ -395,6 +437,9 @@ class DropDates(Step):
 
     name: ClassVar[str] = "drop_dates"
 
+    def describe(self) -> str:  # noqa: D102
+        return "dates removed"
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         return ratings.with_frame(ratings.frame.drop(columns=[DATE], errors="ignore"))
 
@@ -408,6 +453,9 @@ class JitterDates(Step):
 
     def __post_init__(self) -> None:
         check_int(type(self).__name__, "max_days", self.max_days, minimum=0)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"every date moved by a random 0 to {self.max_days} days either way"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
@@ -428,6 +476,9 @@ class RedateRatings(Step):
     def __post_init__(self) -> None:
         check_fraction(type(self).__name__, "fraction", self.fraction)
         check_int(type(self).__name__, "max_days", self.max_days, minimum=1)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"{self.fraction:.1%} of the ratings moved by 1 to {self.max_days} days"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
@@ -470,6 +521,23 @@ class PerturbRatings(Step):
     def keep_probability(self, k: int) -> float:
         """Probability that a rating on a ``k``-value scale is reported unchanged."""
         return keep_probability(self.epsilon, k)
+
+    def guarantee(self, scale: Scale, component: str) -> Guarantee:
+        """Each rating value is ``epsilon``-locally differentially private."""
+        return Guarantee(
+            component=component,
+            mechanism=f"{scale.k}-ary randomized response",
+            epsilon=float(self.epsilon),
+            scope="each rating value, locally",
+            covers=(
+                f"each released rating value is {self.epsilon:g}-locally differentially "
+                "private; which items a customer rated, when and how many are not covered"
+            ),
+            details={"keep_probability": self.keep_probability(scale.k)},
+        )
+
+    def describe(self) -> str:  # noqa: D102
+        return f"ratings replaced by randomized response (epsilon {self.epsilon:g} per rating)"
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         scale = ratings.scale

@@ -31,7 +31,7 @@ from publisher.engine.verify import verify_bundle
 from publisher.progress import Stages
 from publisher.readers import FORMATS, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
-from publisher.reporting.report_json import headline, render_audit_table, render_comparison
+from publisher.reporting.terminal import headline, render_audit_table, render_comparison
 from publisher.synth import PRESETS, synthesize, write_synthetic
 
 __all__ = ["main"]

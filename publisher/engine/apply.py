@@ -26,10 +26,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StepRecord:
-    """What one step did: its configuration and the table's size before and after."""
+    """What one step did: its configuration, its own description, the sizes before and after."""
 
     name: str
     config: dict[str, Any]
+    description: str
     before: dict[str, int]
     after: dict[str, int]
     seconds: float
@@ -78,7 +79,14 @@ def apply_policy(
         if not step.changes_rows and after["ratings"] != before["ratings"]:
             raise InternalError(f"{step.name} changed the row count without declaring it")
         records.append(
-            StepRecord(step.name, step.to_config(), before, after, time.perf_counter() - started)
+            StepRecord(
+                step.name,
+                step.to_config(),
+                step.describe(),
+                before,
+                after,
+                time.perf_counter() - started,
+            )
         )
         logger.info(
             "step %-20s ratings %d -> %d, users %d -> %d, items %d -> %d",

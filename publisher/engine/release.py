@@ -171,14 +171,7 @@ def _write_bundle(
             shutil.copyfile(path, root / name)
         write_reports(root, evaluation.report)
         (root / "DATASHEET.md").write_text(
-            render_datasheet(
-                policy,
-                evaluation.source,
-                evaluation.steps,
-                evaluation.released.counts(),
-                evaluation.meta,
-                list_files(root),
-            ),
+            render_datasheet(evaluation.report, list_files(root)),
             encoding="utf-8",
         )
         manifest = build_manifest(root, evaluation.meta, key=key)

@@ -15,22 +15,10 @@ import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
+from publisher.reporting.format import number, pct, risk
 from publisher.reporting.plots import figures
 
 __all__ = ["explain_adversary", "render_html", "render_markdown", "summary"]
-
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _num(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.3f}"
-
-
-def _risk(side: dict[str, Any]) -> str:
-    lo, hi = side["reidentified_ci"]
-    return f"{_pct(side['reidentified'])} [{_pct(lo)}, {_pct(hi)}]"
 
 
 def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
@@ -69,8 +57,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
     if worst is not None:
         drivers.append(
             f"an adversary who knows {worst['description']} re-identifies "
-            f"{_pct(worst['released']['reidentified'])} of released customers "
-            f"(the unprotected data: {_pct(worst['original']['reidentified'])})"
+            f"{pct(worst['released']['reidentified'])} of released customers "
+            f"(the unprotected data: {pct(worst['original']['reidentified'])})"
         )
     released_unique = [
         e
@@ -81,7 +69,7 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
         first = min(released_unique, key=lambda e: e["known_items"])
         drivers.append(
             f"{first['known_items']} known items with their exact ratings single out "
-            f"{_pct(first['unique_ratings'])} of released customers"
+            f"{pct(first['unique_ratings'])} of released customers"
         )
     notes: list[str] = []
     for entry in linkage:
@@ -123,12 +111,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [
             "| worst adversary | unprotected data | this release |",
             "|---|---|---|",
-            f"| {worst['description']} | {_risk(worst['original'])} | {_risk(worst['released'])} |",
+            f"| {worst['description']} | {risk(worst['original'])} | {risk(worst['released'])} |",
             "",
             f"Biggest risk driver: {head['drivers'][0]}."
             + (f" Also: {head['drivers'][1]}." if len(head["drivers"]) > 1 else ""),
             "",
-            f"Random guessing would re-identify {_pct(worst['baseline'], 2)}.",
+            f"Random guessing would re-identify {pct(worst['baseline'], 2)}.",
             "",
         ]
     for failure in gate["failures"]:
@@ -151,11 +139,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     for k, entry in enumerate(report["linkage"], 1):
         control = entry["control"]
         lines.append(
-            f"| A{k} | {entry['description']} | {_risk(entry['original'])} | "
-            f"{_risk(entry['released'])} | {_pct(entry['released']['top1'])} | "
-            f"{_pct(entry['released']['false_claims'])} | "
-            f"{_pct(control['false_claims']) if control else 'no users removed'} | "
-            f"{_pct(entry['released']['mean_true_probability'])} |"
+            f"| A{k} | {entry['description']} | {risk(entry['original'])} | "
+            f"{risk(entry['released'])} | {pct(entry['released']['top1'])} | "
+            f"{pct(entry['released']['false_claims'])} | "
+            f"{pct(control['false_claims']) if control else 'no users removed'} | "
+            f"{pct(entry['released']['mean_true_probability'])} |"
         )
     targets = report["linkage"][0]["targets"] if report["linkage"] else 0
     lines += [
@@ -182,7 +170,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for m, sides in sorted(by_m.items()):
         cells = [
             " / ".join(
-                _pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
+                pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
             )
             if d in sides
             else "n/a"
@@ -207,15 +195,16 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{utility['released']['mf_rmse']:.4f} |",
             "",
             f"Rating histogram total variation distance {utility['rating_histogram_tvd']:.3f}; "
-            f"Spearman correlation of item popularity {_num(utility['item_popularity_spearman'])}; "
-            f"kept {_pct(kept['ratings'])} of ratings, {_pct(kept['users'])} of customers, "
-            f"{_pct(kept['items'])} of items.",
+            "Spearman correlation of item popularity "
+            f"{number(utility['item_popularity_spearman'])}; "
+            f"kept {pct(kept['ratings'])} of ratings, {pct(kept['users'])} of customers, "
+            f"{pct(kept['items'])} of items.",
         ]
     if utility.get("dp_item_mean_relative_error") is not None:
         lines += [
             "",
             "Differentially private per-item means: mean relative error "
-            f"{_pct(utility['dp_item_mean_relative_error'])} against the true means.",
+            f"{pct(utility['dp_item_mean_relative_error'])} against the true means.",
         ]
     lines += [
         "",
@@ -258,9 +247,9 @@ def _environment() -> jinja2.Environment:
         )
     )
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["pct"] = _pct
-    env.filters["risk"] = _risk
-    env.filters["num"] = _num
+    env.filters["pct"] = pct
+    env.filters["risk"] = risk
+    env.filters["num"] = number
     return env
 
 

@@ -1,0 +1,49 @@
+"""How figures are written in every view: one helper per kind of number.
+
+The terminal, report.md, report.html and the datasheet all format through here, so a
+missing value, a percentage or an interval reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MISSING", "count", "counts_text", "number", "pct", "risk"]
+
+#: How every view shows a figure that was not measured or is undefined.
+MISSING = "n/a"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage, e.g. ``0.1234`` -> ``12.3%``.
+
+    Examples
+    --------
+    >>> pct(0.1234), pct(None), pct(0.00042, 2)
+    ('12.3%', 'n/a', '0.04%')
+    """
+    return MISSING if value is None else f"{100 * value:.{digits}f}%"
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    """A plain number with ``digits`` decimals, or :data:`MISSING`."""
+    return MISSING if value is None else f"{value:.{digits}f}"
+
+
+def count(value: int) -> str:
+    """A count with thousands separators."""
+    return f"{value:,}"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``1,234 ratings, 56 users, 78 items``."""
+    return (
+        f"{count(counts['ratings'])} ratings, {count(counts['users'])} users, "
+        f"{count(counts['items'])} items"
+    )
+
+
+def risk(side: dict[str, Any]) -> str:
+    """A re-identification rate with its interval: ``12.3% [10.1%, 14.8%]``."""
+    lo, hi = side["reidentified_ci"]
+    return f"{pct(side['reidentified'])} [{pct(lo)}, {pct(hi)}]"
