@@ -31,7 +31,12 @@ from publisher.engine.verify import verify_bundle
 from publisher.progress import Stages
 from publisher.readers import FORMATS, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
-from publisher.reporting.terminal import headline, render_audit_table, render_comparison
+from publisher.reporting.terminal import (
+    headline,
+    render_audit_table,
+    render_comparison,
+    verdict_lines,
+)
 from publisher.synth import PRESETS, synthesize, write_synthetic
 
 __all__ = ["main"]
@@ -355,6 +360,9 @@ def audit_command(
             write_json(json_path, evaluation.report)
     _note(stages.summary())
     click.echo(render_audit_table(evaluation.report))
+    # The dry run's decision, as a release would take it (exit code stays 0: nothing is
+    # published either way).
+    click.echo("\n".join(verdict_lines(evaluation.report)))
 
 
 @main.command("verify")

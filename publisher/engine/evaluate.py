@@ -45,7 +45,7 @@ from publisher.engine.gate import apply_gate
 from publisher.progress import Stages
 from publisher.readers import detect_format, read_ratings
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
-from publisher.reporting.report_json import build_report, distributions
+from publisher.reporting.report_json import build_report, distributions, summarize
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +214,7 @@ def evaluate(
         distributions=distributions(ratings, released) if microdata else None,
     )
     report["verdict"], report["gate"] = apply_gate(policy.gate, report)
+    report["summary"] = summarize(report)
     _check_finite(report, "report")
     return Evaluation(
         policy, ratings, released, records, audit_report, source, meta, report, aggregates

@@ -11,12 +11,20 @@ from typing import Any
 
 from policies import Gate
 
-__all__ = ["STATISTIC", "apply_gate"]
+__all__ = ["MIN_TARGETS", "STATISTIC", "apply_gate"]
 
 STATISTIC = "upper end of the 95% Wilson interval"
+#: A re-identification check decided on fewer targets is inconclusive, and fails: a
+#: handful of attacks cannot show that a rate is low.
+MIN_TARGETS = 30
 
 
 def _failure(check: dict[str, Any]) -> str:
+    if check.get("inconclusive"):
+        return (
+            f"{check['description']}: inconclusive, decided on {check['targets']} targets "
+            f"(fewer than {MIN_TARGETS})"
+        )
     if check["check"] == "utility":
         return f"{check['description']}: {check['measured']:.3f} > {check['threshold']:.3f}"
     return (
@@ -48,15 +56,18 @@ def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]
             continue
         released = entry["released"]
         upper = released["reidentified_ci"][1]
+        inconclusive = entry["targets"] < MIN_TARGETS
         checks.append(
             {
                 "check": "reidentification",
                 "adversary": k,
                 "description": entry["description"],
+                "targets": entry["targets"],
                 "measured": released["reidentified"],
                 "upper": upper,
                 "threshold": limit,
-                "passed": upper <= limit,
+                "inconclusive": inconclusive,
+                "passed": upper <= limit and not inconclusive,
             }
         )
     unique_limit = gate.max_unique_fraction

@@ -15,10 +15,11 @@ import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
-from publisher.reporting.format import number, pct, risk
+from publisher.reporting.format import count, number, pct, risk
+from publisher.reporting.phrases import published_text, summary, uniqueness_modes
 from publisher.reporting.plots import figures
 
-__all__ = ["explain_adversary", "render_html", "render_markdown", "summary"]
+__all__ = ["explain_adversary", "render_html", "render_markdown"]
 
 
 def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
@@ -49,34 +50,6 @@ def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
     )
 
 
-def summary(report: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures a reviewer needs first."""
-    linkage = report["linkage"]
-    worst = max(linkage, key=lambda e: e["released"]["reidentified"]) if linkage else None
-    drivers = []
-    if worst is not None:
-        drivers.append(
-            f"an adversary who knows {worst['description']} re-identifies "
-            f"{pct(worst['released']['reidentified'])} of released customers "
-            f"(the unprotected data: {pct(worst['original']['reidentified'])})"
-        )
-    released_unique = [
-        e
-        for e in report["uniqueness"]
-        if e["dataset"] == "released" and (e["unique_ratings"] or 0) >= 0.5
-    ]
-    if released_unique:
-        first = min(released_unique, key=lambda e: e["known_items"])
-        drivers.append(
-            f"{first['known_items']} known items with their exact ratings single out "
-            f"{pct(first['unique_ratings'])} of released customers"
-        )
-    notes: list[str] = []
-    for entry in linkage:
-        notes.extend(w for w in entry["warnings"] if w not in notes)
-    return {"worst": worst, "drivers": drivers, "notes": notes}
-
-
 _VERDICT_TEXT = {
     "pass": "PASS: every gate threshold is met",
     "fail": "FAIL: a gate threshold is exceeded, so the data is not published",
@@ -97,8 +70,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     str
     """
     head = summary(report)
-    worst = head["worst"]
-    source, released = report["input"], report["released"]
+    source = report["input"]
     gate = report["gate"]
     lines = [
         f"# Risk report: policy {escape(report['policy']['name'])} on {escape(source['name'])}",
@@ -107,50 +79,52 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{gate['statistic']}.",
         "",
     ]
-    if worst is not None:
+    if head["worst_released"] is not None:
+        on_release = report["linkage"][head["worst_released"]["adversary"]]
+        on_original = report["linkage"][head["worst_unprotected"]["adversary"]]
         lines += [
-            "| worst adversary | unprotected data | this release |",
-            "|---|---|---|",
-            f"| {worst['description']} | {risk(worst['original'])} | {risk(worst['released'])} |",
+            "| | adversary | unprotected data | this release |",
+            "|---|---|---|---|",
+            f"| worst on this release | {on_release['description']} | "
+            f"{risk(on_release['original'])} | {risk(on_release['released'])} |",
+            f"| worst on the unprotected data | {on_original['description']} | "
+            f"{risk(on_original['original'])} | {risk(on_original['released'])} |",
             "",
             f"Biggest risk driver: {head['drivers'][0]}."
-            + (f" Also: {head['drivers'][1]}." if len(head["drivers"]) > 1 else ""),
+            + (f" Also: {'; '.join(head['drivers'][1:])}." if len(head["drivers"]) > 1 else ""),
             "",
-            f"Random guessing would re-identify {pct(worst['baseline'], 2)}.",
+            f"Random guessing would re-identify {pct(on_release['baseline'], 2)}.",
             "",
         ]
     for failure in gate["failures"]:
         lines.append(f"- failed: {failure}")
     if gate["failures"]:
         lines.append("")
-    counts = source["counts"]
     lines += [
-        f"Published {released['ratings']:,} of {counts['ratings']:,} ratings, "
-        f"{released['users']:,} of {counts['users']:,} customers, {released['items']:,} of "
-        f"{counts['items']:,} items. Tool {report['tool']['name']} {report['tool']['version']}, "
+        f"{published_text(report)} Tool {report['tool']['name']} {report['tool']['version']}, "
         f"{report['created']}, randomness: {report['randomness']}.",
         "",
         "## Re-identification (Narayanan-Shmatikov Scoreboard-RH)",
         "",
-        "| # | adversary | unprotected | released | top-1 | false claims | control false claims "
-        "| P(true) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| # | adversary | targets | unprotected | released | top-1 | false claims "
+        "| control false claims | P(true) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for k, entry in enumerate(report["linkage"], 1):
         control = entry["control"]
         lines.append(
-            f"| A{k} | {entry['description']} | {risk(entry['original'])} | "
+            f"| A{k} | {entry['description']} | {count(entry['targets'])} | "
+            f"{risk(entry['original'])} | "
             f"{risk(entry['released'])} | {pct(entry['released']['top1'])} | "
             f"{pct(entry['released']['false_claims'])} | "
             f"{pct(control['false_claims']) if control else 'no users removed'} | "
             f"{pct(entry['released']['mean_true_probability'])} |"
         )
-    targets = report["linkage"][0]["targets"] if report["linkage"] else 0
     lines += [
         "",
-        f"{targets} targets per adversary; a claim needs eccentricity >= "
-        f"{report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. Intervals are 95% "
-        "Wilson intervals.",
+        "Targets: customers attacked per adversary (each row says how many). A claim needs "
+        f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. "
+        "Intervals are 95% Wilson intervals.",
         "",
     ]
     lines.extend(f"- note: {note}" for note in head["notes"])
@@ -158,8 +132,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Uniqueness",
         "",
-        "Share of customers no one else matches on m of their own items: items / + exact "
-        "ratings / + dates within 3 days.",
+        "Share of customers no one else matches on m of their own items: "
+        f"{uniqueness_modes(report)}.",
         "",
         "| m | unprotected | released |",
         "|---|---|---|",
@@ -223,10 +197,13 @@ def render_markdown(report: dict[str, Any]) -> str:
     components = report["privacy_budget"]["components"]
     lines += ["", "## What is guaranteed, and what is not", ""]
     if components:
-        lines += ["| component | mechanism | epsilon | delta | covers |", "|---|---|---|---|---|"]
+        lines += [
+            "| component | mechanism | epsilon | delta | over | covers |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += [
             f"| `{c['step']}` | {c['mechanism']} | {c['epsilon']:.4g} | {c['delta']:g} | "
-            f"{c['scope']} |"
+            f"{c['scope']} | {c.get('covers', '')} |"
             for c in components
         ]
         lines.append("")
@@ -269,6 +246,9 @@ def render_html(report: dict[str, Any]) -> str:
     return template.render(
         report=report,
         head=summary(report),
+        published=published_text(report),
+        uniqueness_modes=uniqueness_modes(report),
+        default_phi=DEFAULT_PHI,
         verdict_text=_VERDICT_TEXT[report["verdict"]],
         figures=figures(report),
         explain=lambda adversary: explain_adversary(adversary, report["input"]["scale"]),

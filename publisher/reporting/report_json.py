@@ -16,12 +16,14 @@ import numpy as np
 from policies import Policy
 from policies.guarantees import privacy_statement
 from publisher.core.ratings import ITEM, RATING, Ratings, Scale
+from publisher.reporting.format import pct
 
 __all__ = [
     "REPORT_SCHEMA",
     "build_report",
     "distributions",
     "report_schema",
+    "summarize",
     "validate_report",
 ]
 
@@ -55,6 +57,55 @@ def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:
             "released": histogram(released),
         },
         "item_popularity": {"original": popularity(original), "released": popularity(released)},
+    }
+
+
+def _worst(linkage: list[dict[str, Any]], side: str) -> dict[str, Any] | None:
+    """The adversary with the highest re-identification on one side, with its figures."""
+    if not linkage:
+        return None
+    k = max(range(len(linkage)), key=lambda i: linkage[i][side]["reidentified"])
+    entry = linkage[k]
+    return {
+        "adversary": k,
+        "description": entry["description"],
+        "reidentified": entry[side]["reidentified"],
+        "reidentified_ci": entry[side]["reidentified_ci"],
+        "targets": entry["targets"],
+    }
+
+
+def summarize(report: dict[str, Any]) -> dict[str, Any]:
+    """report.json ``summary``: the headline figures, picked once for every view.
+
+    The worst adversary on the release and the worst on the unprotected data are picked
+    separately (they need not be the same adversary). The risk drivers name only what
+    the gate checks, so a summary never states a risk the verdict did not weigh.
+    """
+    linkage = report["linkage"]
+    worst = _worst(linkage, "released")
+    drivers = []
+    if worst is not None:
+        entry = linkage[worst["adversary"]]
+        drivers.append(
+            f"an adversary who knows {entry['description']} re-identifies "
+            f"{pct(entry['released']['reidentified'])} of released customers "
+            f"(the unprotected data: {pct(entry['original']['reidentified'])})"
+        )
+    for check in report["gate"]["checks"]:
+        if check["check"] == "uniqueness" and check["measured"] is not None:
+            share = pct(check["measured"])
+            drivers.append(f"{check['description']}: {share} of released customers")
+    notes: list[str] = []
+    for entry in linkage:
+        notes.extend(w for w in entry["warnings"] if w not in notes)
+    return {
+        "published": report["verdict"] != "fail",
+        "worst_released": worst,
+        "worst_unprotected": _worst(linkage, "original"),
+        "targets": [entry["targets"] for entry in linkage],
+        "drivers": drivers,
+        "notes": notes,
     }
 
 

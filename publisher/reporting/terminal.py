@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from publisher.reporting.format import pct, risk
+from publisher.reporting.format import MISSING, pct, risk
+from publisher.reporting.phrases import summary, uniqueness_modes
 
-__all__ = ["headline", "render_audit_table", "render_comparison"]
+__all__ = ["headline", "render_audit_table", "render_comparison", "verdict_lines"]
 
 
 def render_audit_table(report: dict[str, Any]) -> str:
@@ -30,26 +31,24 @@ def render_audit_table(report: dict[str, Any]) -> str:
     if linkage:
         first = linkage[0]
         lines.append(
-            f"Re-identification (Scoreboard-RH, {first['targets']} targets, claim at "
-            f"eccentricity >= {first['phi']:g}; random guess {pct(first['baseline'])}); "
-            "95% Wilson intervals"
+            f"Re-identification (Scoreboard-RH, claim at eccentricity >= {first['phi']:g}; "
+            f"random guess {pct(first['baseline'])}); 95% Wilson intervals"
         )
         width = max(len(entry["description"]) for entry in linkage)
-        lines.append(f"  {'adversary':<{width}}  {'unprotected':<20} {'released':<20} false claims")
-        notes: list[str] = []
+        lines.append(
+            f"  {'adversary':<{width}}  {'targets':>7}  {'unprotected':<24} {'released':<24} "
+            "false claims"
+        )
         for entry in linkage:
             lines.append(
-                f"  {entry['description']:<{width}}  {risk(entry['original']):<20} "
-                f"{risk(entry['released']):<20} {pct(entry['released']['false_claims'])}"
+                f"  {entry['description']:<{width}}  {entry['targets']:>7,}  "
+                f"{risk(entry['original']):<24} {risk(entry['released']):<24} "
+                f"{pct(entry['released']['false_claims'])}"
             )
-            notes.extend(w for w in entry["warnings"] if w not in notes)
-        lines.extend(f"  note: {note}" for note in notes)
+        lines.extend(f"  note: {note}" for note in summary(report)["notes"])
     uniqueness = report["uniqueness"]
     if uniqueness:
-        lines.append(
-            "Users singled out by m of their own items (items / + exact ratings / + dates "
-            "within 3 days)"
-        )
+        lines.append(f"Users singled out by m of their own items ({uniqueness_modes(report)})")
         lines.append(f"  {'m':>3}  {'unprotected':<24} {'released':<24}")
         by_m: dict[int, dict[str, dict[str, Any]]] = {}
         for entry in uniqueness:
@@ -57,7 +56,7 @@ def render_audit_table(report: dict[str, Any]) -> str:
 
         def cell(entry: dict[str, Any] | None) -> str:
             if entry is None:
-                return "-"
+                return MISSING
             return " / ".join(
                 pct(entry[f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
             )
@@ -98,13 +97,20 @@ def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
 
 
 def headline(report: dict[str, Any]) -> str:
-    """One line for terminals: verdict and the worst adversary before and after."""
-    linkage = report["linkage"]
+    """One line for terminals: the verdict and the worst adversary on each side."""
+    head = summary(report)
     text = f"verdict {report['verdict'].upper()}"
-    if linkage:
-        worst = max(linkage, key=lambda e: e["released"]["reidentified"])
+    if head["worst_released"] is not None:
+        on_release = report["linkage"][head["worst_released"]["adversary"]]
+        on_original = report["linkage"][head["worst_unprotected"]["adversary"]]
         text += (
-            f"; worst adversary ({worst['description']}): {risk(worst['original'])} "
-            f"re-identified unprotected, {risk(worst['released'])} released"
+            f"; worst on the release ({on_release['description']}): "
+            f"{risk(on_release['released'])}; worst on the unprotected data "
+            f"({on_original['description']}): {risk(on_original['original'])}"
         )
     return text
+
+
+def verdict_lines(report: dict[str, Any]) -> list[str]:
+    """The headline, then one line per failed gate check."""
+    return [headline(report), *(f"  failed: {f}" for f in report["gate"]["failures"])]

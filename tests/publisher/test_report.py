@@ -57,7 +57,7 @@ def test_gate_pass_publishes_with_all_report_files(tmp_path, ml_small):
     assert [c["passed"] for c in report["gate"]["checks"]] == [True, True, True]
     verified = invoke("verify", out)
     assert verified.exit_code == 0
-    assert verified.stdout.splitlines()[1].startswith("verdict PASS; worst adversary (")
+    assert verified.stdout.splitlines()[1].startswith("verdict PASS; worst on the release (")
 
 
 def test_gate_fail_exits_3_writes_report_beside_and_no_data(tmp_path, ml_small):

@@ -63,7 +63,7 @@ def test_report_renders_cleanly_offline(browser, report_page, tmp_path):
     images = browser.execute_script(
         "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);"
     )
-    assert len(images) == 5
+    assert len(images) == 6  # every figure of FIGURES, the utility one included
     assert all(complete and width > 0 for _, complete, width in images), images
     # no console errors or warnings
     console = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
@@ -96,3 +96,16 @@ def test_report_has_no_script_and_prints(report_page):
     assert "@media print" in html
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert "https://" not in html.replace("https://json-schema.org", "")
+
+
+def test_every_figure_the_template_names_is_built():
+    import re
+    from importlib import resources
+
+    from publisher.reporting.plots import FIGURES
+
+    template = (resources.files("publisher.reporting") / "templates" / "report.html.j2").read_text()
+    named = set()
+    for group in re.findall(r'fig\.name (?:==|in) (\([^)]*\)|"[^"]+")', template):
+        named.update(re.findall(r'"([^"]+)"', group))
+    assert named == {name for name, _, _ in FIGURES}

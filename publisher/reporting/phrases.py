@@ -1,0 +1,42 @@
+"""Sentences every view of report.json shares: the summary, what was published, the modes.
+
+report.md, report.html and the terminal phrase these the same way because they call
+these functions; the figures in them come from report.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from publisher.reporting.format import count
+from publisher.reporting.report_json import summarize
+
+__all__ = ["published_text", "summary", "uniqueness_modes"]
+
+
+def summary(report: dict[str, Any]) -> dict[str, Any]:
+    """report.json's ``summary`` (computed for a report written before it existed)."""
+    return report.get("summary") or summarize(report)
+
+
+def published_text(report: dict[str, Any]) -> str:
+    """What was published, or, for a rejected release, that nothing was."""
+    source, released = report["input"]["counts"], report["released"]
+    shares = (
+        f"{count(released['ratings'])} of {count(source['ratings'])} ratings, "
+        f"{count(released['users'])} of {count(source['users'])} customers and "
+        f"{count(released['items'])} of {count(source['items'])} items"
+    )
+    if not summary(report)["published"]:
+        return f"Nothing was published. Had the gate passed, the release would have held {shares}."
+    return f"Published {shares}."
+
+
+def uniqueness_modes(report: dict[str, Any]) -> str:
+    """The three matching modes of the uniqueness audit, with its date tolerance."""
+    days = next(
+        (e["date_tolerance_days"] for e in report["uniqueness"] if e.get("date_tolerance_days")),
+        None,
+    )
+    dates = f"dates within {days} days" if days is not None else "dates (none in the data)"
+    return f"items / + exact ratings / + {dates}"
