@@ -113,8 +113,9 @@ class Statistic:
                 f"one customer (at most {max_ratings_per_user} of their ratings counted), central"
             ),
             covers=(
-                f"the published {self.describe()} change little whether or not any one "
-                f"customer is in the data ({self.epsilon:g}-differential privacy)"
+                f"whether or not any one customer is in the data, the published "
+                f"{self.describe()} are about equally likely ({self.epsilon:g}-differential "
+                "privacy)"
             ),
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from publisher.core.ratings import Scale
-from publisher.reporting.escape import escape
+from publisher.reporting.escape import code, escape
 from publisher.reporting.format import count, counts_text
 
 __all__ = ["render_datasheet"]
@@ -120,7 +120,7 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
         "",
         "## Files",
         "",
-        *[f"- {escape(name)}" for name in files],
+        *[f"- {code(name)}" for name in files],
         "- `MANIFEST.json`: SHA-256 and size of every file; check with `publisher verify`.",
         "",
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape"]
+__all__ = ["code", "escape"]
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the characters
 # that can open or close markup (emphasis, code, links, images, HTML, entities, tables,
@@ -30,3 +30,17 @@ def escape(text: str) -> str:
     a \`b\` \# c
     """
     return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def code(text: str) -> str:
+    """``text`` as a code span when that is safe (no backtick, one line), else escaped.
+
+    Examples
+    --------
+    >>> print(code("data/ratings.parquet"), code("a`b"))
+    `data/ratings.parquet` a\\`b
+    """
+    text = str(text)
+    if "`" in text or not text.isprintable() or not text.strip():
+        return escape(text)
+    return f"`{text}`"
