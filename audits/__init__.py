@@ -4,8 +4,14 @@ Depends on ``publisher.core`` only (the Ratings table, the Adversary, errors); n
 ``policies``.
 """
 
-from audits.linkage import AttackOutcome, LinkageAudit, LinkageResult
-from audits.run import AuditReport, run_audits
+from audits.linkage import (
+    AttackOutcome,
+    LinkageAudit,
+    LinkageResult,
+    UnprotectedAttack,
+    attack_unprotected,
+)
+from audits.run import AuditReport, UnprotectedAudit, audit_unprotected, run_audits
 from audits.stats import Risk, wilson_interval
 from audits.uniqueness import UniquenessAudit, UniquenessResult
 
@@ -17,6 +23,10 @@ __all__ = [
     "Risk",
     "UniquenessAudit",
     "UniquenessResult",
+    "UnprotectedAttack",
+    "UnprotectedAudit",
+    "attack_unprotected",
+    "audit_unprotected",
     "run_audits",
     "wilson_interval",
 ]

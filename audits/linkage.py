@@ -48,6 +48,8 @@ __all__ = [
     "AuxiliaryInformation",
     "LinkageAudit",
     "LinkageResult",
+    "UnprotectedAttack",
+    "attack_unprotected",
     "draw_auxiliary",
     "item_weights",
 ]
@@ -232,6 +234,7 @@ class AttackOutcome:
         risk = self.risk(confidence_level)
         n = max(self.n, 1)
         return {
+            "targets": self.n,
             "top1": float(self.top1_credit.mean()) if self.n else 0.0,
             "reidentified": risk.value,
             "reidentified_ci": list(risk.ci),
@@ -315,9 +318,68 @@ def attack(
     return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
 
 
+@dataclass(frozen=True)
+class UnprotectedAttack:
+    """One adversary's attack on the unprotected data, drawn once and reusable.
+
+    The targets are drawn from every customer of the original data who is eligible for
+    the adversary (not only those a policy later releases), so the figure depends on
+    the data, the adversary and the random draw alone: every release of the same data
+    can show the same unprotected figure.
+
+    Attributes
+    ----------
+    adversary : Adversary
+    outcome : AttackOutcome
+    n_eligible : int
+        Eligible customers of the original data.
+    """
+
+    adversary: Adversary
+    outcome: AttackOutcome
+    n_eligible: int
+
+
+def attack_unprotected(
+    original: IndexedTable,
+    adversary: Adversary,
+    *,
+    n_targets: int = DEFAULT_TARGETS,
+    phi: float = DEFAULT_PHI,
+    rng: np.random.Generator,
+) -> UnprotectedAttack:
+    """Scoreboard-RH on the unprotected data, targets drawn from all eligible customers.
+
+    Parameters
+    ----------
+    original : IndexedTable
+    adversary : Adversary
+    n_targets : int
+        Customers attacked (fewer if fewer are eligible).
+    phi : float
+    rng : numpy.random.Generator
+        Draws the targets and their auxiliary information.
+
+    Returns
+    -------
+    UnprotectedAttack
+    """
+    eligible = eligible_items(original, adversary)
+    candidates = eligible_users(original, adversary, eligible)
+    targets = rng.choice(candidates, size=min(n_targets, len(candidates)), replace=False)
+    targets.sort()
+    aux = draw_auxiliary(original, adversary, targets, eligible, rng)
+    outcome = attack(original, aux, original.records.of_code[targets], phi)
+    return UnprotectedAttack(adversary, outcome, len(candidates))
+
+
 @dataclass
 class LinkageResult:
-    """One adversary's attack on the release, on the original data and on the control set."""
+    """One adversary's attack on the release, on the unprotected data and on the control set.
+
+    ``original`` is the attack on the unprotected data (:func:`attack_unprotected`):
+    targets drawn from all of its eligible customers, independently of the release.
+    """
 
     adversary: Adversary
     n_eligible: int
@@ -367,6 +429,10 @@ class LinkageAudit:
         Eccentricity threshold for a claim.
     rng : numpy.random.Generator
         Draws the targets and their auxiliary information.
+    unprotected : UnprotectedAttack, optional
+        The attack on the unprotected data, when already drawn (one per adversary,
+        shared by every release of the same data); otherwise drawn here from ``rng``
+        first.
 
     Examples
     --------
@@ -389,6 +455,7 @@ class LinkageAudit:
         n_targets: int = DEFAULT_TARGETS,
         phi: float = DEFAULT_PHI,
         rng: np.random.Generator,
+        unprotected: UnprotectedAttack | None = None,
     ) -> None:
         if n_targets < 1:
             raise ValueError(f"n_targets must be >= 1, got {n_targets}")
@@ -404,11 +471,23 @@ class LinkageAudit:
         self.n_targets = n_targets
         self.phi = phi
         self.rng = rng
+        if unprotected is not None and unprotected.adversary != adversary:
+            raise ValueError("the unprotected attack was drawn for another adversary")
+        self.unprotected = unprotected
         self._result: LinkageResult | None = None
 
     def evaluate(self) -> LinkageAudit:
         """Draw targets and auxiliary information, run the attacks; returns ``self``."""
         adversary = self.adversary
+        if self.unprotected is None:
+            # The same stream for both sides: when the release keeps every eligible
+            # customer, both attack the same targets with the same knowledge.
+            fork = np.random.Generator(type(self.rng.bit_generator)())
+            fork.bit_generator.state = self.rng.bit_generator.state
+            self.unprotected = attack_unprotected(
+                self.original, adversary, n_targets=self.n_targets, phi=self.phi, rng=fork
+            )
+        original = self.unprotected.outcome
         eligible = eligible_items(self.original, adversary)
         candidates = eligible_users(self.original, adversary, eligible)
         in_release = self.released.records.of_code[candidates] >= 0
@@ -417,7 +496,6 @@ class LinkageAudit:
         targets.sort()
         aux = draw_auxiliary(self.original, adversary, targets, eligible, self.rng)
         released = attack(self.released, aux, self.released.records.of_code[targets], self.phi)
-        original = attack(self.original, aux, self.original.records.of_code[targets], self.phi)
         removed = candidates[~in_release]
         control = None
         if len(removed):
@@ -430,8 +508,9 @@ class LinkageAudit:
         if len(targets) == 0:
             warnings.append("no released user has enough ratings for this adversary")
         elif (
-            original.risk().ci[1] <= baseline
-            or original.top1_credit.mean() <= baseline + 1e-12  # float slack on 1/N sums
+            original.risk().ci[1] <= (unprotected_baseline := 1.0 / self.original.records.n)
+            # float slack on 1/N sums
+            or original.top1_credit.mean() <= unprotected_baseline + 1e-12
         ):
             warnings.append(
                 "the attack on the original data is no better than the random-guess baseline; "

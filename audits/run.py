@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from audits._index import IndexedTable
-from audits.linkage import LinkageAudit, LinkageResult
+from audits.linkage import LinkageAudit, LinkageResult, UnprotectedAttack, attack_unprotected
 from audits.uniqueness import UniquenessAudit, UniquenessResult
 from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
@@ -21,7 +21,7 @@ from publisher.core.adversary import (
 )
 from publisher.core.ratings import Ratings
 
-__all__ = ["AuditReport", "run_audits"]
+__all__ = ["AuditReport", "UnprotectedAudit", "audit_unprotected", "run_audits"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class AuditReport:
     linkage: list[LinkageResult]
     uniqueness: list[UniquenessResult]
     seconds: dict[str, float] = field(default_factory=dict)
+    unprotected: UnprotectedAudit | None = None
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
         """The ``linkage`` and ``uniqueness`` fields of report.json."""
@@ -50,6 +51,114 @@ class AuditReport:
             "linkage": [result.to_dict(confidence_level) for result in self.linkage],
             "uniqueness": [result.to_dict(confidence_level) for result in self.uniqueness],
         }
+
+
+@dataclass(frozen=True)
+class UnprotectedAudit:
+    """Every attack and measurement of the unprotected data: drawn once per dataset.
+
+    A release's report compares its figures with these. Computed once, they can be
+    shared by every release of the same data (``publisher demo`` shares them across its
+    three policies), so the same adversary shows the same unprotected figure in every
+    report of a run.
+
+    Attributes
+    ----------
+    fingerprint : str
+        :meth:`Ratings.fingerprint` of the data attacked; reuse on other data is refused.
+    n_targets, phi, uniqueness_known_items
+        The audit settings they were drawn with.
+    attacks : tuple of UnprotectedAttack
+        One per adversary, in the policy's order.
+    uniqueness : tuple of UniquenessResult
+        The original side of the uniqueness audit.
+    """
+
+    fingerprint: str
+    n_targets: int
+    phi: float
+    uniqueness_known_items: tuple[int, ...]
+    attacks: tuple[UnprotectedAttack, ...]
+    uniqueness: tuple[UniquenessResult, ...]
+
+    @property
+    def adversaries(self) -> tuple[Adversary, ...]:
+        """The adversaries, in order."""
+        return tuple(a.adversary for a in self.attacks)
+
+    def fits(
+        self,
+        original: Ratings,
+        adversaries: Sequence[Adversary],
+        n_targets: int,
+        phi: float,
+        uniqueness_known_items: Sequence[int],
+    ) -> bool:
+        """Whether these results were drawn for this data and these settings."""
+        return (
+            self.adversaries == tuple(adversaries)
+            and (self.n_targets, self.phi) == (n_targets, phi)
+            and self.uniqueness_known_items == tuple(uniqueness_known_items)
+            and self.fingerprint == original.fingerprint()
+        )
+
+
+def _children(seed: np.random.SeedSequence, n_adversaries: int) -> list[np.random.SeedSequence]:
+    """One child per adversary and one for uniqueness: what a first ``seed.spawn`` gives.
+
+    Derived without spawning (which advances ``seed``'s counter), so the unprotected side
+    and the release side get the very same children however often they are asked for.
+    """
+    return [
+        np.random.SeedSequence(
+            seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size
+        )
+        for k in range(n_adversaries + 1)
+    ]
+
+
+def audit_unprotected(
+    original: Ratings,
+    *,
+    adversaries: Sequence[Adversary],
+    n_targets: int = DEFAULT_TARGETS,
+    phi: float = DEFAULT_PHI,
+    uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
+    seed: np.random.SeedSequence,
+    table: IndexedTable | None = None,
+) -> UnprotectedAudit:
+    """Attack and measure the unprotected data once: one draw per adversary.
+
+    ``seed`` must be the one :func:`run_audits` gets: its children drive both sides, so
+    a release that keeps every customer is attacked with the very same draws.
+    """
+    table = table or IndexedTable(original)
+    children = _children(seed, len(adversaries))
+    attacks = tuple(
+        attack_unprotected(
+            table, adversary, n_targets=n_targets, phi=phi, rng=np.random.default_rng(child)
+        )
+        for adversary, child in zip(adversaries, children, strict=False)
+    )
+    uniqueness = UniquenessAudit(
+        table,
+        dataset="original",
+        known_items=tuple(uniqueness_known_items),
+        n_users=n_targets,
+        rng=np.random.default_rng(_copy(children[-1])),
+    )
+    return UnprotectedAudit(
+        original.fingerprint(),
+        n_targets,
+        phi,
+        tuple(uniqueness_known_items),
+        attacks,
+        tuple(uniqueness.evaluate().results()),
+    )
+
+
+def _copy(seed: np.random.SeedSequence) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
 
 
 def run_audits(
@@ -61,6 +170,7 @@ def run_audits(
     phi: float = DEFAULT_PHI,
     uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
     seed: np.random.SeedSequence,
+    unprotected: UnprotectedAudit | None = None,
 ) -> AuditReport:
     """Run the linkage attack for each adversary and the uniqueness audit on both tables.
 
@@ -76,15 +186,32 @@ def run_audits(
     uniqueness_known_items : sequence of int
     seed : numpy.random.SeedSequence
         The audits' share of the pipeline's randomness; one child per audit.
+    unprotected : UnprotectedAudit, optional
+        The unprotected side, already drawn with the same ``seed`` and settings (see
+        :func:`audit_unprotected`); drawn here otherwise.
 
     Returns
     -------
     AuditReport
     """
-    children = seed.spawn(len(adversaries) + 1)
+    children = _children(seed, len(adversaries))
     original_table = IndexedTable(original)
     released_table = original_table if released is original else IndexedTable(released)
     seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    if unprotected is None:
+        unprotected = audit_unprotected(
+            original,
+            adversaries=adversaries,
+            n_targets=n_targets,
+            phi=phi,
+            uniqueness_known_items=uniqueness_known_items,
+            seed=seed,
+            table=original_table,
+        )
+    elif not unprotected.fits(original, adversaries, n_targets, phi, uniqueness_known_items):
+        raise ValueError("the unprotected audit was drawn for other data or other settings")
+    seconds["unprotected"] = time.perf_counter() - started
     linkage = []
     for k, (adversary, child) in enumerate(zip(adversaries, children, strict=False)):
         started = time.perf_counter()
@@ -95,6 +222,7 @@ def run_audits(
             n_targets=n_targets,
             phi=phi,
             rng=np.random.default_rng(child),
+            unprotected=unprotected.attacks[k],
         )
         result = audit.evaluate().results()
         seconds[f"linkage[{k}]"] = time.perf_counter() - started
@@ -107,24 +235,21 @@ def run_audits(
             seconds[f"linkage[{k}]"],
         )
         linkage.append(result)
-    uniqueness = []
-    # Original first, then drop its indexes before the release's are built: three posting
-    # indexes at a time instead of four (0.9 GB each at Netflix scale).
-    for label, table in (("original", original_table), ("released", released_table)):
-        # Both tables sample with the same seed: paired draws, and identical tables give
-        # identical figures (the 'none' policy), so differences are the policy's doing.
-        child = np.random.SeedSequence(children[-1].entropy, spawn_key=children[-1].spawn_key)
-        started = time.perf_counter()
-        audit_u = UniquenessAudit(
-            table,
-            dataset=label,
-            known_items=tuple(uniqueness_known_items),
-            n_users=n_targets,
-            rng=np.random.default_rng(child),
-        )
-        uniqueness.extend(audit_u.evaluate().results())
-        seconds[f"uniqueness[{label}]"] = time.perf_counter() - started
-        if label == "original" and table is not released_table:
-            table.drop_indexes()
-    logger.info("uniqueness audit done in %.1fs", sum(v for k, v in seconds.items() if "uniq" in k))
-    return AuditReport(linkage, uniqueness, seconds)
+    # The original's indexes go before the release's are built: three posting indexes
+    # at a time instead of four (0.9 GB each at Netflix scale).
+    if original_table is not released_table:
+        original_table.drop_indexes()
+    uniqueness = list(unprotected.uniqueness)
+    started = time.perf_counter()
+    # The same seed as the original side: paired draws, and identical tables give
+    # identical figures (the 'none' policy), so differences are the policy's doing.
+    audit_u = UniquenessAudit(
+        released_table,
+        dataset="released",
+        known_items=tuple(uniqueness_known_items),
+        n_users=n_targets,
+        rng=np.random.default_rng(_copy(children[-1])),
+    )
+    uniqueness.extend(audit_u.evaluate().results())
+    seconds["uniqueness[released]"] = time.perf_counter() - started
+    return AuditReport(linkage, uniqueness, seconds, unprotected)

@@ -85,6 +85,7 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
     for target in targets:
         for folder in (target, rejected_path(target)):
             check_output(folder, inputs=[demo_data()], overwrite=True)
+    unprotected = None  # drawn by the first release, shared by the others
     for name, target in zip(DEMO_POLICIES, targets, strict=True):
         # Clear the other outcome of an earlier run so the folder shows only this one.
         remove_owned(rejected_path(target))
@@ -97,12 +98,15 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
                 overwrite=True,
                 licence=DEMO_LICENCE,
                 attachments={"SOURCE-README.txt": demo_data("README.txt")},
+                unprotected=unprotected,
             )
-        except ReleaseRejectedError:
+        except ReleaseRejectedError as rejection:
+            unprotected = unprotected or getattr(rejection, "unprotected", None)
             remove_owned(target)
             folder = rejected_path(target)
             report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
             runs.append(DemoRun(name, folder, report, None))
             continue
+        unprotected = unprotected or result.unprotected
         runs.append(DemoRun(name, target, result.report, result))
     return runs

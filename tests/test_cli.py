@@ -293,7 +293,9 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Re-identification (Scoreboard-RH, claim at eccentricity >= 1.5")
-    assert lines[2].startswith("  8 items (2 wrong), ratings within 1, dates within 14 days      943")
+    assert lines[2].startswith(
+        "  8 items (2 wrong), ratings within 1, dates within 14 days      943"
+    )
     # the dry run states the verdict a release would get (exit code 0 all the same)
     verdict = [line for line in lines if line.startswith("verdict ")]
     assert verdict == [lines[-1]] or lines[-1].startswith("  failed: ")

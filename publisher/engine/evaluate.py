@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits import AuditReport, run_audits
+from audits import AuditReport, UnprotectedAudit, run_audits
 from audits.utility import UtilityAudit
 from policies import Policy, load_policy
 from policies.aggregates import compute_aggregates
@@ -84,6 +84,11 @@ class Evaluation:
     report: dict[str, Any]
     aggregates: dict[str, pd.DataFrame] | None = None
 
+    @property
+    def unprotected(self) -> UnprotectedAudit | None:
+        """The attacks on the unprotected data, to reuse for another policy on this data."""
+        return self.audits.unprotected
+
 
 def evaluate(
     input: str | Path,
@@ -98,10 +103,13 @@ def evaluate(
     seed: int | None = None,
     licence: str | None = None,
     stages: Stages | None = None,
+    unprotected: UnprotectedAudit | None = None,
 ) -> Evaluation:
     """Read ``input``, apply ``policy`` in memory and run its audits (no bundle).
 
-    Parameters are as for :func:`release`; ``stages`` times (and may show) each stage.
+    Parameters are as for :func:`release`; ``stages`` times (and may show) each stage;
+    ``unprotected`` reuses the attacks on the unprotected data drawn for an earlier
+    evaluation of the same data (:attr:`Evaluation.unprotected`), when its settings fit.
 
     Returns
     -------
@@ -162,6 +170,7 @@ def evaluate(
                 phi=policy.audits.phi,
                 uniqueness_known_items=policy.audits.uniqueness_known_items,
                 seed=audit_seed,
+                unprotected=_fitting(unprotected, ratings, policy),
             )
         with stages("utility audit"):
             utility_audit = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
@@ -229,6 +238,20 @@ def input_digest(path: Path) -> str:
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(f"{file.relative_to(path).as_posix()}\0{hash_file(file)}\n".encode())
     return digest.hexdigest()
+
+
+def _fitting(
+    unprotected: UnprotectedAudit | None, ratings: Ratings, policy: Policy
+) -> UnprotectedAudit | None:
+    """``unprotected`` if it was drawn for this data and these audit settings, else None."""
+    audits = policy.audits
+    if unprotected is not None and unprotected.fits(
+        ratings, audits.adversaries, audits.targets, audits.phi, audits.uniqueness_known_items
+    ):
+        return unprotected
+    if unprotected is not None:
+        logger.info("the unprotected audit given was drawn for other data or settings: redrawn")
+    return None
 
 
 def _check_finite(value: Any, where: str) -> None:

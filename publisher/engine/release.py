@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audits import UnprotectedAudit
 from policies import Policy, load_policy
 from policies.steps import PseudonymizeUsers
 from publisher.core.errors import (
@@ -75,6 +76,7 @@ class ReleaseResult:
     seeded: bool
     manifest: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    unprotected: UnprotectedAudit | None = None
 
 
 def released_frame(released: Ratings) -> pd.DataFrame:
@@ -197,6 +199,7 @@ def release(
     licence: str | None = None,
     attachments: Mapping[str, Path] | None = None,
     stages: Stages | None = None,
+    unprotected: UnprotectedAudit | None = None,
 ) -> ReleaseResult:
     """Read a ratings dataset, apply a policy, audit the result and write a bundle.
 
@@ -226,6 +229,10 @@ def release(
     attachments : mapping, optional
         Extra files copied into the bundle, by bundle name (e.g. the source README
         a licence requires to travel with the data).
+    unprotected : UnprotectedAudit, optional
+        The attacks on the unprotected data drawn for an earlier release of the same
+        data with the same audit settings: reused so both reports show the same
+        unprotected figures (redrawn when they do not fit).
 
     Returns
     -------
@@ -260,16 +267,22 @@ def release(
             seed=seed,
             licence=licence,
             stages=stages,
+            unprotected=unprotected,
         )
         if evaluation.report["verdict"] == "fail":
             rejected = rejected_path(out)
             _write_rejected(rejected, evaluation, key)
             failures = evaluation.report["gate"]["failures"]
-            raise ReleaseRejectedError(
+            rejection = ReleaseRejectedError(
                 f"release rejected by the gate ({len(failures)} of "
                 f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
                 f"report written to {rejected}; no data was published"
             )
+            # what the demo (and any caller) needs to go on: the report, and the unprotected
+            # side to reuse for another policy on the same data
+            rejection.report = evaluation.report  # type: ignore[attr-defined]
+            rejection.unprotected = evaluation.unprotected  # type: ignore[attr-defined]
+            raise rejection
         with stages("write bundle"):
             manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
     logger.info("wrote bundle %s", out)
@@ -282,4 +295,5 @@ def release(
         seeded=seed is not None,
         manifest=manifest,
         report=evaluation.report,
+        unprotected=evaluation.unprotected,
     )

@@ -33,12 +33,12 @@ def escape(text: str) -> str:
 
 
 def code(text: str) -> str:
-    """``text`` as a code span when that is safe (no backtick, one line), else escaped.
+    r"""``text`` as a code span when that is safe (no backtick, one line), else escaped.
 
     Examples
     --------
     >>> print(code("data/ratings.parquet"), code("a`b"))
-    `data/ratings.parquet` a\\`b
+    `data/ratings.parquet` a\`b
     """
     text = str(text)
     if "`" in text or not text.isprintable() or not text.strip():

@@ -122,7 +122,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "Targets: customers attacked per adversary (each row says how many). A claim needs "
+        "Targets: released customers attacked per adversary (each row says how many). "
+        "Unprotected: the same adversary against the data before the policy, its targets "
+        "drawn from all eligible customers, once per adversary (every report of this data "
+        "in one run shows the same unprotected figures). A claim needs "
         f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. "
         "Intervals are 95% Wilson intervals.",
         "",
