@@ -4,6 +4,7 @@ Depends on ``publisher.core`` only (the Ratings table, the Adversary, errors); n
 ``policies``.
 """
 
+from audits.frames import check_aligned, paired_tables
 from audits.linkage import (
     AttackOutcome,
     LinkageAudit,
@@ -27,6 +28,8 @@ __all__ = [
     "UnprotectedAudit",
     "attack_unprotected",
     "audit_unprotected",
+    "check_aligned",
+    "paired_tables",
     "run_audits",
     "wilson_interval",
 ]

@@ -36,6 +36,7 @@ import numpy as np
 
 from audits._index import IndexedTable, item_weights
 from audits._kernels import DENSE_SHARE, scoreboard
+from audits.frames import check_aligned
 from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
 from publisher.core.ratings import Ratings
@@ -465,8 +466,7 @@ class LinkageAudit:
             raise TypeError("rng must be a numpy.random.Generator")
         self.original = original if isinstance(original, IndexedTable) else IndexedTable(original)
         self.released = released if isinstance(released, IndexedTable) else IndexedTable(released)
-        if len(self.original.ratings.item_ids) != len(self.released.ratings.item_ids):
-            raise ValueError("original and released must share item codes")
+        check_aligned(self.original.ratings, self.released.ratings)
         self.adversary = adversary
         self.n_targets = n_targets
         self.phi = phi

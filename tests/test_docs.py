@@ -51,3 +51,14 @@ def test_every_input_limit_is_documented():
         assert row, limit.name
         default = getattr(DEFAULT_LIMITS, limit.name)
         assert row.group(1).strip() in (f"{default:,}", f"{default >> 20} MiB"), limit.name
+
+
+def test_readme_python_examples_run(capsys):
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", readme, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+        printed = capsys.readouterr().out.strip()
+        expected = re.findall(r"^# (.*)$", block, flags=re.M)
+        assert printed.splitlines() == [e.split(": ", 1)[1] for e in expected if ": " in e]

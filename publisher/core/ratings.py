@@ -206,19 +206,22 @@ class Ratings:
         scale: Scale | None = None,
         source: str = "",
     ) -> Ratings:
-        """Build a table from parallel columns of original ids, ratings and day numbers.
+        """Build a validated table from parallel columns: the library's way in.
 
-        Users and items are coded by sorted original id so that codes do not depend on
-        row order.
+        The columns are checked exactly as a file's are (:func:`publisher.core.assemble.
+        assemble`): finite ratings on the scale, dates from 1900 to today, no user rating
+        an item twice. Users and items are coded by sorted original id so that codes do
+        not depend on row order.
 
         Parameters
         ----------
         users, items : array-like
-            Original identifiers, any hashable dtype.
+            Original identifiers (integers or text).
         ratings : array-like
-            Ratings (already validated against ``scale``).
+            Ratings on ``scale``.
         days : array-like or None
-            Days since 1970-01-01, or None when the data has no dates.
+            Dates: datetimes, ISO 8601 text, or day numbers since 1970-01-01; None when
+            the data has no dates.
         scale : Scale, optional
             Defaults to 1-5 stars.
         source : str
@@ -227,17 +230,33 @@ class Ratings:
         Returns
         -------
         Ratings
+
+        Raises
+        ------
+        InputError
+            Naming the first bad row (``row N``, counted from 0).
+
+        Examples
+        --------
+        >>> Ratings.from_columns(["a", "b"], [1, 1], [4, 7], scale=Scale(1, 5, 1))
+        Traceback (most recent call last):
+        ...
+        publisher.core.errors.InputError: row 1: rating 7 is off the scale 1:5:1 (MIN:MAX:STEP)
         """
-        user_codes, user_ids = pd.factorize(pd.Series(users), sort=True)
-        item_codes, item_ids = pd.factorize(pd.Series(items), sort=True)
-        return cls.from_codes(
-            user_codes,
-            np.asarray(user_ids),
-            item_codes,
-            np.asarray(item_ids),
-            ratings,
-            days,
-            scale=scale,
+        from publisher.core.assemble import as_days, assemble  # it builds this class
+
+        def where(i: int) -> str:
+            return f"row {i}"
+
+        values = np.asarray(pd.to_numeric(pd.Series(ratings), errors="raise"), dtype=np.float64)
+        return assemble(
+            np.asarray(users),
+            np.asarray(items),
+            values,
+            None if days is None else as_days(days, where),
+            where,
+            scale=scale or Scale(1, 5, 1),
+            duplicates="error",
             source=source,
         )
 

@@ -4,9 +4,9 @@ One module per format (:mod:`~publisher.readers.delimited`,
 :mod:`~publisher.readers.parquet`, :mod:`~publisher.readers.netflix`), format detection
 (:mod:`~publisher.readers.detect`), column mapping (:mod:`~publisher.readers.columns`),
 the input bounds (:mod:`~publisher.readers.limits`) and the checks every reader shares
-(:mod:`~publisher.readers.assemble`). Every reader parses with a C parser (pandas,
+(:mod:`~publisher.core.assemble`). Every reader parses with a C parser (pandas,
 pyarrow or a compiled loop), never a Python loop per line, then hands parallel columns
-to :func:`~publisher.readers.assemble.assemble`, which validates them and names the
+to :func:`~publisher.core.assemble.assemble`, which validates them and names the
 file and line of the first bad row.
 
 Duplicate (user, item) pairs are an error by default (``duplicates="error"``):

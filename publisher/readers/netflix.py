@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from publisher.core.assemble import assemble
 from publisher.core.errors import InputError
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers._netflix import (
@@ -22,7 +23,6 @@ from publisher.readers._netflix import (
     line_of_row,
     parse_netflix,
 )
-from publisher.readers.assemble import assemble
 from publisher.readers.delimited import describe_error
 from publisher.readers.detect import NETFLIX_HEADER, netflix_files
 from publisher.readers.limits import ReadLimits, read_all, show

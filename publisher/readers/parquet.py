@@ -13,9 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from publisher.core.assemble import Locate, assemble, first_bad
 from publisher.core.errors import InputError
 from publisher.core.ratings import Ratings, Scale
-from publisher.readers.assemble import Locate, assemble, first_bad
 from publisher.readers.columns import map_columns
 from publisher.readers.delimited import _parse_days
 from publisher.readers.detect import PARQUET_MAGIC

@@ -1,8 +1,9 @@
-"""Shared checks of every reader: finite, on-scale ratings, sane dates, no duplicate pairs.
+"""The one validated way into a Ratings table: finite, on-scale ratings, sane dates, no dup pairs.
 
-Readers parse columns; :func:`assemble` validates them in compiled passes (no 100M-row
+Every reader and :meth:`Ratings.from_columns` (the library's way in) hand parallel
+columns to :func:`assemble`, which validates them in compiled passes (no 100M-row
 temporaries), numbers users and items and builds the :class:`Ratings`. A bad row is
-named through ``where(i)``, the reader's own "file: line N".
+named through ``where(i)``: a reader's "file: line N", the library's "row N".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from publisher.core.errors import InputError
 from publisher.core.ratings import Ratings, Scale, row_index_dtype
 
-__all__ = ["Locate", "assemble", "first_bad", "first_duplicate"]
+__all__ = ["Locate", "as_days", "assemble", "first_bad", "first_duplicate"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,34 @@ def _infer_scale(ratings: np.ndarray) -> Scale:
             )
             return candidate
     raise InputError("cannot infer a rating scale from the data; pass --scale MIN:MAX:STEP")
+
+
+def as_days(dates: np.ndarray | pd.Series, where: Locate) -> np.ndarray:
+    """Dates as int days since 1970-01-01, from datetimes, ISO text or day numbers.
+
+    Integers are taken as day numbers (not Unix seconds: a datetime column is converted
+    from its own unit, so a timestamp never becomes day 860,487,680).
+
+    Raises
+    ------
+    InputError
+        For a value that is not a date, naming its row through ``where``.
+    """
+    series = pd.Series(dates)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        if series.dt.tz is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        i = first_bad(series.isna().to_numpy())
+        if i is not None:
+            raise InputError(f"{where(i)}: missing date")
+        return series.to_numpy().astype("datetime64[D]").astype(np.int64)
+    if pd.api.types.is_integer_dtype(series):
+        return series.to_numpy(np.int64)
+    parsed = pd.to_datetime(series.astype(str), format="ISO8601", errors="coerce", utc=True)
+    i = first_bad(parsed.isna().to_numpy())
+    if i is not None:
+        raise InputError(f"{where(i)}: unparseable date {str(series.iloc[i])[:40]!r}")
+    return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def assemble(
