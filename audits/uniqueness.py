@@ -19,7 +19,7 @@ import numpy as np
 
 from audits._index import IndexedTable
 from audits._kernels import anonymity_sets
-from audits.stats import wilson_interval
+from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS
 from publisher.core.ratings import Ratings
 
@@ -59,6 +59,14 @@ class UniquenessResult:
         if not len(self.sizes) or (mode == "ratings_dates" and not self.has_dates):
             return None
         return float((self.sizes[:, MODES.index(mode)] == 1).mean())
+
+    def risk(self, mode: str, confidence_level: float = 0.95) -> Risk | None:
+        """The unique fraction under ``mode`` with its Wilson interval; None if unmeasurable."""
+        fraction = self.unique_fraction(mode)
+        if fraction is None:
+            return None
+        unique = int((self.sizes[:, MODES.index(mode)] == 1).sum())
+        return Risk(fraction, wilson_interval(unique, len(self.sizes), confidence_level))
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
         """The report.json ``uniqueness`` entry."""

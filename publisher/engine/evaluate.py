@@ -222,7 +222,8 @@ def evaluate(
         utility=utility,
         distributions=distributions(ratings, released) if microdata else None,
     )
-    report["verdict"], report["gate"] = apply_gate(policy.gate, report)
+    decision = apply_gate(policy.gate, audit_report, utility)
+    report["verdict"], report["gate"] = decision.verdict, decision.to_dict()
     report["summary"] = summarize(report)
     _check_finite(report, "report")
     return Evaluation(

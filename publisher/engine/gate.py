@@ -1,117 +1,200 @@
-"""The release gate: the policy's thresholds against the audit results.
+"""The release gate: the policy's thresholds against the typed audit results.
 
 Each threshold is compared with the upper end of the 95% Wilson interval of the
-measured rate: a release passes only if the audit shows, with 95% confidence, that
-the rate is below the threshold.
+measured rate: a release passes only if the audit shows, with 95% confidence, that the
+rate is below the threshold. The gate reads the audits' result objects (not a report),
+and its :class:`GateDecision` is what report.json's ``verdict`` and ``gate`` render.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from audits import AuditReport
 from policies import Gate
 
-__all__ = ["MIN_TARGETS", "STATISTIC", "apply_gate"]
+__all__ = ["MIN_TARGETS", "STATISTIC", "GateCheck", "GateDecision", "apply_gate"]
 
 STATISTIC = "upper end of the 95% Wilson interval"
+CONFIDENCE_LEVEL = 0.95
 #: A re-identification check decided on fewer targets is inconclusive, and fails: a
 #: handful of attacks cannot show that a rate is low.
 MIN_TARGETS = 30
 
 
-def _failure(check: dict[str, Any]) -> str:
-    if check.get("inconclusive"):
+@dataclass(frozen=True, kw_only=True)
+class GateCheck:
+    """One threshold against one measured figure.
+
+    Attributes
+    ----------
+    check : {"reidentification", "uniqueness", "utility"}
+    description : str
+        What was measured, in words.
+    measured : float or None
+        The point estimate (None when unmeasurable, e.g. dates absent).
+    upper : float or None
+        What the threshold is compared with: the interval's upper end (the measured
+        value itself for utility).
+    threshold : float
+    passed : bool
+    adversary : int or None
+        The adversary's index, for re-identification checks.
+    targets : int or None
+        Targets the figure rests on, for re-identification checks.
+    inconclusive : bool
+        Too few targets to decide (fewer than :data:`MIN_TARGETS`).
+    """
+
+    check: str
+    description: str
+    measured: float | None
+    upper: float | None
+    threshold: float
+    passed: bool
+    adversary: int | None = None
+    targets: int | None = None
+    inconclusive: bool = False
+
+    def failure(self) -> str:
+        """One line saying why the check failed."""
+        if self.inconclusive:
+            return (
+                f"{self.description}: inconclusive, decided on {self.targets} targets "
+                f"(fewer than {MIN_TARGETS})"
+            )
+        if self.check == "utility":
+            return f"{self.description}: {self.measured:.3f} > {self.threshold:.3f}"
         return (
-            f"{check['description']}: inconclusive, decided on {check['targets']} targets "
-            f"(fewer than {MIN_TARGETS})"
+            f"{self.description}: {100 * (self.upper or 0):.1f}% (upper bound) > "
+            f"{100 * self.threshold:.1f}%"
         )
-    if check["check"] == "utility":
-        return f"{check['description']}: {check['measured']:.3f} > {check['threshold']:.3f}"
-    return (
-        f"{check['description']}: {100 * check['upper']:.1f}% (upper bound) > "
-        f"{100 * check['threshold']:.1f}%"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report.json ``gate.checks`` entry."""
+        out: dict[str, Any] = {"check": self.check}
+        if self.check == "reidentification":
+            out["adversary"] = self.adversary
+        out["description"] = self.description
+        if self.check == "reidentification":
+            out["targets"] = self.targets
+        out |= {"measured": self.measured, "upper": self.upper, "threshold": self.threshold}
+        if self.check == "reidentification":
+            out["inconclusive"] = self.inconclusive
+        out["passed"] = self.passed
+        return out
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The verdict and every check behind it."""
+
+    verdict: str
+    checks: tuple[GateCheck, ...]
+    thresholds: dict[str, Any]
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed check."""
+        return [check.failure() for check in self.checks if not check.passed]
+
+    def to_dict(self) -> dict[str, Any]:
+        """report.json ``gate``."""
+        return {
+            "statistic": STATISTIC,
+            "thresholds": self.thresholds,
+            "checks": [check.to_dict() for check in self.checks],
+            "failures": self.failures,
+        }
+
+
+def _reidentification(gate: Gate, audits: AuditReport) -> list[GateCheck]:
+    checks = []
+    rates = gate.max_reidentification_rate or ()
+    for k, (limit, result) in enumerate(zip(rates, audits.linkage, strict=False)):
+        if limit is None:
+            continue
+        risk = result.released.risk(CONFIDENCE_LEVEL)
+        inconclusive = result.released.n < MIN_TARGETS
+        checks.append(
+            GateCheck(
+                check="reidentification",
+                adversary=k,
+                description=result.adversary.describe(),
+                targets=result.released.n,
+                measured=risk.value,
+                upper=risk.ci[1],
+                threshold=limit,
+                inconclusive=inconclusive,
+                passed=risk.ci[1] <= limit and not inconclusive,
+            )
+        )
+    return checks
+
+
+def _uniqueness(gate: Gate, audits: AuditReport) -> list[GateCheck]:
+    limit = gate.max_unique_fraction
+    if limit is None:
+        return []
+    result = next(
+        (
+            r
+            for r in audits.uniqueness
+            if r.dataset == "released" and r.known_items == limit.known_items
+        ),
+        None,
     )
+    risk = result.risk(limit.match, CONFIDENCE_LEVEL) if result is not None else None
+    return [
+        GateCheck(
+            check="uniqueness",
+            description=f"users unique by {limit.known_items} items ({limit.match})",
+            measured=risk.value if risk else None,
+            upper=risk.ci[1] if risk else None,
+            threshold=limit.fraction,
+            # unmeasurable (no dates in the release) cannot single anyone out by dates
+            passed=risk is None or risk.ci[1] <= limit.fraction,
+        )
+    ]
 
 
-def apply_gate(gate: Gate, report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Decide the verdict of a release from its report.json fields.
+def _utility(gate: Gate, utility: Mapping[str, Any] | None) -> list[GateCheck]:
+    increase = (utility or {}).get("mf_rmse_increase")
+    if gate.max_rmse_increase is None or increase is None:
+        return []
+    return [
+        GateCheck(
+            check="utility",
+            description="RMSE increase of the factorization on the holdout",
+            measured=increase,
+            upper=increase,
+            threshold=gate.max_rmse_increase,
+            passed=increase <= gate.max_rmse_increase,
+        )
+    ]
+
+
+def apply_gate(
+    gate: Gate, audits: AuditReport, utility: Mapping[str, Any] | None = None
+) -> GateDecision:
+    """Decide the verdict of a release from its audit results.
 
     Parameters
     ----------
     gate : Gate
         The policy's thresholds.
-    report : dict
-        report.json with its ``linkage`` and ``uniqueness`` entries.
+    audits : audits.AuditReport
+        The linkage and uniqueness results.
+    utility : mapping, optional
+        The utility figures (``mf_rmse_increase`` is checked).
 
     Returns
     -------
-    (str, dict)
-        The verdict (``pass``, ``fail`` or ``not-gated`` when no threshold is set)
-        and the report.json ``gate`` field: thresholds, every check, the failures.
+    GateDecision
+        ``pass``, ``fail``, or ``not-gated`` when no threshold applies.
     """
-    checks: list[dict[str, Any]] = []
-    rates = gate.max_reidentification_rate or ()
-    for k, (limit, entry) in enumerate(zip(rates, report["linkage"], strict=False)):
-        if limit is None:
-            continue
-        released = entry["released"]
-        upper = released["reidentified_ci"][1]
-        inconclusive = entry["targets"] < MIN_TARGETS
-        checks.append(
-            {
-                "check": "reidentification",
-                "adversary": k,
-                "description": entry["description"],
-                "targets": entry["targets"],
-                "measured": released["reidentified"],
-                "upper": upper,
-                "threshold": limit,
-                "inconclusive": inconclusive,
-                "passed": upper <= limit and not inconclusive,
-            }
-        )
-    unique_limit = gate.max_unique_fraction
-    if unique_limit is not None:
-        entry = next(
-            e
-            for e in report["uniqueness"]
-            if e["dataset"] == "released" and e["known_items"] == unique_limit.known_items
-        )
-        measured = entry[f"unique_{unique_limit.match}"]
-        ci = entry[f"unique_{unique_limit.match}_ci"]
-        upper = ci[1] if ci is not None else None
-        checks.append(
-            {
-                "check": "uniqueness",
-                "description": (
-                    f"users unique by {unique_limit.known_items} items ({unique_limit.match})"
-                ),
-                "measured": measured,
-                "upper": upper,
-                "threshold": unique_limit.fraction,
-                # unmeasurable (no dates in the release) cannot single anyone out by dates
-                "passed": upper is None or upper <= unique_limit.fraction,
-            }
-        )
-    if gate.max_rmse_increase is not None and report.get("utility"):
-        increase = report["utility"].get("mf_rmse_increase")
-        if increase is not None:
-            checks.append(
-                {
-                    "check": "utility",
-                    "description": "RMSE increase of the factorization on the holdout",
-                    "measured": increase,
-                    "upper": increase,
-                    "threshold": gate.max_rmse_increase,
-                    "passed": increase <= gate.max_rmse_increase,
-                }
-            )
-    failures = [_failure(c) for c in checks if not c["passed"]]
-    verdict = "not-gated" if not checks else "fail" if failures else "pass"
-    details = {
-        "statistic": STATISTIC,
-        "thresholds": gate.to_dict(),
-        "checks": checks,
-        "failures": failures,
-    }
-    return verdict, details
+    checks = _reidentification(gate, audits) + _uniqueness(gate, audits) + _utility(gate, utility)
+    verdict = "not-gated" if not checks else "pass" if all(c.passed for c in checks) else "fail"
+    return GateDecision(verdict, tuple(checks), gate.to_dict())

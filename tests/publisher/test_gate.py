@@ -1,0 +1,99 @@
+"""The gate, table-driven on hand-built audit results."""
+
+import numpy as np
+import pytest
+
+from audits import AttackOutcome, AuditReport, LinkageResult, wilson_interval
+from policies import Gate
+from publisher.core import Adversary
+from publisher.engine.gate import MIN_TARGETS, apply_gate
+
+
+def outcome(n, hits):
+    """n targets, the first ``hits`` of them re-identified (claimed and correct)."""
+    correct = np.arange(n) < hits
+    ones = np.ones(n)
+    return AttackOutcome(correct, np.where(correct, 5.0, 0.0), ones, ones, ones, 1.5)
+
+
+def report(n, hits):
+    adversary = Adversary(known_items=2)
+    result = LinkageResult(adversary, n, outcome(n, hits), outcome(n, hits), None, 0.001)
+    return AuditReport([result], [])
+
+
+@pytest.mark.parametrize(
+    ("n", "hits", "threshold", "verdict"),
+    [
+        (1000, 10, 0.05, "pass"),  # 1.0% [0.5%, 1.8%]
+        (1000, 40, 0.05, "fail"),  # 4.0% [2.95%, 5.41%]: below 5%, but not surely
+        (100, 3, 0.05, "fail"),  # point 3% < 5% < upper 8.5%: the upper bound decides
+        (1000, 60, 0.05, "fail"),
+        (MIN_TARGETS - 1, 0, 0.5, "fail"),  # too few targets: inconclusive whatever the rate
+        (MIN_TARGETS, 0, 0.5, "pass"),
+        (1000, 1000, 1.0, "pass"),
+        (1000, 0, 0.0, "fail"),  # upper bound of 0/1000 is above 0
+    ],
+)
+def test_reidentification_threshold_against_the_upper_bound(n, hits, threshold, verdict):
+    upper = wilson_interval(hits, n)[1]
+    decision = apply_gate(Gate(max_reidentification_rate=(threshold,)), report(n, hits))
+    assert decision.verdict == verdict
+    (check,) = decision.checks
+    assert check.upper == upper
+    assert check.measured == hits / n
+    assert check.inconclusive == (n < MIN_TARGETS)
+
+
+def test_point_estimate_below_threshold_but_upper_above_fails():
+    decision = apply_gate(Gate(max_reidentification_rate=(0.05,)), report(100, 3))
+    (check,) = decision.checks
+    assert check.measured < 0.05 < check.upper
+    assert decision.failures == ["2 items, exact ratings, no dates: 8.5% (upper bound) > 5.0%"]
+
+
+def test_none_threshold_is_not_gated():
+    decision = apply_gate(Gate(max_reidentification_rate=(None,)), report(1000, 999))
+    assert decision.verdict == "not-gated"
+    assert decision.checks == ()
+
+
+def test_inconclusive_failure_says_why():
+    decision = apply_gate(Gate(max_reidentification_rate=(0.9,)), report(4, 0))
+    assert decision.failures == [
+        f"2 items, exact ratings, no dates: inconclusive, decided on 4 targets (fewer than {MIN_TARGETS})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("increase", "limit", "verdict"),
+    [(0.10, 0.2, "pass"), (0.25, 0.2, "fail"), (None, 0.2, "not-gated")],
+)
+def test_utility_check(increase, limit, verdict):
+    utility = None if increase is None else {"mf_rmse_increase": increase}
+    decision = apply_gate(Gate(max_rmse_increase=limit), AuditReport([], []), utility)
+    assert decision.verdict == verdict
+
+
+def uniqueness(unique, n, has_dates=True):
+    from audits import UniquenessResult
+
+    sizes = np.full((n, 3), 2)
+    sizes[:unique] = 1
+    return AuditReport([], [UniquenessResult("released", 4, n, sizes, has_dates, 3)])
+
+
+@pytest.mark.parametrize(
+    ("unique", "n", "fraction", "match", "has_dates", "verdict"),
+    [
+        (10, 1000, 0.05, "ratings", True, "pass"),
+        (45, 1000, 0.05, "ratings", True, "fail"),  # 4.5% < 5% < upper 6.0%
+        (600, 1000, 0.05, "ratings_dates", False, "pass"),  # no dates: nothing to match
+    ],
+)
+def test_uniqueness_check(unique, n, fraction, match, has_dates, verdict):
+    from policies.schema import UniquenessLimit
+
+    gate = Gate(max_unique_fraction=UniquenessLimit(known_items=4, fraction=fraction, match=match))
+    decision = apply_gate(gate, uniqueness(unique, n, has_dates))
+    assert decision.verdict == verdict
