@@ -1,0 +1,1 @@
+"""The commands of ``publisher``, one module per family; ``publisher.cli`` groups them."""
