@@ -204,10 +204,11 @@ class IndexedTable:
         """Postings by record, items ascending (aux draws, uniqueness)."""
         return build_index(self.ratings, self.records, by="record")
 
-    def drop_indexes(self) -> None:
-        """Free the posting indexes (they are rebuilt on demand)."""
+    def drop_indexes(self, keep: tuple[str, ...] = ()) -> None:
+        """Free the posting indexes but those named in ``keep`` (rebuilt on demand)."""
         for name in ("by_item", "by_record", "weights"):
-            self.__dict__.pop(name, None)
+            if name not in keep:
+                self.__dict__.pop(name, None)
 
     @functools.cached_property
     def weights(self) -> np.ndarray:

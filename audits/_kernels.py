@@ -22,7 +22,13 @@ import numba
 import numpy as np
 from numba import prange
 
-__all__ = ["anonymity_sets", "exp_nonpositive", "scoreboard"]
+__all__ = [
+    "anonymity_sets",
+    "exp_nonpositive",
+    "known_values",
+    "match_counts",
+    "scoreboard",
+]
 
 # Clamp of the entropic exponent (in sigmas below the best score): e^-40 = 4.2e-18, so
 # computing e^-40 instead of a smaller term moves a sum whose largest term is 1 by at
@@ -404,6 +410,90 @@ def _find(items: np.ndarray, lo: int, hi: int, item: int) -> int:
 
 
 @numba.njit(parallel=True, cache=True)
+def match_counts(
+    item_ptr: np.ndarray,
+    item_record: np.ndarray,
+    record_ptr: np.ndarray,
+    record_item: np.ndarray,
+    record_rating: np.ndarray,
+    record_day: np.ndarray,
+    known_items: np.ndarray,
+    known_ratings: np.ndarray,
+    known_days: np.ndarray,
+    own: np.ndarray,
+    day_tolerance: int,
+    use_dates: bool,
+) -> tuple:
+    """Count the records of a table that match what an adversary knows of each target.
+
+    Parameters
+    ----------
+    item_ptr, item_record, record_ptr, record_item, record_rating, record_day
+        The scanned table's item and record posting indexes.
+    known_items, known_ratings, known_days : int arrays (T, m)
+        What the adversary knows of each target: items (rarest first in the scanned
+        table: the scan walks the first item's raters), rating positions and days.
+    own : int array (T,)
+        Each target's own record in the scanned table, -1 when it has none.
+
+    Returns
+    -------
+    (int64 array (T, 3), bool array (T, 3))
+        Matching records when matching on (0) the items alone, (1) items and exact
+        ratings, (2) items, exact ratings and dates within ``day_tolerance`` days
+        (column 2 equals column 1 when ``use_dates`` is false); and whether the
+        target's own record is among them.
+    """
+    n_targets, m = known_items.shape
+    sizes = np.zeros((n_targets, 3), dtype=np.int64)
+    own_match = np.zeros((n_targets, 3), dtype=np.bool_)
+    for t in prange(n_targets):
+        first = known_items[t, 0]
+        for p in range(item_ptr[first], item_ptr[first + 1]):
+            v = item_record[p]
+            same_items = True
+            same_ratings = True
+            same_days = True
+            for j in range(m):
+                pos = _find(record_item, record_ptr[v], record_ptr[v + 1], known_items[t, j])
+                if pos < 0:
+                    same_items = False
+                    break
+                if record_rating[pos] != known_ratings[t, j]:
+                    same_ratings = False
+                if abs(np.int64(record_day[pos]) - known_days[t, j]) > day_tolerance:
+                    same_days = False
+            if same_items:
+                sizes[t, 0] += 1
+                own_match[t, 0] |= v == own[t]
+                if same_ratings:
+                    sizes[t, 1] += 1
+                    own_match[t, 1] |= v == own[t]
+                    if same_days or not use_dates:
+                        sizes[t, 2] += 1
+                        own_match[t, 2] |= v == own[t]
+    return sizes, own_match
+
+
+def known_values(
+    record_ptr: np.ndarray,
+    record_item: np.ndarray,
+    record_rating: np.ndarray,
+    record_day: np.ndarray,
+    targets: np.ndarray,
+    known: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rating positions and days of each target's ``known`` items in its own record."""
+    ratings = np.empty(known.shape, dtype=np.int64)
+    days = np.empty(known.shape, dtype=np.int64)
+    for t, record in enumerate(targets):
+        lo, hi = record_ptr[record], record_ptr[record + 1]
+        pos = lo + np.searchsorted(record_item[lo:hi], known[t])
+        ratings[t] = record_rating[pos]
+        days[t] = record_day[pos]
+    return ratings, days
+
+
 def anonymity_sets(
     item_ptr: np.ndarray,
     item_record: np.ndarray,
@@ -416,7 +506,7 @@ def anonymity_sets(
     day_tolerance: int,
     use_dates: bool,
 ) -> np.ndarray:
-    """Count the records that match each target on all its known items.
+    """Count the records that match each target on all its known items, in one table.
 
     Parameters
     ----------
@@ -432,37 +522,9 @@ def anonymity_sets(
         alone, (1) items and exact ratings, (2) items, exact ratings and dates within
         ``day_tolerance`` days (column 2 equals column 1 when ``use_dates`` is false).
     """
-    n_targets, m = known.shape
-    out = np.ones((n_targets, 3), dtype=np.int64)
-    for t in prange(n_targets):
-        u = targets[t]
-        ratings = np.empty(m, dtype=np.int64)
-        days = np.empty(m, dtype=np.int64)
-        for j in range(m):
-            pos = _find(record_item, record_ptr[u], record_ptr[u + 1], known[t, j])
-            ratings[j] = record_rating[pos]
-            days[j] = record_day[pos]
-        first = known[t, 0]
-        for p in range(item_ptr[first], item_ptr[first + 1]):
-            v = item_record[p]
-            if v == u:
-                continue
-            same_items = True
-            same_ratings = True
-            same_days = True
-            for j in range(m):
-                pos = _find(record_item, record_ptr[v], record_ptr[v + 1], known[t, j])
-                if pos < 0:
-                    same_items = False
-                    break
-                if record_rating[pos] != ratings[j]:
-                    same_ratings = False
-                if abs(np.int64(record_day[pos]) - days[j]) > day_tolerance:
-                    same_days = False
-            if same_items:
-                out[t, 0] += 1
-                if same_ratings:
-                    out[t, 1] += 1
-                    if same_days or not use_dates:
-                        out[t, 2] += 1
-    return out
+    ratings, days = known_values(record_ptr, record_item, record_rating, record_day, targets, known)
+    sizes, _ = match_counts(
+        item_ptr, item_record, record_ptr, record_item, record_rating, record_day,
+        known, ratings, days, targets.astype(np.int64), day_tolerance, use_dates,
+    )  # fmt: skip
+    return sizes

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from audits._index import IndexedTable
-from audits._kernels import anonymity_sets
+from audits._kernels import known_values, match_counts
 from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS
 from publisher.core.ratings import Ratings
@@ -42,9 +42,13 @@ class UniquenessResult:
     eligible : int
         Users with at least m ratings.
     sizes : int array (n, 3)
-        Anonymity-set sizes per sampled user and mode (items, ratings, ratings and dates).
+        Records matching what the adversary knows, per sampled user and mode (items,
+        ratings, ratings and dates).
     has_dates : bool
     day_tolerance : int
+    own : bool array (n, 3), optional
+        Whether the user's own record is among the matches (always, on the table the
+        knowledge comes from; not necessarily on a release whose values were changed).
     """
 
     dataset: str
@@ -53,19 +57,26 @@ class UniquenessResult:
     sizes: np.ndarray
     has_dates: bool
     day_tolerance: int
+    own: np.ndarray | None = None
+
+    def singled_out(self, mode: str) -> np.ndarray:
+        """Per sampled user: exactly one record matches, and it is the user's own."""
+        k = MODES.index(mode)
+        unique = self.sizes[:, k] == 1
+        return unique if self.own is None else unique & self.own[:, k]
 
     def unique_fraction(self, mode: str) -> float | None:
-        """Fraction of sampled users that are unique under ``mode``."""
+        """Fraction of sampled users singled out under ``mode``."""
         if not len(self.sizes) or (mode == "ratings_dates" and not self.has_dates):
             return None
-        return float((self.sizes[:, MODES.index(mode)] == 1).mean())
+        return float(self.singled_out(mode).mean())
 
     def risk(self, mode: str, confidence_level: float = 0.95) -> Risk | None:
         """The unique fraction under ``mode`` with its Wilson interval; None if unmeasurable."""
         fraction = self.unique_fraction(mode)
         if fraction is None:
             return None
-        unique = int((self.sizes[:, MODES.index(mode)] == 1).sum())
+        unique = int(self.singled_out(mode).sum())
         return Risk(fraction, wilson_interval(unique, len(self.sizes), confidence_level))
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
@@ -85,7 +96,7 @@ class UniquenessResult:
                 out[f"unique_{mode}_ci"] = None
                 out[f"anonymity_sets_{mode}"] = None
                 continue
-            unique = int((self.sizes[:, k] == 1).sum())
+            unique = int(self.singled_out(mode).sum())
             out[f"unique_{mode}_ci"] = list(wilson_interval(unique, n, confidence_level))
             sizes = self.sizes[:, k]
             out[f"anonymity_sets_{mode}"] = {
@@ -111,6 +122,12 @@ class UniquenessAudit:
     day_tolerance : int
         Dates within this many days count as the same in mode (c).
     rng : numpy.random.Generator
+    reference : Ratings or IndexedTable, optional
+        Where the adversary's knowledge comes from, when it is not the table measured:
+        for a release, the original data, sharing its codes. A sampled user is then
+        known by m of their ORIGINAL ratings (items, true values, true dates), and is
+        singled out when exactly one released record matches and it is theirs: noisy
+        ratings that are unique but match nothing the adversary knows do not count.
     """
 
     def __init__(
@@ -122,6 +139,7 @@ class UniquenessAudit:
         n_users: int = DEFAULT_TARGETS,
         day_tolerance: int = 3,
         rng: np.random.Generator,
+        reference: Ratings | IndexedTable | None = None,
     ) -> None:
         if n_users < 1:
             raise ValueError(f"n_users must be >= 1, got {n_users}")
@@ -133,39 +151,68 @@ class UniquenessAudit:
         self.n_users = n_users
         self.day_tolerance = day_tolerance
         self.rng = rng
+        self.reference = (
+            reference
+            if reference is None or isinstance(reference, IndexedTable)
+            else IndexedTable(reference)
+        )
         self._results: list[UniquenessResult] | None = None
 
     def evaluate(self) -> UniquenessAudit:
-        """Sample users and count their anonymity sets; returns ``self``."""
+        """Sample users and count the records matching what is known of them; returns ``self``."""
         table = self.table
-        index = table.by_record
-        per_record = index.support()
+        source = self.reference or table
+        known_index = source.by_record
+        scanned = table.by_record
         item_support = table.by_item.support()
+        # Eligible: m ratings in the source; for a release, also a record in it.
+        present = (
+            np.ones(source.records.n, dtype=bool)
+            if self.reference is None
+            else table.records.of_code[source.records.codes] >= 0
+        )
         results = []
         for m in self.known_items:
-            pool = np.flatnonzero(per_record >= m)
+            pool = np.flatnonzero((known_index.support() >= m) & present)
             users = self.rng.choice(pool, size=min(self.n_users, len(pool)), replace=False)
             known = np.zeros((len(users), m), dtype=np.int32)
             for row, record in enumerate(users):
-                own = index.other[index.ptr[record] : index.ptr[record + 1]]
+                own = known_index.other[known_index.ptr[record] : known_index.ptr[record + 1]]
                 chosen = self.rng.choice(own, size=m, replace=False)
-                # rarest first: the scan walks the raters of the first item only
+                # rarest first in the table scanned: the scan walks the first item's raters
                 known[row] = chosen[np.argsort(item_support[chosen], kind="stable")]
-            sizes = anonymity_sets(
+            ratings, days = known_values(
+                known_index.ptr,
+                known_index.other,
+                known_index.rating,
+                known_index.day,
+                users,
+                known,
+            )
+            own_records = table.records.of_code[source.records.codes[users]].astype(np.int64)
+            sizes, own_match = match_counts(
                 table.by_item.ptr,
                 table.by_item.other,
-                index.ptr,
-                index.other,
-                index.rating,
-                index.day,
-                users.astype(np.int64),
+                scanned.ptr,
+                scanned.other,
+                scanned.rating,
+                scanned.day,
                 known,
+                ratings,
+                days,
+                own_records,
                 self.day_tolerance,
-                index.has_dates,
+                scanned.has_dates and known_index.has_dates,
             )
             results.append(
                 UniquenessResult(
-                    self.dataset, m, len(pool), sizes, index.has_dates, self.day_tolerance
+                    self.dataset,
+                    m,
+                    len(pool),
+                    sizes,
+                    scanned.has_dates and known_index.has_dates,
+                    self.day_tolerance,
+                    own_match,
                 )
             )
         self._results = results

@@ -11,7 +11,7 @@ from typing import Any
 from publisher.reporting.format import count
 from publisher.reporting.report_json import summarize
 
-__all__ = ["published_text", "summary", "uniqueness_modes"]
+__all__ = ["UNIQUENESS_LEAD", "published_text", "summary", "uniqueness_modes"]
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +30,14 @@ def published_text(report: dict[str, Any]) -> str:
     if not summary(report)["published"]:
         return f"Nothing was published. Had the gate passed, the release would have held {shares}."
     return f"Published {shares}."
+
+
+#: What the uniqueness figures count, in every view.
+UNIQUENESS_LEAD = (
+    "Share of customers singled out by m of their own ratings: exactly one record matches "
+    "what the adversary knows (the ORIGINAL items, values and dates, also when measuring "
+    "the release) and it is the customer's own"
+)
 
 
 def uniqueness_modes(report: dict[str, Any]) -> str:

@@ -283,7 +283,8 @@ FIGURES = (
     (
         "uniqueness",
         uniqueness,
-        "Share of users that no one else matches on m of their own items: items alone (dotted), "
+        "Share of users singled out by m of their own original ratings (exactly one record "
+        "matches, and it is theirs): items alone (dotted), "
         "with exact ratings (solid), and also with dates (dashed; tolerance in the table).",
     ),
     (

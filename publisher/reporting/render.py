@@ -16,7 +16,12 @@ import jinja2
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
 from publisher.reporting.format import count, number, pct, risk
-from publisher.reporting.phrases import published_text, summary, uniqueness_modes
+from publisher.reporting.phrases import (
+    UNIQUENESS_LEAD,
+    published_text,
+    summary,
+    uniqueness_modes,
+)
 from publisher.reporting.plots import figures
 
 __all__ = ["explain_adversary", "render_html", "render_markdown"]
@@ -135,8 +140,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Uniqueness",
         "",
-        "Share of customers no one else matches on m of their own items: "
-        f"{uniqueness_modes(report)}.",
+        f"{UNIQUENESS_LEAD}; matching on {uniqueness_modes(report)}.",
         "",
         "| m | unprotected | released |",
         "|---|---|---|",
@@ -251,6 +255,7 @@ def render_html(report: dict[str, Any]) -> str:
         head=summary(report),
         published=published_text(report),
         uniqueness_modes=uniqueness_modes(report),
+        uniqueness_lead=UNIQUENESS_LEAD,
         default_phi=DEFAULT_PHI,
         verdict_text=_VERDICT_TEXT[report["verdict"]],
         figures=figures(report),

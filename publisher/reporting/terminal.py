@@ -48,7 +48,7 @@ def render_audit_table(report: dict[str, Any]) -> str:
         lines.extend(f"  note: {note}" for note in summary(report)["notes"])
     uniqueness = report["uniqueness"]
     if uniqueness:
-        lines.append(f"Users singled out by m of their own items ({uniqueness_modes(report)})")
+        lines.append(f"Singled out by m of their own original ratings ({uniqueness_modes(report)})")
         lines.append(f"  {'m':>3}  {'unprotected':<24} {'released':<24}")
         by_m: dict[int, dict[str, dict[str, Any]]] = {}
         for entry in uniqueness:
@@ -83,15 +83,15 @@ def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
     names = ["unprotected"] + [name for name, _ in reports]
     lines = [
         "Re-identified (95% Wilson interval), same adversaries on each release:",
-        f"  {'adversary':<{width}}  " + " ".join(f"{n:<20}" for n in names),
+        f"  {'adversary':<{width}}  " + " ".join(f"{n:<24}" for n in names),
     ]
     for k, entry in enumerate(first):
         cells = [risk(entry["original"])]
         cells += [risk(report["linkage"][k]["released"]) for _, report in reports]
-        lines.append(f"  {entry['description']:<{width}}  " + " ".join(f"{c:<20}" for c in cells))
+        lines.append(f"  {entry['description']:<{width}}  " + " ".join(f"{c:<24}" for c in cells))
     lines.append(
-        f"  {'gate verdict':<{width}}  {'':<20} "
-        + " ".join(f"{report['verdict'].upper():<20}" for _, report in reports)
+        f"  {'gate verdict':<{width}}  {'':<24} "
+        + " ".join(f"{report['verdict'].upper():<24}" for _, report in reports)
     )
     return "\n".join(lines)
 

@@ -68,3 +68,54 @@ def test_no_dates_gives_null_date_mode():
     entry = result.to_dict()
     assert entry["unique_ratings_dates"] is None
     assert entry["unique_items"] == 0.0
+
+
+def shifted(ratings: Ratings, by: int) -> Ratings:
+    """The same table with every rating moved ``by`` steps around the scale."""
+    scale = ratings.scale
+    index = (scale.to_index(ratings.frame["rating"].to_numpy()) + by) % scale.k
+    return ratings.with_frame(ratings.frame.assign(rating=scale.values()[index]))
+
+
+def release_side(original, released, m=2):
+    audit = UniquenessAudit(
+        released, reference=original, dataset="released", known_items=(m,), n_users=50,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    return audit.evaluate().results()[0]
+
+
+@pytest.fixture
+def varied():
+    rng = np.random.default_rng(4)
+    rows = [
+        (u, int(i), int(rng.integers(1, 6)))
+        for u in range(60)
+        for i in rng.choice(30, 6, replace=False)
+    ]
+    users, items, values = zip(*rows, strict=True)
+    from publisher.core import Scale
+
+    return Ratings.from_columns(list(users), list(items), list(values), scale=Scale(1, 5, 1))
+
+
+def test_release_is_measured_as_the_adversary_meets_it(varied):
+    """Noisy ratings are unique without being linkable: singled out means exactly one
+    released record matches the ORIGINAL values, and it is the target's own."""
+    own = UniquenessAudit(
+        varied, dataset="original", known_items=(2,), n_users=50, rng=np.random.default_rng(0)
+    )
+    baseline = own.evaluate().results()[0]
+    same = release_side(varied, varied)
+    assert same.unique_fraction("ratings") == baseline.unique_fraction("ratings") > 0.3
+    noisy = shifted(varied, 1)  # every rating changed: the target's record never matches
+    result = release_side(varied, noisy)
+    assert result.unique_fraction("ratings") == 0.0
+    assert not result.own[:, 1].any()
+    # measured within the release alone (the old definition), the noise looked unique
+    itself = UniquenessAudit(
+        noisy, dataset="released", known_items=(2,), n_users=50, rng=np.random.default_rng(0)
+    )
+    assert itself.evaluate().results()[0].unique_fraction("ratings") > 0.3
+    # items alone are untouched by rating noise: still singled out as in the original
+    assert result.unique_fraction("items") == baseline.unique_fraction("items")
