@@ -1,5 +1,9 @@
 """Compiled kernels (numba): the Scoreboard-RH scan and the anonymity-set count.
 
+Over 400 lines on purpose: the kernels share small compiled helpers (the binary search,
+the vectorizing exp) that numba inlines per module, and numba's on-disk cache is kept
+per module; one module compiles and caches them once.
+
 Both run in parallel over targets. For Scoreboard-RH each worker owns a score buffer
 over all records. A target whose known items have few raters is scored sparsely (a
 list of the records it touched, so resetting costs only what was touched); one whose

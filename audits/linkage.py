@@ -1,23 +1,11 @@
-"""The Narayanan-Shmatikov linkage attack (Scoreboard-RH) and its honest statistics.
+"""The linkage audit: who is attacked, with what knowledge, and the honest statistics.
 
-The adversary knows a few of a target's ratings, approximately, from elsewhere
-(IMDb, a conversation): the auxiliary information is drawn from the ORIGINAL data.
-Every released record is scored against it:
-
-    Score(aux, r) = sum over i in supp(aux) of wt(i) * (exp(-|rating diff| / rho0)
-                                                      + exp(-|day diff| / d0))
-
-with wt(i) = 1 / ln|supp(i)| (|supp(i)| = released records that rated i),
-rho0 = 1.5 and d0 = 30 days; an item r did not rate adds nothing, and the date
-term is dropped when the adversary knows no dates (or the release has none). The
-adversary claims the best-scoring record when its eccentricity
-(max - max2) / sigma, with sigma the standard deviation of the scores over ALL
-released records, reaches phi (default 1.5).
-
-Guard: ln|supp(i)| is 0 for an item with one rater and the weight would be
-infinite; we use wt(i) = 1 / ln(max(|supp(i)|, 2)), so an item with one rater
-weighs as much as one with two (the largest finite weight, 1 / ln 2), and an item
-nobody rated weighs 0.
+The adversary knows a few of a target's ratings, approximately, from elsewhere (IMDb, a
+conversation): the auxiliary information is drawn from the ORIGINAL data, and every
+released record is scored against it by Scoreboard-RH (:mod:`audits.scoreboard`). The
+same attack on the unprotected data (targets drawn from all of its eligible customers),
+on a control set of customers the policy removed, and a random-guess baseline make the
+figure honest.
 
 References
 ----------
@@ -31,20 +19,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 
-from audits._index import IndexedTable, item_weights
-from audits._kernels import DENSE_SHARE, scoreboard
+from audits._index import IndexedTable
 from audits.frames import check_aligned
+from audits.scoreboard import PHI_GRID, AttackOutcome, AuxiliaryInformation, attack
 from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
 from publisher.core.ratings import Ratings
 
 __all__ = [
-    "D0",
     "PHI_GRID",
-    "RHO0",
     "AttackOutcome",
     "AuxiliaryInformation",
     "LinkageAudit",
@@ -52,29 +37,9 @@ __all__ = [
     "UnprotectedAttack",
     "attack_unprotected",
     "draw_auxiliary",
-    "item_weights",
+    "eligible_items",
+    "eligible_users",
 ]
-
-#: Rating similarity scale of Scoreboard-RH (rating units).
-RHO0 = 1.5
-#: Date similarity scale of Scoreboard-RH (days).
-D0 = 30.0
-#: Eccentricity thresholds for the precision/recall curve of claims.
-PHI_GRID = tuple(round(0.25 * k, 2) for k in range(21))
-# exp(-4095 / 30) underflows any score difference that matters; longer gaps are clipped.
-_DATE_TABLE_DAYS = 4096
-
-
-@dataclass
-class AuxiliaryInformation:
-    """The adversary's knowledge of each target (rows), padded to ``known_items``."""
-
-    targets: np.ndarray  # user codes
-    items: np.ndarray  # (T, m) int32 item codes
-    rating: np.ndarray  # (T, m) int64 scale positions
-    day: np.ndarray  # (T, m) int64
-    length: np.ndarray  # (T,) int64
-    use_dates: bool
 
 
 def eligible_items(original: IndexedTable, adversary: Adversary) -> np.ndarray:
@@ -163,160 +128,6 @@ def draw_auxiliary(
         length=length,
         use_dates=adversary.date_tolerance_days is not None,
     )
-
-
-@dataclass
-class AttackOutcome:
-    """The attack's result against one table (released, original or control).
-
-    Attributes
-    ----------
-    correct : bool array
-        The best-scoring record is the target's own.
-    eccentricity : float array
-        (max - max2) / sigma per target.
-    top1_credit : float array
-        1 / ties when the true record shares the top score, else 0.
-    true_probability, entropy_bits : float arrays
-        The entropic de-anonymization output per target.
-    phi : float
-        The claim threshold.
-    """
-
-    correct: np.ndarray
-    eccentricity: np.ndarray
-    top1_credit: np.ndarray
-    true_probability: np.ndarray
-    entropy_bits: np.ndarray
-    phi: float
-
-    @property
-    def n(self) -> int:
-        """Number of targets attacked."""
-        return len(self.correct)
-
-    @property
-    def claims(self) -> np.ndarray:
-        """Whether the adversary claims a match (eccentricity >= phi)."""
-        return self.eccentricity >= self.phi
-
-    @property
-    def n_reidentified(self) -> int:
-        """Correct claims."""
-        return int((self.claims & self.correct).sum())
-
-    @property
-    def n_false_claims(self) -> int:
-        """Claims that name the wrong record."""
-        return int((self.claims & ~self.correct).sum())
-
-    def risk(self, confidence_level: float = 0.95) -> Risk:
-        """Re-identification rate with its Wilson interval."""
-        rate = self.n_reidentified / self.n if self.n else 0.0
-        return Risk(rate, wilson_interval(self.n_reidentified, self.n, confidence_level))
-
-    def precision_recall(self) -> list[dict[str, float | None]]:
-        """Precision and recall of the claims as phi varies over :data:`PHI_GRID`."""
-        curve = []
-        for phi in PHI_GRID:
-            claims = self.eccentricity >= phi
-            hits = int((claims & self.correct).sum())
-            curve.append(
-                {
-                    "phi": phi,
-                    "precision": hits / int(claims.sum()) if claims.any() else None,
-                    "recall": hits / self.n if self.n else 0.0,
-                }
-            )
-        return curve
-
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
-        """The report.json fields of one side of the attack."""
-        risk = self.risk(confidence_level)
-        n = max(self.n, 1)
-        return {
-            "targets": self.n,
-            "top1": float(self.top1_credit.mean()) if self.n else 0.0,
-            "reidentified": risk.value,
-            "reidentified_ci": list(risk.ci),
-            "false_claims": self.n_false_claims / n,
-            "claims": int(self.claims.sum()),
-            "mean_true_probability": float(self.true_probability.mean()) if self.n else 0.0,
-            "mean_entropy_bits": float(self.entropy_bits.mean()) if self.n else 0.0,
-            "precision_recall": self.precision_recall(),
-            "eccentricity_histogram": self.eccentricity_histogram(),
-        }
-
-    def eccentricity_histogram(self) -> dict[str, list]:
-        """Counts of eccentricities (capped at 8) when the best record is right or wrong."""
-        edges = np.arange(0, 8.25, 0.25)
-        capped = np.minimum(self.eccentricity, 7.999)
-        return {
-            "edges": edges.tolist(),
-            "correct": np.histogram(capped[self.correct], edges)[0].tolist(),
-            "wrong": np.histogram(capped[~self.correct], edges)[0].tolist(),
-        }
-
-
-def attack(
-    table: IndexedTable,
-    aux: AuxiliaryInformation,
-    true_records: np.ndarray,
-    phi: float,
-    *,
-    dense_share: float = DENSE_SHARE,
-) -> AttackOutcome:
-    """Run Scoreboard-RH of ``aux`` against every record of ``table``.
-
-    Parameters
-    ----------
-    table : IndexedTable
-        The table attacked.
-    aux : AuxiliaryInformation
-    true_records : numpy.ndarray
-        Each target's record number in ``table``, -1 when it has none (control).
-    phi : float
-    dense_share : float
-        Speed only: score a target densely once its items' postings reach this share
-        of the records (see :func:`audits._kernels.scoreboard`); the figures agree to
-        float rounding whatever it is.
-
-    Returns
-    -------
-    AttackOutcome
-    """
-    if len(true_records) != len(aux.items):
-        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
-    scale = table.ratings.scale
-    # float32 tables: the scores are accumulated in float32 (see audits._kernels)
-    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
-    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
-    index = table.by_item
-    use_dates = aux.use_dates and index.has_dates
-    best, top, second, sigma, ties, true_score, p_true, entropy = scoreboard(
-        index.ptr,
-        index.other,
-        index.rating,
-        index.day,
-        table.weights,
-        table.records.n,
-        aux.items,
-        aux.rating,
-        aux.day,
-        aux.length,
-        use_dates,
-        rating_sim,
-        date_sim,
-        true_records.astype(np.int64),
-        8 * numba.get_num_threads(),
-        dense_share,
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
-    correct = (best == true_records) & (true_records >= 0)
-    at_top = (true_records >= 0) & (true_score == top) & (top > 0)
-    top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
-    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from diffprivlib.accountant import BudgetAccountant
 from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger
-from policies.steps import _group_rank, period_starts
+from policies.steps._base import group_rank, period_starts
 from publisher.core.errors import PolicyError
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
@@ -251,7 +251,7 @@ def _down(value: Fraction) -> float:
 def _bound_contributions(ratings: Ratings, bound: int, rng: np.random.Generator) -> pd.DataFrame:
     """Keep at most ``bound`` ratings per customer, chosen uniformly at random."""
     frame = ratings.frame
-    rank = _group_rank(frame[USER].to_numpy(), rng)
+    rank = group_rank(frame[USER].to_numpy(), rng)
     return frame.loc[rank < bound]
 
 

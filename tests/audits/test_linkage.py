@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from audits import LinkageAudit, run_audits
-from audits._index import IndexedTable
-from audits.linkage import AuxiliaryInformation, attack, item_weights
+from audits._index import IndexedTable, item_weights
+from audits.scoreboard import AuxiliaryInformation, attack
 from policies import load_policy, parse_policy
 from publisher.core import Adversary
 from publisher.core.ratings import Ratings, Scale

@@ -1,0 +1,104 @@
+"""Steps on dates: coarsening, dropping, jittering and re-dating ratings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from policies.noise import uniform_offsets
+from policies.steps._base import Step, _dates_or_none, period_starts
+from publisher.core.ratings import (
+    DATE,
+    Ratings,
+)
+from publisher.core.validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------- dates
+@dataclass(frozen=True, kw_only=True)
+class CoarsenDates(Step):
+    """Round every date down to the first day of its week (Monday), month, quarter or year."""
+
+    name: ClassVar[str] = "coarsen_dates"
+    to: str
+
+    def __post_init__(self) -> None:
+        check_choice(type(self).__name__, "to", self.to, ("week", "month", "quarter", "year"))
+
+    def describe(self) -> str:  # noqa: D102
+        return f"dates rounded down to the first day of the {self.to}"
+
+    def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
+        days = _dates_or_none(ratings, self)
+        if days is None:
+            return ratings.with_frame(ratings.frame.copy())
+        coarse = period_starts(days, self.to)
+        return ratings.with_frame(ratings.frame.assign(**{DATE: coarse}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropDates(Step):
+    """Remove the date column entirely."""
+
+    name: ClassVar[str] = "drop_dates"
+
+    def describe(self) -> str:  # noqa: D102
+        return "dates removed"
+
+    def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
+        return ratings.with_frame(ratings.frame.drop(columns=[DATE], errors="ignore"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class JitterDates(Step):
+    """Shift each date by an independent uniform integer number of days in [-max_days, max_days]."""
+
+    name: ClassVar[str] = "jitter_dates"
+    max_days: int
+
+    def __post_init__(self) -> None:
+        check_int(type(self).__name__, "max_days", self.max_days, minimum=0)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"every date moved by a random 0 to {self.max_days} days either way"
+
+    def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
+        days = _dates_or_none(ratings, self)
+        if days is None:
+            return ratings.with_frame(ratings.frame.copy())
+        shifted = days + uniform_offsets(self.max_days, len(days), rng)
+        return ratings.with_frame(ratings.frame.assign(**{DATE: shifted.astype(np.int32)}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedateRatings(Step):
+    """Move ``round(fraction * ratings)`` random ratings by 1 to ``max_days`` days, either way."""
+
+    name: ClassVar[str] = "redate_ratings"
+    fraction: float
+    max_days: int
+
+    def __post_init__(self) -> None:
+        check_fraction(type(self).__name__, "fraction", self.fraction)
+        check_int(type(self).__name__, "max_days", self.max_days, minimum=1)
+
+    def describe(self) -> str:  # noqa: D102
+        return f"{self.fraction:.1%} of the ratings moved by 1 to {self.max_days} days"
+
+    def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
+        days = _dates_or_none(ratings, self)
+        if days is None:
+            return ratings.with_frame(ratings.frame.copy())
+        chosen = rng.choice(len(days), size=round(self.fraction * len(days)), replace=False)
+        shifted = days.astype(np.int32)  # astype copies: the input frame stays untouched
+        shifted[chosen] += uniform_offsets(self.max_days, len(chosen), rng, nonzero=True)
+        return ratings.with_frame(ratings.frame.assign(**{DATE: shifted}))
