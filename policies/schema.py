@@ -4,6 +4,11 @@ A policy names the steps applied to the data (in order), the audits run on the
 result and the gate thresholds that decide whether it may be published. Every
 error names the key path and the bad value, e.g.
 ``steps[3].jitter_dates.max_days: must be an integer >= 0, got -2``.
+
+A little over 400 lines on purpose: the sections (audits, gate, the policy) validate
+against each other at load (a gate threshold per adversary, uniqueness m values the
+audit measures, gates that need microdata), and keeping them in one module keeps those
+cross-checks beside the fields they compare.
 """
 
 from __future__ import annotations
