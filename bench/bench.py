@@ -82,8 +82,8 @@ def child(stage: str, folder: Path) -> dict:
         out["per_step"] = {r.name: round(r.seconds, 2) for r in records}
     elif stage in ("linkage", "naive"):
         from audits import LinkageAudit
-        from publisher.core import Adversary
         from audits._index import IndexedTable
+        from publisher.core import Adversary
 
         ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
         table = IndexedTable(ratings)

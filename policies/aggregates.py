@@ -189,7 +189,16 @@ class AggregatesConfig:
                     f"{where}: unknown statistic {name!r}; statistics: {', '.join(STATISTICS)}"
                 )
             allowed = ("epsilon", "period") if name == "ratings_per_period" else ("epsilon",)
-            parsed.append((name, check_keys(f"{where}.{name}", params, allowed), where))
+            params = check_keys(f"{where}.{name}", params, allowed)
+            # The tables are files named after their statistic: a second one would
+            # silently replace the first, and its epsilon would be counted but not shown.
+            same = [w for n, _, w in parsed if n == name]
+            if same:
+                raise PolicyError(
+                    f"{where}: {name} is listed twice (also at {same[0]}); each statistic "
+                    "may appear once"
+                )
+            parsed.append((name, params, where))
         ledger = Ledger(Budget.of(total, delta), label=f"{path}.epsilon")
         explicit = [p for _, p, _ in parsed if "epsilon" in p]
         for name, params, where in parsed:

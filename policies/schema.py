@@ -363,7 +363,29 @@ def _build(data: Any) -> Policy:
     names = [s.name for s in given["steps"]]
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")
+    _check_composition(names)
     return Policy(**given)
+
+
+def _check_composition(names: list[str]) -> None:
+    """Refuse step orders that break a guarantee a step states.
+
+    ``insert_ratings`` copies real rating values into decoys. Before ``perturb_ratings``,
+    one true value would then be released several times with independent noise, and
+    the per-rating epsilon randomized response states would no longer hold (measured:
+    stated 1, actual 2.12). After it, decoys copy noisy values: post-processing, safe.
+    """
+    if "perturb_ratings" not in names:
+        return
+    last_noise = max(k for k, name in enumerate(names) if name == "perturb_ratings")
+    for k, name in enumerate(names[:last_noise]):
+        if name == "insert_ratings":
+            raise PolicyError(
+                f"steps[{k}].insert_ratings: decoys copy real rating values, so before "
+                f"steps[{last_noise}].perturb_ratings one value would be released several "
+                "times with independent noise and its epsilon would not hold; move "
+                "insert_ratings after perturb_ratings"
+            )
 
 
 def _no_microdata_gate(gate: Gate) -> None:

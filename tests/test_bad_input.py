@@ -91,6 +91,11 @@ BAD_POLICIES = {
     "deep_nesting.yaml": "nested too deeply to be a policy",
     "gate_without_microdata.yaml": "gate.max_unique_fraction: aggregates.microdata is false, so "
     "no ratings are released to measure; remove this threshold",
+    "decoys_before_noise.yaml": "steps[1].insert_ratings: decoys copy real rating values, so "
+    "before steps[2].perturb_ratings one value would be released several times with "
+    "independent noise and its epsilon would not hold; move insert_ratings after perturb_ratings",
+    "statistic_twice.yaml": "aggregates.statistics[2]: item_count is listed twice (also at "
+    "aggregates.statistics[0]); each statistic may appear once",
 }
 
 

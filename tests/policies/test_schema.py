@@ -173,3 +173,24 @@ def test_yaml_syntax_error_names_line():
     # the parser notices the missing bracket at the end of the stream, line 4
     with pytest.raises(PolicyError, match=r"^p\.yaml: line 4: invalid YAML \(expected"):
         parse_policy("name: x\nsteps:\n  - [unclosed\n", "p.yaml")
+
+
+def test_decoys_after_noise_are_allowed():
+    from policies import parse_policy
+
+    policy = parse_policy(
+        "name: ok\nsteps: [{perturb_ratings: {epsilon: 1}}, {insert_ratings: {fraction: 0.05}}]"
+    )
+    assert [s.name for s in policy.steps] == ["perturb_ratings", "insert_ratings"]
+
+
+def test_one_table_per_statistic_even_with_other_periods():
+    """Both would be written as aggregates/ratings_per_period: the second would replace
+    the first while its epsilon is still counted."""
+    from policies import parse_policy
+
+    with pytest.raises(PolicyError, match=r"statistics\[1\]: ratings_per_period is listed twice"):
+        parse_policy(
+            "name: ok\naggregates: {epsilon: 1, max_ratings_per_user: 10, statistics: "
+            "[{ratings_per_period: {period: month}}, {ratings_per_period: {period: year}}]}"
+        )
