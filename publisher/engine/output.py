@@ -67,24 +67,30 @@ def owned(folder: Path) -> bool:
     exactly the files present, with their hashes, and nothing else (no link, no extra
     file or folder). Anything less is somebody's data.
     """
-    try:
-        result = verify_bundle(folder)
-    except PublisherError:
-        return False
-    tool = result.manifest.get("tool")
-    return result.ok and isinstance(tool, dict) and tool.get("name") == "ratings-publisher"
+    return _ownership_problem(folder) is None
 
 
-def _why_not_owned(folder: Path) -> str:
+def _ownership_problem(folder: Path) -> str | None:
+    """Why ``folder`` is not a bundle this tool wrote, unchanged; None when it is."""
     try:
         result = verify_bundle(folder)
     except PublisherError as exc:
         return str(exc).removeprefix(f"{folder}: ")
-    return result.problems[0] if result.problems else "not written by this tool"
+    if result.problems:
+        return result.problems[0]
+    tool = result.manifest.get("tool")
+    if not isinstance(tool, dict) or tool.get("name") != "ratings-publisher":
+        return "not written by this tool"
+    return None
 
 
 def check_output(
-    out: Path, *, inputs: Iterable[Path] = (), overwrite: bool, label: str = "--out"
+    out: Path,
+    *,
+    inputs: Iterable[Path] = (),
+    overwrite: bool,
+    label: str = "--out",
+    prove_owned: bool = True,
 ) -> None:
     """Refuse an output folder that would put the organizer's own files at risk.
 
@@ -100,6 +106,9 @@ def check_output(
         this tool wrote and that still verifies is replaced.
     label : str
         The option's name for messages.
+    prove_owned : bool
+        Verify that an existing ``out`` is this tool's bundle (hashing all of it). A
+        caller that proves it later, under the output lock, skips it in early checks.
 
     Raises
     ------
@@ -127,11 +136,11 @@ def check_output(
         raise PublisherError(f"{out}: exists and is not a folder")
     if not overwrite:
         raise PublisherError(f"{out}: already exists; pass --overwrite to replace it")
-    if not owned(out):
+    problem = _ownership_problem(out) if prove_owned else None
+    if problem is not None:
         raise PublisherError(
             f"{out}: not replaced: the tool replaces only a bundle it wrote, and this folder "
-            f"does not verify as one ({_why_not_owned(out)}); move it away or choose "
-            f"another {label}"
+            f"does not verify as one ({problem}); move it away or choose another {label}"
         )
 
 
@@ -287,7 +296,8 @@ def staging(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
 
     Call it while holding :func:`output_lock`. On an exception (or Ctrl-C) the
     temporary folder is removed and ``out`` is untouched. Staging folders of earlier
-    runs that died are removed first; nothing else is.
+    runs that died are removed first; nothing else is. An existing ``out`` is proved to
+    be this tool's bundle right before it is swapped out, once the work is done.
 
     Raises
     ------
@@ -295,7 +305,7 @@ def staging(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
         If ``out`` exists and may not be replaced (see :func:`check_output`).
     """
     out = Path(out)
-    check_output(out, overwrite=overwrite)
+    check_output(out, overwrite=overwrite, prove_owned=False)
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
     temp = out.parent / f".{out.name}{_TEMP_MARK}{secrets.token_hex(4)}"

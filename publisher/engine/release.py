@@ -250,8 +250,9 @@ def release(
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
     inputs = [Path(input), *(attachments or {}).values()]
     stages = stages or Stages()
-    # Refuse before any work, and again under the lock (another run may have finished).
-    check_output(out, inputs=inputs, overwrite=overwrite)
+    # Refuse before any work (the cheap checks), then again under the lock, where an
+    # existing bundle is proved ours (another run may have finished in between).
+    check_output(out, inputs=inputs, overwrite=overwrite, prove_owned=False)
     with output_lock(out):
         check_output(out, inputs=inputs, overwrite=overwrite)
         check_output(rejected_path(out), inputs=inputs, overwrite=True)
