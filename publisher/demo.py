@@ -7,7 +7,6 @@ the same terms.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -101,10 +100,10 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
                 unprotected=unprotected,
             )
         except ReleaseRejectedError as rejection:
-            unprotected = unprotected or getattr(rejection, "unprotected", None)
+            unprotected = unprotected or rejection.unprotected
             remove_owned(target)
             folder = rejected_path(target)
-            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+            report = rejection.report
             runs.append(DemoRun(name, folder, report, None))
             continue
         unprotected = unprotected or result.unprotected

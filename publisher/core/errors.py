@@ -6,6 +6,8 @@ Library code raises these; the CLI turns :class:`PublisherError` into a one-line
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuditFailedError",
     "BudgetExceededError",
@@ -47,6 +49,13 @@ class ReleaseRejectedError(PublisherError):
     """The release gate rejected the release; the report was written, the data was not."""
 
     exit_code = 3
+
+    def __init__(self, message: str, *, report: Any = None, unprotected: Any = None) -> None:
+        super().__init__(message)
+        #: report.json of the rejected release.
+        self.report = report
+        #: The attacks on the unprotected data, to reuse for another policy on this data.
+        self.unprotected = unprotected
 
 
 class BundleVerificationError(PublisherError):

@@ -274,16 +274,13 @@ def release(
             rejected = rejected_path(out)
             _write_rejected(rejected, evaluation, key)
             failures = evaluation.report["gate"]["failures"]
-            rejection = ReleaseRejectedError(
+            raise ReleaseRejectedError(
                 f"release rejected by the gate ({len(failures)} of "
                 f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
-                f"report written to {rejected}; no data was published"
+                f"report written to {rejected}; no data was published",
+                report=evaluation.report,
+                unprotected=evaluation.unprotected,
             )
-            # what the demo (and any caller) needs to go on: the report, and the unprotected
-            # side to reuse for another policy on the same data
-            rejection.report = evaluation.report  # type: ignore[attr-defined]
-            rejection.unprotected = evaluation.unprotected  # type: ignore[attr-defined]
-            raise rejection
         with stages("write bundle"):
             manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
     logger.info("wrote bundle %s", out)
