@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from publisher.core.errors import InputError
+from publisher.core.errors import InputError, show
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, Scale
 
 __all__ = ["check_aligned", "paired_tables"]
@@ -42,10 +42,6 @@ def _table(frame: pd.DataFrame, names: dict[str, str], scale: Scale, label: str)
         )
     except InputError as exc:
         raise InputError(f"{label}: {exc}") from None
-
-
-def _show(value: Any) -> str:
-    return repr(str(value)[:40])
 
 
 def paired_tables(
@@ -105,20 +101,20 @@ def paired_tables(
         known = pd.Index(table.index).get_indexer(pseudonyms)
         if (known < 0).any():
             missing = pseudonyms[np.flatnonzero(known < 0)[0]]
-            raise InputError(f"released user {_show(missing)} is not in the mapping")
+            raise InputError(f"released user {show(str(missing))} is not in the mapping")
         originals = table.to_numpy()[known]
         repeated = pd.Series(originals).duplicated()
         if repeated.any():
             twice = originals[repeated.to_numpy().argmax()]
-            raise InputError(f"two released users map to the original user {_show(twice)}")
+            raise InputError(f"two released users map to the original user {show(str(twice))}")
     user_codes = pd.Index(base.user_ids).get_indexer(originals)
     if (user_codes < 0).any():
         bad = originals[np.flatnonzero(user_codes < 0)[0]]
-        raise InputError(f"the mapping names {_show(bad)}, who is not in the original")
+        raise InputError(f"the mapping names {show(str(bad))}, who is not in the original")
     item_codes = pd.Index(base.item_ids).get_indexer(release.item_ids)
     if (item_codes < 0).any():
         bad = release.item_ids[np.flatnonzero(item_codes < 0)[0]]
-        raise InputError(f"released item {_show(bad)} is not in the original")
+        raise InputError(f"released item {show(str(bad))} is not in the original")
     frame = release.frame
     user_ids = np.full(len(base.user_ids), "", dtype=object)
     user_ids[user_codes] = pseudonyms

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from publisher.core.errors import InputError
+from publisher.core.errors import InputError, show
 from publisher.core.ratings import Ratings, Scale, row_index_dtype
 
 __all__ = ["Locate", "as_days", "assemble", "first_bad", "first_duplicate"]
@@ -119,7 +119,7 @@ def as_days(dates: np.ndarray | pd.Series, where: Locate) -> np.ndarray:
     parsed = pd.to_datetime(series.astype(str), format="ISO8601", errors="coerce", utc=True)
     i = first_bad(parsed.isna().to_numpy())
     if i is not None:
-        raise InputError(f"{where(i)}: unparseable date {str(series.iloc[i])[:40]!r}")
+        raise InputError(f"{where(i)}: unparseable date {show(str(series.iloc[i]))}")
     return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "PrivacyLeakWarning",
     "PublisherError",
     "ReleaseRejectedError",
+    "show",
 ]
 
 
@@ -73,3 +74,19 @@ class InternalError(AssertionError):
 
 class PrivacyLeakWarning(RuntimeWarning):
     """A setting weakens the privacy protection in a way the user should know about."""
+
+
+def show(text: str | bytes, limit: int = 40) -> str:
+    """A piece of input quoted for an error message, cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> show("x" * 50)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+    >>> show(b"5 stars")
+    "'5 stars'"
+    """
+    if isinstance(text, bytes):
+        text = text[: 4 * limit].decode("utf-8", "replace")
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[:limit] + "...")

@@ -10,8 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from publisher.core.errors import InputError
-from publisher.readers.limits import show
+from publisher.core.errors import InputError, show
 
 __all__ = ["FIELDS", "column_names", "map_columns", "parse_columns"]
 

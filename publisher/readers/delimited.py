@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from publisher.core.assemble import Locate, assemble, first_bad, first_duplicate
-from publisher.core.errors import InputError
+from publisher.core.errors import InputError, show
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers.columns import FIELDS, map_columns
 from publisher.readers.detect import first_line, head_bytes, is_gzip
-from publisher.readers.limits import ReadLimits, open_bounded, show
+from publisher.readers.limits import ReadLimits, open_bounded
 
 __all__ = ["read_delimited"]
 

@@ -28,28 +28,11 @@ __all__ = [
     "open_bounded",
     "parse_limits",
     "read_all",
-    "show",
 ]
 
 #: A compressed input may expand to at least this many bytes whatever its ratio, so a
 #: small gzip (whose header and dictionary dominate) is never refused.
 _EXPANSION_FLOOR = 16 << 20
-
-
-def show(text: str | bytes, limit: int = 40) -> str:
-    """A piece of input quoted for an error message, cut to ``limit`` characters.
-
-    Examples
-    --------
-    >>> show("x" * 50)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
-    >>> show(b"5 stars")
-    "'5 stars'"
-    """
-    if isinstance(text, bytes):
-        text = text[: 4 * limit].decode("utf-8", "replace")
-    text = text.strip()
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 @dataclass(frozen=True, kw_only=True)

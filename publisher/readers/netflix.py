@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from publisher.core.assemble import assemble
-from publisher.core.errors import InputError
+from publisher.core.errors import InputError, show
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers._netflix import (
     BAD_DATE,
@@ -25,7 +25,7 @@ from publisher.readers._netflix import (
 )
 from publisher.readers.delimited import describe_error
 from publisher.readers.detect import NETFLIX_HEADER, netflix_files
-from publisher.readers.limits import ReadLimits, read_all, show
+from publisher.readers.limits import ReadLimits, read_all
 
 __all__ = ["read_netflix"]
 
