@@ -13,6 +13,7 @@ cross-checks beside the fields they compare.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from publisher.core.adversary import (
 )
 from publisher.core.errors import BudgetExceededError, PolicyError
 from publisher.core.validation import (
-    ParameterError,
+    at_path,
     check_choice,
     check_int,
     check_keys,
@@ -55,14 +56,6 @@ __all__ = [
 
 #: A policy file is read up to this size (real ones are a few hundred bytes).
 MAX_POLICY_BYTES = 1 << 20
-
-
-def _wrap(path: str, build: Any) -> Any:
-    """Run ``build()`` and re-raise a ParameterError under the key path."""
-    try:
-        return build()
-    except ParameterError as exc:
-        raise PolicyError(exc.at(path)) from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,14 +99,13 @@ class AuditConfig:
             ms = unique.get("known_items", list(DEFAULT_KNOWN_ITEMS))
             if not isinstance(ms, list) or not ms:
                 raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
+            where = f"{path}.uniqueness"
             given["uniqueness_known_items"] = tuple(
-                _wrap(
-                    f"{path}.uniqueness",
-                    lambda m=m: check_int("uniqueness", "known_items", m, minimum=1, maximum=1000),
-                )
+                at_path(where, functools.partial(check_int, "uniqueness", "known_items", m,
+                                                 minimum=1, maximum=1000))
                 for m in ms
-            )
-        return _wrap(path, lambda: cls(**given))
+            )  # fmt: skip
+        return at_path(path, lambda: cls(**given))
 
     def to_dict(self) -> dict[str, Any]:
         """The section as written in a policy."""
@@ -219,8 +211,8 @@ class Gate:
                 ("known_items", "fraction", "match"),
                 required=("known_items", "fraction"),
             )
-            given["max_unique_fraction"] = _wrap(limit_path, lambda: UniquenessLimit(**limit))
-        return _wrap(path, lambda: cls(**given))
+            given["max_unique_fraction"] = at_path(limit_path, lambda: UniquenessLimit(**limit))
+        return at_path(path, lambda: cls(**given))
 
     def to_dict(self) -> dict[str, Any]:
         """The section as written in a policy."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from publisher.core.errors import PolicyError
-from publisher.core.validation import ParameterError, check_int, check_keys, check_number
+from publisher.core.validation import at_path, check_int, check_keys, check_number
 
 __all__ = [
     "DEFAULT_ADVERSARIES",
@@ -94,10 +93,7 @@ class Adversary:
         if items != "any":
             items = check_keys(f"{path}.items", items, ("exclude_top",), required=("exclude_top",))
             given["exclude_top"] = items["exclude_top"]
-        try:
-            return cls(**given)
-        except ParameterError as exc:
-            raise PolicyError(exc.at(path)) from None
+        return at_path(path, lambda: cls(**given))
 
     def to_dict(self) -> dict[str, Any]:
         """The adversary as written in a policy (and in report.json)."""

@@ -10,14 +10,17 @@ number > 0. Got -1 instead.``) and as a key path when a policy file is loaded
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from publisher.core.errors import PolicyError
+
+T = TypeVar("T")
 
 __all__ = [
     "ParameterError",
     "ParameterTypeError",
+    "at_path",
     "check_choice",
     "check_fraction",
     "check_int",
@@ -143,3 +146,15 @@ def check_keys(path: str, given: Any, allowed: Iterable[str], required: Iterable
         if key not in given:
             raise PolicyError(f"{path}: missing required key {key!r}")
     return dict(given)
+
+
+def at_path(path: str, build: Callable[[], T]) -> T:
+    """Run ``build()``; a :class:`ParameterError` becomes a PolicyError under ``path``.
+
+    A step or section checks its own parameters (sklearn-style messages from Python);
+    loaded from a policy file, the same failure names the key path instead.
+    """
+    try:
+        return build()
+    except ParameterError as exc:
+        raise PolicyError(exc.at(path)) from None
