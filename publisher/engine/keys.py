@@ -17,7 +17,6 @@ pseudonym input (an id) reaches the signing key's derivation, so no id can yield
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -81,8 +80,6 @@ def _read_key_file(path: Path) -> bytes:
     """At most ``MAX_KEY_BYTES + 1`` bytes of a key file (a pipe such as ``<(pass key)`` works)."""
     try:
         with path.open("rb") as fh:
-            if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
-                raise PublisherError(f"{path}: is a folder, not a key file")
             data = fh.read(MAX_KEY_BYTES + 1)
     except IsADirectoryError:
         raise PublisherError(f"{path}: is a folder, not a key file") from None
