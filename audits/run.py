@@ -145,7 +145,7 @@ def audit_unprotected(
         dataset="original",
         known_items=tuple(uniqueness_known_items),
         n_users=n_targets,
-        rng=np.random.default_rng(_copy(children[-1])),
+        rng=np.random.default_rng(children[-1]),
     )
     return UnprotectedAudit(
         original.fingerprint(),
@@ -155,10 +155,6 @@ def audit_unprotected(
         attacks,
         tuple(uniqueness.evaluate().results()),
     )
-
-
-def _copy(seed: np.random.SeedSequence) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
 
 
 def run_audits(
@@ -251,7 +247,7 @@ def run_audits(
         dataset="released",
         known_items=tuple(uniqueness_known_items),
         n_users=n_targets,
-        rng=np.random.default_rng(_copy(children[-1])),
+        rng=np.random.default_rng(children[-1]),
     )
     uniqueness.extend(audit_u.evaluate().results())
     seconds["uniqueness[released]"] = time.perf_counter() - started

@@ -171,9 +171,10 @@ class UniquenessAudit:
             if self.reference is None
             else table.records.of_code[source.records.codes] >= 0
         )
+        known_support = known_index.support()
         results = []
         for m in self.known_items:
-            pool = np.flatnonzero((known_index.support() >= m) & present)
+            pool = np.flatnonzero((known_support >= m) & present)
             users = self.rng.choice(pool, size=min(self.n_users, len(pool)), replace=False)
             known = np.zeros((len(users), m), dtype=np.int32)
             for row, record in enumerate(users):

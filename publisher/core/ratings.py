@@ -12,6 +12,7 @@ This module imports nothing from ``policies`` or ``audits``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -180,8 +181,13 @@ class Ratings:
         """SHA-256 over the table's columns, ids and scale: equal tables, equal prints.
 
         Used to check that results drawn from one table (the unprotected audit) are
-        only reused on the same table. About 1 s per 100M ratings.
+        only reused on the same table. About 1 s per 100M ratings, computed once per
+        table (a table never changes).
         """
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         digest = hashlib.sha256(str(self.scale).encode())
         for column in self.frame.columns:
             digest.update(column.encode())
