@@ -19,16 +19,22 @@ Each statistic is epsilon_i-DP for the customer; together they are
 (sum epsilon_i)-DP by sequential composition, tracked exactly by a
 :class:`~policies.budget.Ledger` and, at run time, by diffprivlib's
 ``BudgetAccountant``. Negative noisy counts are clipped to 0 (post-processing,
-free). The item catalogue and the date range are treated as public: which items
-and periods appear in the tables is not protected.
+free).
+
+The rows of every table come from the policy's declared domain
+(:mod:`policies.domain`), never from the data: item tables list the declared items,
+``ratings_per_period`` the periods of the declared date range, histograms the values
+of the declared scale. Ratings outside the domain are not counted (a per-rating rule,
+so the sensitivities above still hold).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,10 +43,11 @@ from diffprivlib.accountant import BudgetAccountant
 from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger
+from policies.domain import Domain
 from policies.steps._base import group_rank, period_starts
 from publisher.core.errors import PolicyError
 from publisher.core.guarantee import Guarantee
-from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, days_to_dates
+from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
 from publisher.core.validation import (
     ParameterError,
     check_choice,
@@ -49,7 +56,7 @@ from publisher.core.validation import (
     check_number,
 )
 
-__all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates"]
+__all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates", "in_domain"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +142,8 @@ class AggregatesConfig:
     microdata : bool
         Whether the microdata is released too (false: aggregates only).
     statistics : tuple of Statistic
+    domain : Domain
+        The declared rows of every table (:mod:`policies.domain`).
     """
 
     epsilon: float
@@ -142,12 +151,14 @@ class AggregatesConfig:
     max_ratings_per_user: int
     microdata: bool = True
     statistics: tuple[Statistic, ...]
+    domain: Domain = field(default_factory=Domain)
 
     @classmethod
-    def from_config(cls, config: Any, path: str) -> AggregatesConfig:
+    def from_config(cls, config: Any, path: str, base: Path | None = None) -> AggregatesConfig:
         """Parse the section, split the budget and check it is not overspent.
 
         Statistics without an ``epsilon`` share what the explicit ones leave, evenly.
+        ``base`` is the folder a catalogue path is relative to (the policy file's).
 
         Raises
         ------
@@ -157,9 +168,10 @@ class AggregatesConfig:
         given = check_keys(
             path,
             config,
-            ("epsilon", "delta", "max_ratings_per_user", "microdata", "statistics"),
+            ("epsilon", "delta", "max_ratings_per_user", "microdata", "statistics", "domain"),
             required=("epsilon", "max_ratings_per_user", "statistics"),
         )
+        domain = Domain.from_config(given.get("domain"), f"{path}.domain", base)
         try:
             total = check_number(
                 "aggregates", "epsilon", given["epsilon"], minimum=0, low_open=True
@@ -199,6 +211,7 @@ class AggregatesConfig:
                     "may appear once"
                 )
             parsed.append((name, params, where))
+            _check_domain(name, domain, where, path)
         ledger = Ledger(Budget.of(total, delta), label=f"{path}.epsilon")
         explicit = [p for _, p, _ in parsed if "epsilon" in p]
         for name, params, where in parsed:
@@ -230,6 +243,7 @@ class AggregatesConfig:
             max_ratings_per_user=bound,
             microdata=microdata,
             statistics=tuple(statistics),
+            domain=domain,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,15 +254,54 @@ class AggregatesConfig:
             "max_ratings_per_user": self.max_ratings_per_user,
             "microdata": self.microdata,
             "statistics": [s.to_dict() for s in self.statistics],
+            "domain": self.domain.to_dict(),
         }
 
-    def sensitivity(self, statistic: Statistic, ratings: Ratings) -> dict[str, float]:
+    def scale(self, ratings: Ratings) -> Scale:
+        """The rating values of the tables: the domain's, else the input's declared scale.
+
+        Raises
+        ------
+        PolicyError
+            When neither the domain nor the input declares a scale (one inferred from
+            the data would make the tables' rows and the sensitivity data-dependent).
+        """
+        if self.domain.scale is not None:
+            return self.domain.scale
+        if ratings.scale_inferred:
+            raise PolicyError(
+                f"aggregates.domain.scale: the rating scale {ratings.scale} was inferred from "
+                "the data, so the tables' rows would depend on it; declare it with "
+                f"'scale: {ratings.scale}' under aggregates.domain (or pass --scale)"
+            )
+        return ratings.scale
+
+    def sensitivity(self, statistic: Statistic, scale: Scale) -> dict[str, float]:
         """L1 sensitivities under the contribution bound (see the module notes)."""
         bound = self.max_ratings_per_user
         if statistic.name == "item_mean":
-            half_range = (ratings.scale.maximum - ratings.scale.minimum) / 2
+            half_range = (scale.maximum - scale.minimum) / 2
             return {"count": bound, "sum": bound * half_range}
         return {"count": bound}
+
+
+_ITEM_STATISTICS = ("item_count", "item_mean", "item_histogram")
+
+
+def _check_domain(name: str, domain: Domain, where: str, path: str) -> None:
+    """An item table needs declared items; a period table, declared dates."""
+    if name in _ITEM_STATISTICS and domain.items is None:
+        raise PolicyError(
+            f"{where}: {name} needs the items it lists declared under {path}.domain.items "
+            "('range: [FIRST, LAST]' or 'catalogue: FILE'); items taken from the data would "
+            "reveal who rated a rare item"
+        )
+    if name == "ratings_per_period" and domain.dates is None:
+        raise PolicyError(
+            f"{where}: ratings_per_period needs its date range declared under "
+            f"{path}.domain.dates ('{{from: YYYY-MM-DD, to: YYYY-MM-DD}}'); a range taken "
+            "from the data would reveal the earliest and latest rating"
+        )
 
 
 def _down(value: Fraction) -> float:
@@ -257,9 +310,34 @@ def _down(value: Fraction) -> float:
     return approx if Fraction(approx) <= value else math.nextafter(approx, 0.0)
 
 
-def _bound_contributions(ratings: Ratings, bound: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Keep at most ``bound`` ratings per customer, chosen uniformly at random."""
+def in_domain(ratings: Ratings, config: AggregatesConfig) -> pd.DataFrame:
+    """The ratings the tables count: those inside the declared domain.
+
+    Columns ``item`` (the row in the item domain, or the data's code when no item
+    domain is declared), ``rating``, ``user`` and ``date`` when present. The rule looks
+    at each rating alone (its item, date and value), never at other ratings.
+    """
     frame = ratings.frame
+    scale = config.scale(ratings)
+    domain = config.domain
+    keep = scale.on_scale(frame[RATING].to_numpy())
+    items = frame[ITEM].to_numpy().astype(np.int64)
+    if domain.items is not None:
+        items = domain.items.positions(ratings.item_ids)[items]
+        keep &= items >= 0
+    if domain.dates is not None and DATE in frame.columns:
+        days = frame[DATE].to_numpy()
+        keep &= (days >= domain.dates.first) & (days <= domain.dates.last)
+    out = frame.loc[keep].assign(**{ITEM: items[keep]})
+    dropped = len(frame) - len(out)
+    if dropped:
+        # The count goes to the organizer's log only, never into the bundle.
+        logger.info("aggregates: %d ratings outside the declared domain are not counted", dropped)
+    return out
+
+
+def _bound_contributions(frame: pd.DataFrame, bound: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Keep at most ``bound`` ratings per customer, chosen uniformly at random."""
     rank = group_rank(frame[USER].to_numpy(), rng)
     return frame.loc[rank < bound]
 
@@ -278,10 +356,6 @@ def _geometric(
     return np.maximum(noisy, 0)
 
 
-def _periods(days: np.ndarray, period: str) -> np.ndarray:
-    return period_starts(days, period).astype("datetime64[D]")
-
-
 def compute_aggregates(
     ratings: Ratings,
     config: AggregatesConfig,
@@ -289,7 +363,7 @@ def compute_aggregates(
     *,
     seeded: bool,
 ) -> dict[str, pd.DataFrame]:
-    """Compute every configured statistic with its noise.
+    """Compute every configured statistic with its noise, over the declared domain.
 
     Parameters
     ----------
@@ -299,29 +373,40 @@ def compute_aggregates(
     rng : numpy.random.Generator
         Draws the contribution bound's subsets, and diffprivlib's seeds when seeded.
     seeded : bool
-        Reproducible noise (tests) instead of diffprivlib's secure generator.
+        Reproducible noise (tests, keyed seeds) instead of diffprivlib's secure
+        generator.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        One table per statistic, by name.
+        One table per statistic, by name; its rows are the declared domain's.
+
+    Raises
+    ------
+    PolicyError
+        When the tables' scale would come from the data (see :meth:`AggregatesConfig.scale`).
     """
     accountant = BudgetAccountant(epsilon=config.epsilon, delta=config.delta)
-    bounded = _bound_contributions(ratings, config.max_ratings_per_user, rng)
+    scale = config.scale(ratings)
+    domain = config.domain
+    bounded = _bound_contributions(in_domain(ratings, config), config.max_ratings_per_user, rng)
     items = bounded[ITEM].to_numpy()
-    scale = ratings.scale
     index = scale.to_index(bounded[RATING].to_numpy()).astype(np.int64)
-    n_items = len(ratings.item_ids)
+    item_ids = domain.items.ids if domain.items is not None else ratings.item_ids
+    n_items = len(item_ids)
     out: dict[str, pd.DataFrame] = {}
     for stat in config.statistics:
+        if stat.name == "ratings_per_period" and DATE not in bounded.columns:
+            logger.warning("ratings_per_period: the data has no dates; statistic skipped")
+            continue
         accountant.check(stat.epsilon, 0.0)
-        sens = config.sensitivity(stat, ratings)
+        sens = config.sensitivity(stat, scale)
         bound = int(sens["count"])
         state = _state(rng, seeded)
         if stat.name == "item_count":
             counts = np.bincount(items, minlength=n_items)
             frame = pd.DataFrame(
-                {"item": ratings.item_ids, "count": _geometric(counts, stat.epsilon, bound, state)}
+                {"item": item_ids, "count": _geometric(counts, stat.epsilon, bound, state)}
             )
         elif stat.name == "rating_histogram":
             counts = np.bincount(index, minlength=scale.k)
@@ -332,20 +417,16 @@ def compute_aggregates(
             counts = np.bincount(items * scale.k + index, minlength=n_items * scale.k)
             frame = pd.DataFrame(
                 {
-                    "item": np.repeat(ratings.item_ids, scale.k),
+                    "item": np.repeat(item_ids, scale.k),
                     "rating": np.tile(scale.values(), n_items),
                     "count": _geometric(counts, stat.epsilon, bound, state),
                 }
             )
         elif stat.name == "ratings_per_period":
-            if DATE not in bounded.columns:
-                logger.warning("ratings_per_period: the data has no dates; statistic skipped")
-                continue
-            days = bounded[DATE].to_numpy()
-            periods = _periods(days, stat.period)
-            full = np.unique(_periods(np.arange(days.min(), days.max() + 1), stat.period))
-            counts = pd.Series(periods).value_counts().reindex(full, fill_value=0).to_numpy()
-            starts = (full - np.datetime64(0, "D")).astype(int)
+            assert domain.dates is not None  # checked at load
+            starts = domain.dates.periods(stat.period)
+            row = np.searchsorted(starts, period_starts(bounded[DATE].to_numpy(), stat.period))
+            counts = np.bincount(row, minlength=len(starts))
             frame = pd.DataFrame(
                 {
                     "period": days_to_dates(starts),
@@ -365,7 +446,7 @@ def compute_aggregates(
                 means = np.clip(mid + noisy_sums / counts, scale.minimum, scale.maximum)
             frame = pd.DataFrame(
                 {
-                    "item": ratings.item_ids,
+                    "item": item_ids,
                     "noisy_count": counts,
                     "mean": np.where(counts >= 1, means, np.nan),
                 }

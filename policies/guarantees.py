@@ -103,7 +103,10 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             f"The aggregates under aggregates/ are together {aggregate_total:g}-differentially "
             f"private for each customer (all of their ratings; at most "
             f"{config.max_ratings_per_user} per customer counted), by sequential composition. "
-            "The item catalogue and the date range are treated as public."
+            + config.domain.describe(scale)
+            + " The guarantee covers these tables as computed from fresh operating-system "
+            "randomness or a seed mixed with the organizer's key; it does not cover the "
+            "microdata, nor any figure of the original data published without noise."
         )
     if config is None or config.microdata:
         parts.append(

@@ -294,7 +294,7 @@ def _safe_yaml(text: str, label: str) -> Any:
         raise PolicyError(f"{label}: {where}invalid YAML ({problem})") from None
 
 
-def parse_policy(text: str, label: str = "policy") -> Policy:
+def parse_policy(text: str, label: str = "policy", base: Path | None = None) -> Policy:
     """Parse and validate a policy from YAML text.
 
     Parameters
@@ -303,6 +303,9 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
         The YAML document.
     label : str
         Prefix for error messages (the file name or preset name).
+    base : Path, optional
+        The folder files named in the policy (an item catalogue) are relative to;
+        the current folder when None.
 
     Returns
     -------
@@ -315,7 +318,7 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
     """
     data = _safe_yaml(text, label)
     try:
-        return _build(data)
+        return _build(data, base)
     except RecursionError:
         raise PolicyError(f"{label}: nested too deeply to be a policy") from None
     except BudgetExceededError as exc:
@@ -324,7 +327,7 @@ def parse_policy(text: str, label: str = "policy") -> Policy:
         raise PolicyError(f"{label}: {exc}") from None
 
 
-def _build(data: Any) -> Policy:
+def _build(data: Any, base: Path | None = None) -> Policy:
     given = check_keys(
         "policy",
         data,
@@ -349,7 +352,7 @@ def _build(data: Any) -> Policy:
             "audits.uniqueness.known_items"
         )
     if given.get("aggregates") is not None:
-        given["aggregates"] = AggregatesConfig.from_config(given["aggregates"], "aggregates")
+        given["aggregates"] = AggregatesConfig.from_config(given["aggregates"], "aggregates", base)
         if not given["aggregates"].microdata:
             _no_microdata_gate(given["gate"])
     names = [s.name for s in given["steps"]]
@@ -434,7 +437,7 @@ def load_policy(source: str | Path) -> Policy:
             raise PolicyError(f"{path}: not valid UTF-8") from None
         except OSError as exc:
             raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
-        return parse_policy(text, str(path))
+        return parse_policy(text, str(path), path.parent)
     if str(source) in list_presets():
         return parse_policy(preset_text(str(source)), f"preset {source}")
     raise PolicyError(

@@ -138,6 +138,7 @@ def assemble(
     i = first_bad(~np.isfinite(ratings))
     if i is not None:
         raise InputError(f"{where(i)}: rating {ratings[i]:g} is not a finite number")
+    inferred = scale is None
     if scale is None:
         scale = _infer_scale(ratings)
     i = _first_off_scale(ratings, scale.minimum, scale.maximum, scale.step)
@@ -177,6 +178,7 @@ def assemble(
         scale=scale,
         source=source,
         handover=True,  # the readers' own arrays, not kept by anybody else
+        scale_inferred=inferred,
     )
 
 

@@ -132,6 +132,9 @@ class Ratings:
         Whether ``user_ids`` hold keyed pseudonyms rather than original ids.
     source : str
         A short, path-free description of where the data came from.
+    scale_inferred : bool
+        Whether the scale was inferred from the ratings rather than declared (by the
+        format or the organizer): then it is a fact of the data, not a public one.
 
     Notes
     -----
@@ -146,6 +149,7 @@ class Ratings:
     scale: Scale = field(default_factory=Scale)
     pseudonymized: bool = False
     source: str = ""
+    scale_inferred: bool = False
 
     def __post_init__(self) -> None:
         missing = {USER, ITEM, RATING} - set(self.frame.columns)
@@ -279,6 +283,7 @@ class Ratings:
         scale: Scale | None = None,
         source: str = "",
         handover: bool = False,
+        scale_inferred: bool = False,
     ) -> Ratings:
         """Build a table from codes already assigned (``user_ids[code]`` is the id).
 
@@ -303,6 +308,7 @@ class Ratings:
             item_ids=np.asarray(item_ids),
             scale=scale or Scale(),
             source=source,
+            scale_inferred=scale_inferred,
         )
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from audits import AuditReport, UnprotectedAudit, run_audits
 from audits.utility import UtilityAudit
 from policies import Policy, load_policy
-from policies.aggregates import compute_aggregates
+from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
 from publisher import __version__
 from publisher.core.errors import (
     InternalError,
@@ -184,7 +184,11 @@ def evaluate(
         audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
     if aggregates is not None and "item_mean" in aggregates:
         utility = utility or {}
-        utility["dp_item_mean_relative_error"] = item_mean_error(ratings, aggregates["item_mean"])
+        utility["dp_item_mean_relative_error"] = item_mean_error(
+            ratings,
+            aggregates["item_mean"],
+            policy.aggregates,  # type: ignore[arg-type]
+        )
     with stages("hash input"):
         digest = input_digest(input)
     source = {
@@ -267,12 +271,19 @@ def _check_finite(value: Any, where: str) -> None:
             _check_finite(item, f"{where}[{k}]")
 
 
-def item_mean_error(ratings: Ratings, dp_means: pd.DataFrame) -> float | None:
-    """Mean relative error of DP per-item means against the true means (items with both)."""
-    frame = ratings.frame
-    n = len(ratings.item_ids)
-    counts = np.bincount(frame[ITEM].to_numpy(), minlength=n)
-    sums = np.bincount(frame[ITEM].to_numpy(), weights=frame[RATING].to_numpy(), minlength=n)
+def item_mean_error(
+    ratings: Ratings, dp_means: pd.DataFrame, config: AggregatesConfig
+) -> float | None:
+    """Mean relative error of DP per-item means against the true means (items with both).
+
+    The true means are over the ratings the tables count (the declared domain). This
+    is an exact figure of the original: it belongs in the review copy only.
+    """
+    counted = in_domain(ratings, config)
+    n = len(dp_means)
+    items = counted[ITEM].to_numpy()
+    counts = np.bincount(items, minlength=n)
+    sums = np.bincount(items, weights=counted[RATING].to_numpy(), minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         true = sums / counts
     noisy = dp_means["mean"].to_numpy()

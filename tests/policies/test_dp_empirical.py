@@ -55,7 +55,8 @@ def test_item_count_privacy_loss_on_neighbouring_counts():
     """
     epsilon, bound, n_items = 1.0, 2, 20_000
     config = parse_policy(
-        "name: p\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_count]}"
+        "name: p\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_count],"
+        " domain: {items: {range: [0, 19999]}}}"
     ).aggregates
     low, high = counts_table(3, n_items, bound), counts_table(5, n_items, bound)
     below = {"low": 0, "high": 0}

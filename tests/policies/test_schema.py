@@ -192,5 +192,6 @@ def test_one_table_per_statistic_even_with_other_periods():
     with pytest.raises(PolicyError, match=r"statistics\[1\]: ratings_per_period is listed twice"):
         parse_policy(
             "name: ok\naggregates: {epsilon: 1, max_ratings_per_user: 10, statistics: "
-            "[{ratings_per_period: {period: month}}, {ratings_per_period: {period: year}}]}"
+            "[{ratings_per_period: {period: month}}, {ratings_per_period: {period: year}}], "
+            "domain: {dates: {from: 2000-01-01, to: 2000-12-31}}}"
         )

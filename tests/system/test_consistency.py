@@ -27,6 +27,7 @@ aggregates:
   epsilon: 1.0
   max_ratings_per_user: 50
   statistics: [{item_count: {epsilon: 0.4}}, item_mean]
+  domain: {items: {catalogue: CATALOGUE, column: movieId}}
 audits:
   targets: 300
   adversaries:
@@ -40,7 +41,8 @@ gate:
 
 def release(tmp_path, gate):
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY.replace("GATE", gate))
+    catalogue = demo_data().parent / "movies.csv"
+    policy.write_text(POLICY.replace("GATE", gate).replace("CATALOGUE", str(catalogue)))
     out = tmp_path / "bundle"
     result = CliRunner().invoke(
         main,

@@ -151,6 +151,9 @@ aggregates:
   max_ratings_per_user: 50
   microdata: MICRODATA
   statistics: [item_count, item_mean, rating_histogram, {ratings_per_period: {period: month}}]
+  domain:
+    items: {range: [1, 1682]}
+    dates: {from: 1997-09-01, to: 1998-04-30}
 """
 
 

@@ -1,0 +1,232 @@
+"""The declared public domain: the rows of every DP table come from the policy, never the data."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policies import load_policy, parse_policy
+from policies.aggregates import compute_aggregates
+from publisher.core.errors import PolicyError
+from publisher.core.ratings import Ratings, Scale
+
+ALL = (
+    "[item_count, item_mean, item_histogram, rating_histogram, "
+    "{ratings_per_period: {period: month}}]"
+)
+POLICY = """name: d
+aggregates:
+  epsilon: EPS
+  max_ratings_per_user: 1000
+  statistics: STATS
+  domain:
+    items: {range: [1, 20]}
+    dates: {from: 2000-01-01, to: 2000-12-31}
+"""
+KEYS = {  # the columns that name a row, per table
+    "item_count": ["item"],
+    "item_mean": ["item"],
+    "item_histogram": ["item", "rating"],
+    "rating_histogram": ["rating"],
+    "ratings_per_period": ["period"],
+}
+
+
+def config(epsilon=1.0, stats=ALL):
+    return parse_policy(POLICY.replace("EPS", str(epsilon)).replace("STATS", stats)).aggregates
+
+
+def day(text):
+    return (dt.date.fromisoformat(text) - dt.date(1970, 1, 1)).days
+
+
+def table(rows):
+    users, items, values, days = zip(*rows, strict=True)
+    return Ratings.from_columns(
+        list(users),
+        list(items),
+        list(values),
+        np.array([day(d) for d in days]),
+        scale=Scale(1, 5, 1),
+    )
+
+
+BASE_ROWS = [
+    ("a", 1, 4, "2000-03-05"),
+    ("a", 2, 5, "2000-03-06"),
+    ("b", 1, 3, "2000-06-01"),
+    ("b", 3, 2, "2000-07-01"),
+    ("c", 2, 4, "2000-11-30"),
+]
+# The issue's neighbour: one customer, the only rater of an item, on a far-off date.
+NEIGHBOUR = [
+    ("z", 17, 1, "2000-05-05"),  # in the domain, otherwise unrated
+    ("z", 99, 5, "1999-01-15"),  # outside: item and date
+    ("z", 4, 5, "2001-06-01"),  # outside: date
+]
+
+
+def outputs(ratings, epsilon, seed=0):
+    return compute_aggregates(ratings, config(epsilon), np.random.default_rng(seed), seeded=True)
+
+
+def test_neighbours_get_tables_with_identical_rows():
+    d, d_prime = table(BASE_ROWS), table(BASE_ROWS + NEIGHBOUR)
+    a, b = outputs(d, 1.0), outputs(d_prime, 1.0)
+    assert set(a) == set(b) == set(KEYS)
+    for name, keys in KEYS.items():
+        pd.testing.assert_frame_equal(a[name][keys], b[name][keys])
+    assert len(a["item_count"]) == 20  # the declared range, though the data has 3 items
+    assert len(a["ratings_per_period"]) == 12  # the declared year, by month
+    assert a["ratings_per_period"]["period"].iloc[0] == pd.Timestamp("2000-01-01")
+
+
+def test_only_in_domain_ratings_of_the_neighbour_change_values():
+    """At an epsilon so large that the noise rounds away, each table is the exact count:
+    the neighbour adds exactly their one in-domain rating and nothing else."""
+    a, b = outputs(table(BASE_ROWS), 1e9), outputs(table(BASE_ROWS + NEIGHBOUR), 1e9)
+    diff = b["item_count"]["count"].to_numpy() - a["item_count"]["count"].to_numpy()
+    assert diff.tolist() == [0] * 16 + [1] + [0] * 3
+    assert a["item_count"]["count"].tolist()[:4] == [2, 2, 1, 0]
+    periods = b["ratings_per_period"]["count"] - a["ratings_per_period"]["count"]
+    assert periods.tolist() == [0, 0, 0, 0, 1] + [0] * 7  # May 2000 only
+    hist = b["rating_histogram"]["count"] - a["rating_histogram"]["count"]
+    assert hist.tolist() == [1, 0, 0, 0, 0]  # the 1 star; the two 5s are outside
+    assert b["item_mean"]["mean"].iloc[16] == pytest.approx(1.0, abs=1e-3)  # Laplace, b = 4e-6
+
+
+user_rows = st.lists(
+    st.tuples(
+        st.integers(0, 40),  # item (the domain is 1..20)
+        st.integers(1, 5),
+        st.integers(day("1999-06-01"), day("2001-06-01")),
+    ),
+    min_size=1,
+    max_size=8,
+    unique_by=lambda r: r[0],
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(base=st.lists(user_rows, min_size=1, max_size=6), extra=user_rows, seed=st.integers(0, 99))
+def test_any_added_customer_leaves_the_row_keys_unchanged(base, extra, seed):
+    def build(customers):
+        rows = [
+            (f"u{k}", item, value, day) for k, c in enumerate(customers) for item, value, day in c
+        ]
+        users, items, values, days = zip(*rows, strict=True)
+        return Ratings.from_columns(
+            list(users), list(items), list(values), np.array(days), scale=Scale(1, 5, 1)
+        )
+
+    a, b = outputs(build(base), 1.0, seed), outputs(build([*base, extra]), 1.0, seed)
+    for name, keys in KEYS.items():
+        pd.testing.assert_frame_equal(a[name][keys], b[name][keys])
+
+
+def test_catalogue_file_relative_to_the_policy_with_header_column(tmp_path):
+    (tmp_path / "movies.csv").write_text('movieId,title\n007,Bond\n2,Two\n3,"Three, a title"\n')
+    (tmp_path / "p.yaml").write_text(
+        "name: c\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 10\n"
+        "  statistics: [item_count]\n  domain: {items: {catalogue: movies.csv, column: movieId}}\n"
+    )
+    policy = load_policy(tmp_path / "p.yaml")
+    domain = policy.aggregates.domain
+    assert domain.items.ids.tolist() == [7, 2, 3]
+    data = table([("a", 7, 4, "2000-01-01"), ("a", 5, 4, "2000-01-01"), ("b", 7, 1, "2000-01-02")])
+    counts = compute_aggregates(data, policy.aggregates, np.random.default_rng(0), seeded=True)
+    assert counts["item_count"]["item"].tolist() == [7, 2, 3]  # catalogue order
+    assert counts["item_count"]["count"].tolist() == [2, 0, 0]  # "007" is item 7; 5 dropped
+    # The policy written into a bundle pins the catalogue by its SHA-256...
+    pinned = policy.to_dict()["aggregates"]["domain"]["items"]
+    assert set(pinned) == {"catalogue", "column", "sha256"}
+    # ...and refuses a changed catalogue when read back.
+    (tmp_path / "movies.csv").write_text("movieId\n1\n")
+    (tmp_path / "q.yaml").write_text(policy.to_yaml())
+    with pytest.raises(
+        PolicyError, match=r"aggregates.domain.items.sha256: .* the catalogue changed"
+    ):
+        load_policy(tmp_path / "q.yaml")
+
+
+def test_catalogue_of_one_id_per_line(tmp_path):
+    (tmp_path / "ids.txt").write_text("10\n11\n\n12\n")
+    text = (
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "domain: {items: {catalogue: ids.txt}}}"
+    )
+    assert parse_policy(text, base=tmp_path).aggregates.domain.items.ids.tolist() == [10, 11, 12]
+
+
+@pytest.mark.parametrize(
+    ("domain", "files", "message"),
+    [
+        (
+            "{}",
+            {},
+            "statistics[0]: item_count needs the items it lists declared under "
+            "aggregates.domain.items",
+        ),
+        ("{items: {range: [5, 1]}}", {}, "aggregates.domain.items.range: must be [FIRST, LAST]"),
+        ("{items: {range: [1, 9], catalogue: x}}", {}, "aggregates.domain.items: give either"),
+        ("{items: {range: [0, 9999999]}}", {}, "more than 2,000,000"),
+        ("{items: {catalogue: none.csv}}", {}, "aggregates.domain.items.catalogue: cannot read"),
+        ("{items: {catalogue: c.csv}}", {"c.csv": "1\n2\n01\n"}, "item '1' is listed twice"),
+        ("{items: {catalogue: c.csv, column: id}}", {"c.csv": "movieId\n1\n"}, "no column 'id'"),
+        ("{items: {catalogue: c.csv}}", {"c.csv": "\n\n"}, "lists no items"),
+        ("{items: {range: [1, 2]}, colour: red}", {}, "aggregates.domain: unknown key 'colour'"),
+        ("{items: {range: [1, 2]}, scale: '5:1:1'}", {}, "aggregates.domain.scale: rating scale"),
+    ],
+)
+def test_bad_domains_name_their_key(tmp_path, domain, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    text = (
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        f"domain: {domain}}}"
+    )
+    with pytest.raises(PolicyError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        parse_policy(text, base=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (None, "ratings_per_period needs its date range declared under aggregates.domain.dates"),
+        ("{from: 2001-01-01, to: 2000-01-01}", "from must not be after to"),
+        ("{from: 2000-01-01}", "must be {from: YYYY-MM-DD, to: YYYY-MM-DD}"),
+        ("{from: yesterday, to: 2000-01-01}", "dates.from: must be a date YYYY-MM-DD"),
+    ],
+)
+def test_bad_date_domains(dates, message):
+    domain = "" if dates is None else f", domain: {{dates: {dates}}}"
+    text = (
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+        f"statistics: [ratings_per_period]{domain}}}"
+    )
+    with pytest.raises(PolicyError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        parse_policy(text)
+
+
+def test_an_inferred_scale_is_refused_and_a_declared_one_filters():
+    agg = parse_policy(
+        "name: s\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
+        "statistics: [rating_histogram]}"
+    ).aggregates
+    inferred = table(BASE_ROWS).with_frame(table(BASE_ROWS).frame, scale_inferred=True)
+    with pytest.raises(
+        PolicyError, match=r"aggregates\.domain\.scale: the rating scale 1:5:1 was inferred"
+    ):
+        compute_aggregates(inferred, agg, np.random.default_rng(0), seeded=True)
+    declared = parse_policy(
+        "name: s\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
+        "statistics: [rating_histogram], domain: {scale: '2:4:1'}}"
+    ).aggregates
+    hist = compute_aggregates(inferred, declared, np.random.default_rng(0), seeded=True)
+    frame = hist["rating_histogram"]
+    # rows are the declared values; the 5s are off the declared scale and not counted
+    assert frame["rating"].tolist() == [2, 3, 4]
+    assert frame["count"].tolist() == [1, 1, 2]
