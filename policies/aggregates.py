@@ -342,14 +342,18 @@ def _bound_contributions(frame: pd.DataFrame, bound: int, rng: np.random.Generat
     return frame.loc[rank < bound]
 
 
-def _state(rng: np.random.Generator, seeded: bool) -> int | None:
-    # diffprivlib takes no Generator: an int drawn from ours when seeded, else None so
-    # that it uses its cryptographically secure generator.
-    return int(rng.integers(2**31 - 1)) if seeded else None
+def _state(rng: np.random.Generator, seeded: bool) -> np.random.RandomState | None:
+    # diffprivlib takes no Generator. Unseeded: None, so that it uses its secure
+    # generator. Seeded: a RandomState whose whole MT19937 state comes from 256 bits of
+    # ours; an int seed would give it 2^32 possible noise sequences, few enough to search.
+    if not seeded:
+        return None
+    entropy = rng.integers(0, 2**63, size=4, dtype=np.uint64)
+    return np.random.RandomState(np.random.MT19937(np.random.SeedSequence(entropy.tolist())))
 
 
 def _geometric(
-    counts: np.ndarray, epsilon: float, sensitivity: int, state: int | None
+    counts: np.ndarray, epsilon: float, sensitivity: int, state: np.random.RandomState | None
 ) -> np.ndarray:
     mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=state)
     noisy = np.fromiter((mechanism.randomise(int(c)) for c in counts), np.int64, len(counts))

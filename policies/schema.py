@@ -266,6 +266,21 @@ class Policy:
             "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
 
+    def noise_sources(self) -> list[str]:
+        """The components whose random draws protect (see :attr:`Step.randomized`).
+
+        Examples
+        --------
+        >>> parse_policy(
+        ...     "{name: p, steps: [{coarsen_dates: {to: month}}, {perturb_ratings: {epsilon: 1}}]}"
+        ... ).noise_sources()
+        ['steps[1].perturb_ratings']
+        """
+        sources = [f"steps[{k}].{s.name}" for k, s in enumerate(self.steps) if s.randomized]
+        if self.aggregates is not None:
+            sources.append("aggregates")
+        return sources
+
     def to_yaml(self) -> str:
         """The effective policy as YAML."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)

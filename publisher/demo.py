@@ -53,7 +53,9 @@ class DemoRun:
         return self.folder / "report.html"
 
 
-def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> list[DemoRun]:
+def run_demo(
+    out: str | Path = "publisher-demo", *, seed: int | None = None, key: bytes | None = None
+) -> list[DemoRun]:
     """Release the embedded data under each demo policy into ``out/<policy>``.
 
     Parameters
@@ -61,7 +63,10 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
     out : path
         Parent folder of the demo bundles.
     seed : int, optional
-        Fixes the randomness (tests).
+        Makes the demo reproducible; needs ``key`` (the demo policies draw noise, and
+        a seed alone would let anyone replay it).
+    key : bytes, optional
+        The organizer's key; without it each release uses a fresh key, discarded.
 
     A policy whose release the gate rejects leaves its report in
     ``out/<policy>.rejected`` (and no data); that is part of the story, not an error.
@@ -93,6 +98,7 @@ def run_demo(out: str | Path = "publisher-demo", *, seed: int | None = None) -> 
                 demo_data(),
                 name,
                 target,
+                key=key,
                 seed=seed,
                 overwrite=True,
                 licence=DEMO_LICENCE,

@@ -10,6 +10,10 @@ import pytest
 from publisher.core.ratings import Ratings, Scale
 
 REPO = Path(__file__).resolve().parents[1]
+#: An organizer key for tests that seed a release: a seed without a key is refused
+#: when the policy draws noise (the seed would give the noise away).
+TEST_KEY = b"publisher-tests-key-not-a-secret"
+KEYED = {"PUBLISHER_KEY": TEST_KEY.decode()}
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

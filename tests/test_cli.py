@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from policies import preset_text
 from publisher.cli import main
 
-from tests.conftest import shared
+from tests.conftest import KEYED, shared
 
 SMALL = "user,item,rating,date\n" + "".join(
     f"u{u},{i},{(u + i) % 5 + 1},2005-0{1 + (u + i) % 9}-1{i % 10}\n"
@@ -55,8 +55,6 @@ def test_release_verify_then_flip_one_byte(runner, small, tmp_path, open_policy)
         open_policy,
         "--out",
         out,
-        "--seed",
-        1,
         "--scale",
         "1:5:1",
     )
@@ -233,7 +231,7 @@ def test_policy_commands(runner, tmp_path):
 
 def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     out = tmp_path / "demo"
-    result = invoke(runner, "demo", "--out", out, "--seed", 3)
+    result = invoke(runner, "demo", "--out", out, "--seed", 3, env=KEYED)
     assert result.exit_code == 0, result.output
     assert "strict: published. " in result.stdout
     assert "of 100,836 ratings" in result.stdout
@@ -241,7 +239,7 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     assert (bundle / "SOURCE-README.txt").exists()
     assert "GroupLens" in (bundle / "DATASHEET.md").read_text()
     manifest = json.loads((bundle / "MANIFEST.json").read_text())
-    assert manifest["randomness"] == "seeded"
+    assert manifest["randomness"] == "seeded-with-key"
     assert invoke(runner, "verify", bundle).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "balanced.rejected",
@@ -257,7 +255,7 @@ def test_release_movielens_100k_by_path(runner, tmp_path, open_policy):
     out = tmp_path / "X"
     data = shared("movielens-100k/u.data")
     result = invoke(
-        runner, "release", data, "--policy", "balanced", "--out", out, "--seed", 1, "-q"
+        runner, "release", data, "--policy", "balanced", "--out", out, "--seed", 1, "-q", env=KEYED
     )
     assert result.exit_code == 3
     assert not out.exists()
@@ -324,8 +322,6 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
         out,
         "--scale",
         "1:5:1",
-        "--seed",
-        1,
         "-q",
     )
     assert result.exit_code == 0, result.output
@@ -345,7 +341,7 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
 @pytest.fixture
 def bundle(runner, small, tmp_path, open_policy):
     out = tmp_path / "bundle"
-    args = ("release", small, "-p", open_policy, "-o", out, "--seed", 1, "--scale", "1:5:1", "-q")
+    args = ("release", small, "-p", open_policy, "-o", out, "--scale", "1:5:1", "-q")
     assert invoke(runner, *args).exit_code == 0
     return out
 

@@ -33,6 +33,11 @@ class Step:
     name: ClassVar[str] = ""
     #: Whether the step may add or remove rows.
     changes_rows: ClassVar[bool] = False
+    #: Whether the step draws randomness whose secrecy protects (noise, a random
+    #: subset). A seeded release of such a step must mix the organizer's key into the
+    #: seed, or anyone could replay the draws and undo them. True unless a step is a
+    #: deterministic function of the data (and, for pseudonyms, of the key).
+    randomized: ClassVar[bool] = True
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:
         """Return a transformed copy of ``ratings``; never mutates the input."""

@@ -29,6 +29,7 @@ class CoarsenDates(Step):
     """Round every date down to the first day of its week (Monday), month, quarter or year."""
 
     name: ClassVar[str] = "coarsen_dates"
+    randomized: ClassVar[bool] = False
     to: str
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class DropDates(Step):
     """Remove the date column entirely."""
 
     name: ClassVar[str] = "drop_dates"
+    randomized: ClassVar[bool] = False
 
     def describe(self) -> str:  # noqa: D102
         return "dates removed"

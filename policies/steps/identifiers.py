@@ -45,6 +45,7 @@ class PseudonymizeUsers(Step):
     """
 
     name: ClassVar[str] = "pseudonymize_users"
+    randomized: ClassVar[bool] = False
     digest_chars: int = 16
     key: bytes | None = field(default=None, repr=False, compare=False)
 

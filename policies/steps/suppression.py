@@ -33,6 +33,7 @@ class DropRareItems(Step):
     """
 
     name: ClassVar[str] = "drop_rare_items"
+    randomized: ClassVar[bool] = False
     changes_rows: ClassVar[bool] = True
     min_raters: int
 
@@ -53,6 +54,7 @@ class DropSparseUsers(Step):
     """Remove users with fewer than ``min_ratings`` ratings."""
 
     name: ClassVar[str] = "drop_sparse_users"
+    randomized: ClassVar[bool] = False
     changes_rows: ClassVar[bool] = True
     min_ratings: int
 

@@ -8,6 +8,7 @@ import click
 
 from publisher.commands._common import errors, quiet, summary
 from publisher.demo import run_demo
+from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
 from publisher.reporting.terminal import (
     render_comparison,
@@ -24,9 +25,14 @@ from publisher.synth import PRESETS, synthesize, write_synthetic
     show_default=True,
     help="Folder for the demo bundles.",
 )
-@click.option("--seed", type=int, help="Fix all randomness.")
+@click.option("--key-file", type=click.Path(path_type=Path), help="Pseudonymization key file.")
+@click.option(
+    "--seed",
+    type=int,
+    help="Make the demo reproducible (needs the key, from --key-file or PUBLISHER_KEY).",
+)
 @quiet
-def demo_command(out: Path, seed: int | None) -> None:
+def demo_command(out: Path, key_file: Path | None, seed: int | None) -> None:
     """Release the embedded MovieLens latest-small data (no arguments needed).
 
     Example:
@@ -34,7 +40,8 @@ def demo_command(out: Path, seed: int | None) -> None:
         publisher demo --out /tmp/demo
     """
     with errors():
-        runs = run_demo(out, seed=seed)
+        key, _ = load_key(key_file)
+        runs = run_demo(out, seed=seed, key=key)
     click.echo(
         "MovieLens latest-small: 100,836 ratings by 610 users (GroupLens; shipped with its "
         "README.txt licence)"

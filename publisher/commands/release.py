@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from policies import load_policy
 from publisher.commands._common import errors, input_options, note, quiet, summary, verbose
 from publisher.core.ratings import Scale
 from publisher.engine import evaluate, release
 from publisher.engine.bundle import write_json
+from publisher.engine.evaluate import check_seed
 from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
 from publisher.progress import Stages
@@ -24,7 +26,12 @@ from publisher.reporting.terminal import (
 @input_options
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
 @click.option("--key-file", type=click.Path(path_type=Path), help="Pseudonymization key file.")
-@click.option("--seed", type=int, help="Fix all randomness (tests and reproducible audits).")
+@click.option(
+    "--seed",
+    type=int,
+    help="Make the release reproducible; with noise in the policy it needs the key, "
+    "which is mixed into the seed.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--csv", "write_csv", is_flag=True, help="Also write data/ratings.csv.")
 @quiet
@@ -53,6 +60,8 @@ def release_command(
     """
     with errors():
         key, source = load_key(key_file)
+        loaded = load_policy(policy)
+        check_seed(loaded, seed, key)  # before the key note: the run would not start
         if key is None:
             note(
                 "No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
@@ -61,7 +70,7 @@ def release_command(
         stages = Stages(visible=verbose())
         result = release(
             input,
-            policy,
+            loaded,
             out,
             format=fmt,
             columns=columns,

@@ -3,8 +3,10 @@
 The pipeline owns all randomness: one :class:`numpy.random.SeedSequence`, split into
 one child for the steps, the audits, the aggregates and the utility audit, and the
 steps' child split again into one generator per step. A release draws its entropy
-from the OS; ``seed`` exists for tests and reproducible audits and is recorded only as
-"seeded" in the manifest, never as its value.
+from the OS. ``seed`` makes a run reproducible; with the organizer's key it is mixed
+with the key (:func:`publisher.engine.keys.keyed_seed`) so that only the key holder
+can replay the noise, and a release whose policy draws protective noise refuses a
+seed without a key (:func:`check_seed`). The seed's value is never recorded.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from publisher.engine.bundle import (
     hash_file,
 )
 from publisher.engine.gate import apply_gate
+from publisher.engine.keys import keyed_seed
 from publisher.progress import Stages
 from publisher.readers import detect_format, read_ratings
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
@@ -122,7 +125,7 @@ def evaluate(
         policy = dataclasses.replace(policy, licence=licence)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
-    step_seed, audit_seed, aggregate_seed, utility_seed = np.random.SeedSequence(seed).spawn(4)
+    step_seed, audit_seed, aggregate_seed, utility_seed = seed_sequence(seed, key).spawn(4)
     stages = stages or Stages()
     started = time.perf_counter()
     with stages("read input"):
@@ -157,7 +160,7 @@ def evaluate(
                 ratings,
                 policy.aggregates,
                 np.random.default_rng(aggregate_seed),
-                seeded=seed is not None,
+                seeded=seed is not None,  # keyed whenever a bundle is written (check_seed)
             )
     utility: dict[str, Any] | None = None
     if microdata:
@@ -204,7 +207,7 @@ def evaluate(
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "policy": {"name": policy.name, "sha256": policy.digest()},
         "input": {"name": ratings.source, "format": source["format"], "sha256": source["sha256"]},
-        "randomness": "seeded" if seed is not None else "os-entropy",
+        "randomness": randomness(seed, key),
         "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
     }
     if aggregates is not None:
@@ -232,6 +235,47 @@ def evaluate(
     _check_finite(report, "report")
     return Evaluation(
         policy, ratings, released, records, audit_report, source, meta, report, aggregates
+    )
+
+
+def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence:
+    """The root of a run's randomness: OS entropy, the seed, or the seed mixed with the key.
+
+    Its four spawned children drive, in this order, the steps, the audits, the
+    aggregates and the utility audit.
+    """
+    if seed is not None and key is not None:
+        return np.random.SeedSequence(keyed_seed(key, seed))
+    return np.random.SeedSequence(seed)
+
+
+def randomness(seed: int | None, key: bytes | None) -> str:
+    """How a run drew its randomness, as recorded in report.json and the manifest."""
+    if seed is None:
+        return "os-entropy"
+    return "seeded-with-key" if key is not None else "seeded"
+
+
+def check_seed(policy: Policy, seed: int | None, key: bytes | None) -> None:
+    """Refuse a seeded release of protective noise without the organizer's key.
+
+    Anyone who guesses a plain seed replays every draw and subtracts the noise
+    (measured: ``--seed 1234`` found in 4.5 s from a bundle, every exact count
+    recovered). With the key the seed is mixed with it, and without noise there is
+    nothing to replay.
+
+    Raises
+    ------
+    PolicyError
+        Naming the components whose noise a plain seed would give away.
+    """
+    sources = policy.noise_sources()
+    if seed is None or key is not None or not sources:
+        return
+    raise PolicyError(
+        f"--seed without the organizer's key: anyone who guessed the seed could replay and "
+        f"undo the random draws of {', '.join(sources)}; pass --key-file (the seed is then "
+        "mixed with the key, so only its holder can reproduce the release) or leave out --seed"
     )
 
 

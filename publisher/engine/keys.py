@@ -1,6 +1,7 @@
 """The organizer's key: where it is read from, and the subkeys derived from it.
 
-One secret serves two purposes, keyed pseudonyms and the manifest signature. Using
+One secret serves three purposes: keyed pseudonyms, the manifest signature and keyed
+seeds (a reproducible release whose noise only the key holder can replay). Using
 the key directly for both would let one purpose's output stand in for the other's
 key: with ``pseudonym = HMAC(key, id)`` and ``signing key = HMAC(key, label)`` a
 customer whose id is ``label`` has the signing key published as a pseudonym. So the
@@ -9,13 +10,23 @@ key is never used directly. Each purpose gets its own subkey from HKDF-SHA256
 
     pseudonym key = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 pseudonyms")
     signing key   = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 manifest signature")
+    seed key      = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 seed")
+    keyed seed    = HMAC-SHA256(seed key, decimal seed), 256 bits into numpy's SeedSequence
 
 HKDF's outputs for different labels are independent pseudorandom keys, and no
 pseudonym input (an id) reaches the signing key's derivation, so no id can yield it.
+
+Why keyed seeds: the privacy noise of a release (randomized response, jitter,
+sampling, the DP aggregates' noise) protects only if it cannot be replayed. A plain
+``--seed`` can be found by search (measured: ``--seed 1234`` in 4.5 s from a bundle,
+recovering every exact count). With the key mixed in, a seed is worth nothing
+without the key, which never leaves the organizer.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +42,7 @@ __all__ = [
     "MIN_KEY_BYTES",
     "PURPOSES",
     "derive_key",
+    "keyed_seed",
     "load_key",
 ]
 
@@ -46,6 +58,7 @@ MAX_KEY_BYTES = 4096
 PURPOSES = {
     "pseudonyms": b"ratings-publisher/v2 pseudonyms",
     "manifest": b"ratings-publisher/v2 manifest signature",
+    "seed": b"ratings-publisher/v2 seed",
 }
 
 
@@ -56,7 +69,7 @@ def derive_key(key: bytes, purpose: str) -> bytes:
     ----------
     key : bytes
         The organizer's key.
-    purpose : {"pseudonyms", "manifest"}
+    purpose : {"pseudonyms", "manifest", "seed"}
         What the subkey is for; each purpose has its own HKDF ``info`` label.
 
     Returns
@@ -74,6 +87,21 @@ def derive_key(key: bytes, purpose: str) -> bytes:
         raise ValueError(f"unknown key purpose {purpose!r}; use one of {', '.join(PURPOSES)}")
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSES[purpose])
     return hkdf.derive(key)
+
+
+def keyed_seed(key: bytes, seed: int) -> int:
+    """The 256-bit entropy a seeded release uses: ``seed`` mixed with the organizer's key.
+
+    Examples
+    --------
+    >>> k = b"0123456789abcdef"
+    >>> keyed_seed(k, 1) == keyed_seed(k, 1), keyed_seed(k, 1) == keyed_seed(k, 2)
+    (True, False)
+    >>> keyed_seed(k, 1) == keyed_seed(b"another key 1234", 1)
+    False
+    """
+    mac = hmac.new(derive_key(key, "seed"), str(int(seed)).encode("ascii"), hashlib.sha256)
+    return int.from_bytes(mac.digest(), "big")
 
 
 def _read_key_file(path: Path) -> bytes:

@@ -40,7 +40,7 @@ from publisher.engine.bundle import (
     build_manifest,
     list_files,
 )
-from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, evaluate
+from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
 from publisher.engine.output import check_output, output_lock, rejected_path, staging
 from publisher.engine.report_files import write_reports
 from publisher.progress import Stages
@@ -219,7 +219,10 @@ def release(
     key_source : str, optional
         Where the key came from, for the manifest (``key-file`` or ``environment``).
     seed : int, optional
-        Fixes all randomness (tests, reproducible audits); recorded as "seeded".
+        Makes the run reproducible. Mixed with ``key``, so that only the key holder can
+        replay the noise; refused without a key when the policy draws protective noise
+        (:func:`~publisher.engine.evaluate.check_seed`). Recorded as "seeded-with-key"
+        (or "seeded"), never its value.
     overwrite : bool
         Replace an existing ``out``.
     write_csv : bool
@@ -248,6 +251,7 @@ def release(
         policy = load_policy(policy)
     if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
+    check_seed(policy, seed, key)
     inputs = [Path(input), *(attachments or {}).values()]
     stages = stages or Stages()
     # Refuse before any work (the cheap checks), then again under the lock, where an

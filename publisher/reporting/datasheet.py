@@ -88,11 +88,13 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
         )
     if not report["steps"]:
         lines.append("| - | (none) | the data was published unchanged | | | |")
-    randomness = (
-        "a fixed seed (reproducible; for tests and audits, not for production releases)"
-        if report["randomness"] == "seeded"
-        else "fresh operating-system entropy"
-    )
+    randomness = {
+        "seeded": "a fixed seed (reproducible by anyone; allowed only for policies without "
+        "random noise)",
+        "seeded-with-key": "a fixed seed mixed with the organizer's key (reproducible only by "
+        "the key holder)",
+        "os-entropy": "fresh operating-system entropy",
+    }[report["randomness"]]
     key = (
         "the organizer's key, so pseudonyms are stable across releases under that key and the "
         "manifest is signed"

@@ -9,6 +9,8 @@ from publisher.demo import demo_data
 from publisher.engine import report_files as rerender_module
 from publisher.reporting.report_json import validate_report
 
+from tests.conftest import KEYED
+
 GATED = """
 name: gated
 steps:
@@ -33,7 +35,8 @@ def policy_file(tmp_path, rate):
 
 
 def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], env={"PUBLISHER_KEY": None})
+    # A seeded release of noise needs the key: the tests' own, not a secret.
+    return CliRunner().invoke(main, [str(a) for a in args], env=KEYED)
 
 
 def test_gate_pass_publishes_with_all_report_files(tmp_path, ml_small):
@@ -123,7 +126,9 @@ def test_verify_catches_a_schema_violation_even_with_a_matching_manifest(tmp_pat
 
 def test_report_rerenders_deterministically_and_refuses_tampered(tmp_path, ml_small, monkeypatch):
     out = tmp_path / "ok"
-    invoke("release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "-q")
+    args = ["release", ml_small, "-p", policy_file(tmp_path, 1.0), "-o", out, "-q"]
+    # Without a key (so no seed either): an unsigned manifest, re-signed by nobody.
+    CliRunner().invoke(main, [str(a) for a in args], env={"PUBLISHER_KEY": None})
     unchanged = invoke("report", out)
     assert unchanged.exit_code == 0
     assert "nothing changed" in unchanged.stdout

@@ -17,6 +17,8 @@ from publisher.cli import main
 from publisher.demo import demo_data
 from publisher.reporting.format import count, pct, risk
 
+from tests.conftest import KEYED
+
 POLICY = """name: chained
 steps:
   - pseudonymize_users: {}
@@ -47,7 +49,7 @@ def release(tmp_path, gate):
     result = CliRunner().invoke(
         main,
         ["release", str(demo_data()), "-p", str(policy), "-o", str(out), "--seed", "7", "-q"],
-        env={"PUBLISHER_KEY": None},
+        env=KEYED,
     )
     return out, result
 

@@ -38,7 +38,7 @@ def test_ctrl_c_prints_interrupted_and_leaves_nothing(tmp_path, source, after_li
     env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_KEY"}
     process = subprocess.Popen(
         [sys.executable, "-m", "publisher", "release", str(data), "-p", "balanced",
-         "-o", str(work / "out"), "--seed", "1"],
+         "-o", str(work / "out")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     seen = []

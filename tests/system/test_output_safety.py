@@ -64,7 +64,7 @@ def run(*args, cwd=None, env=None):
 def release(home, out, *extra, policy="open.yaml", cwd=None, env=None):
     return run(
         "release", home / "ratings.csv", "-p", home / policy, "-o", out,
-        "--scale", "1:5:1", "--seed", 1, "-q", *extra, cwd=cwd, env=env,
+        "--scale", "1:5:1", "-q", *extra, cwd=cwd, env=env,
     )  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def test_out_symlink_is_refused(user_files, tmp_path):
 def test_demo_refuses_to_replace_user_folders(tmp_path):
     (tmp_path / "strict").mkdir()
     (tmp_path / "strict" / "keep.txt").write_text("mine")
-    result = run("demo", "--out", tmp_path, "--seed", 1, "-q", cwd=tmp_path.parent)
+    result = run("demo", "--out", tmp_path, "-q", cwd=tmp_path.parent)
     assert result.exit_code == 1
     assert "strict: not replaced: the tool replaces only a bundle it wrote" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["strict"]
@@ -229,7 +229,7 @@ def test_two_concurrent_releases_one_wins_cleanly(user_files, tmp_path):
     # The demo data: a release long enough (seconds) for the second run to meet the first.
     args = [
         sys.executable, "-m", "publisher", "release", str(demo_data()),
-        "-p", "balanced", "-o", str(out), "-q", "--seed", "2",
+        "-p", "balanced", "-o", str(out), "-q",
     ]  # fmt: skip
     first = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
     lock = tmp_path / ".bundle.lock"

@@ -99,7 +99,7 @@ def base64_payloads(html):
 
 def test_movielens_100k_balanced_bundle(tmp_path):
     out = tmp_path / "X"
-    result = release(shared("movielens-100k/u.data"), ungated("balanced"), out, seed=1)
+    result = release(shared("movielens-100k/u.data"), ungated("balanced"), out, key=KEY, seed=1)
     assert verify_bundle(out).ok
     frame = pd.read_parquet(out / "data" / "ratings.parquet")
     assert list(frame.columns) == ["user", "item", "rating", "date"]
@@ -122,7 +122,7 @@ def test_movielens_100k_balanced_bundle(tmp_path):
 
 def test_netflix_sample_release(tmp_path):
     out = tmp_path / "nf"
-    result = release(shared("netflix-prize-sample"), ungated("netflix-2006"), out, seed=2)
+    result = release(shared("netflix-prize-sample"), ungated("netflix-2006"), out, key=KEY, seed=2)
     assert result.original == {"ratings": 20_352, "users": 19_519, "items": 10}
     # delete 1% then insert 1% of what is left
     assert result.released["ratings"] == 20_352 - 204 + round(0.01 * (20_352 - 204))
@@ -161,7 +161,7 @@ aggregates:
 def test_release_with_dp_aggregates(tmp_path, microdata):
     policy = parse_policy(AGGREGATES.replace("MICRODATA", str(microdata).lower()), "agg")
     out = tmp_path / "agg"
-    release(shared("movielens-100k/u.data"), policy, out, seed=3)
+    release(shared("movielens-100k/u.data"), policy, out, key=KEY, seed=3)
     assert verify_bundle(out).ok
     names = sorted(p.name for p in (out / "aggregates").iterdir())
     assert names == sorted(
