@@ -49,7 +49,9 @@ class DemoRun:
 
     @property
     def html(self) -> Path:
-        """The HTML report."""
+        """The full HTML report: the review copy's, or the rejected report."""
+        if self.result is not None:
+            return self.result.review / "report.html"
         return self.folder / "report.html"
 
 

@@ -245,6 +245,7 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
         "balanced.rejected",
         "netflix-2006.rejected",
         "strict",
+        "strict.review",
     ]
     again = invoke(runner, "demo", "--out", out, "-q")  # replaces its own earlier output
     assert again.exit_code == 0
@@ -300,7 +301,7 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     written = json.loads((tmp_path / "risk.json").read_text())
     assert verdict[0].startswith(f"verdict {written['verdict'].upper()}")
     data = json.loads(report.read_text())
-    assert data["schema"] == "publisher.report/1"
+    assert data["schema"] == "publisher.report/2"
     assert [
         set(e["released"]) >= {"top1", "reidentified", "reidentified_ci", "false_claims"}
         for e in data["linkage"]

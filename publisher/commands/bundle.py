@@ -33,7 +33,7 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
     with errors():
         key = organizer_key(key_file)
         result = verify_bundle(bundle, key=key)
-        report, problems = read_report(bundle) if result.ok else (None, [])
+        report, problems = read_report(bundle, result.manifest) if result.ok else (None, [])
     shown = printable(str(bundle))
     for problem in result.problems + problems:
         click.echo(problem)

@@ -53,6 +53,10 @@ def demo_command(out: Path, key_file: Path | None, seed: int | None) -> None:
         else:
             click.echo(f"{run.policy}: REJECTED by its gate; no data published, report only.")
         click.echo(f"  report: {run.html}")
+        if run.result is not None:
+            click.echo(
+                f"  public report (figures of the original withheld): {run.folder}/report.html"
+            )
 
 
 @click.command("synth")

@@ -86,6 +86,10 @@ def release_command(
         )
     note(stages.summary())
     click.echo(summary(result))
+    click.echo(
+        f"{result.review}: review copy with the exact figures of the original, for the "
+        "privacy reviewer; do not publish it"
+    )
     click.echo(render_audit_table(result.report))
 
 

@@ -52,6 +52,11 @@ def rejected_path(out: Path) -> Path:
     return out.with_name(out.name + ".rejected")
 
 
+def review_path(out: Path) -> Path:
+    """Where a release's review copy goes: ``DIR.review`` beside ``DIR``."""
+    return out.with_name(out.name + ".review")
+
+
 def _resolved(path: Path) -> Path:
     return Path(os.path.abspath(path)).resolve()
 

@@ -1,6 +1,10 @@
-"""Writing a release: the bundle, or the rejected report beside it when the gate says no.
+"""Writing a release: the public bundle and its review copy, or the rejected report.
 
-A bundle holds the data, the aggregates, the reports, the datasheet and the manifest.
+A bundle holds the data, the aggregates, the public reports, the datasheet and the
+manifest: nothing exact about the original data (:mod:`publisher.reporting.public`).
+Its review copy ``DIR.review/`` holds the full reports for the privacy reviewer, with
+a manifest signed the same way and bound to the bundle's manifest by its SHA-256.
+A rejected release writes only ``DIR.rejected/``, a full report for review.
 """
 
 from __future__ import annotations
@@ -38,14 +42,22 @@ from publisher.engine.apply import StepRecord
 from publisher.engine.bundle import (
     MANIFEST,
     build_manifest,
+    hash_file,
     list_files,
 )
 from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
-from publisher.engine.output import check_output, output_lock, rejected_path, staging
+from publisher.engine.output import (
+    check_output,
+    output_lock,
+    rejected_path,
+    review_path,
+    staging,
+)
 from publisher.engine.report_files import write_reports
 from publisher.progress import Stages
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
 from publisher.reporting.datasheet import render_datasheet
+from publisher.reporting.public import public_view
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +70,8 @@ class ReleaseResult:
     ----------
     out : Path
         The bundle folder.
+    review : Path
+        Its review copy (full reports for the privacy reviewer).
     original, released : dict
         Ratings, users and items before and after the policy.
     steps : list of StepRecord
@@ -69,6 +83,7 @@ class ReleaseResult:
     """
 
     out: Path
+    review: Path
     original: dict[str, int]
     released: dict[str, int]
     steps: list[StepRecord]
@@ -153,6 +168,31 @@ def _write_rejected(rejected: Path, evaluation: Evaluation, key: bytes | None) -
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
+def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """The manifest fields of the public bundle: the input's digest stays in the review copy.
+
+    A SHA-256 of the original file is an exact function of it: with all but one
+    customer's ratings, it tells whether that customer is in the data.
+    """
+    return {**meta, "input": {k: v for k, v in meta["input"].items() if k != "sha256"}}
+
+
+def _write_review(
+    review: Path, evaluation: Evaluation, key: bytes | None, overwrite: bool, bundle: Path
+) -> None:
+    """The review copy: the policy and the full reports, bound to the bundle's manifest."""
+    with staging(review, overwrite=overwrite) as root:
+        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
+        write_reports(root, evaluation.report)
+        meta = {
+            **evaluation.meta,
+            "review": True,
+            "bundle_manifest_sha256": hash_file(bundle / MANIFEST),
+        }
+        manifest = build_manifest(root, meta, key=key)
+        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
 def _write_bundle(
     out: Path,
     evaluation: Evaluation,
@@ -161,9 +201,14 @@ def _write_bundle(
     write_csv: bool,
     attachments: Mapping[str, Path] | None,
 ) -> dict[str, Any]:
-    """Build the bundle in a staging folder and swap it into place; returns the manifest."""
+    """Build the bundle and its review copy in staging folders and swap them into place.
+
+    The review copy is swapped in first: a bundle never appears without the copy that
+    holds its exact figures. Returns the bundle's manifest.
+    """
     policy = evaluation.policy
     microdata = policy.aggregates is None or policy.aggregates.microdata
+    public = public_view(evaluation.report)
     with staging(out, overwrite=overwrite) as root:
         if microdata:
             _write_data(root, released_frame(evaluation.released), write_csv)
@@ -171,13 +216,14 @@ def _write_bundle(
         (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)
-        write_reports(root, evaluation.report)
+        write_reports(root, public)
         (root / "DATASHEET.md").write_text(
-            render_datasheet(evaluation.report, list_files(root)),
+            render_datasheet(public, list_files(root)),
             encoding="utf-8",
         )
-        manifest = build_manifest(root, evaluation.meta, key=key)
+        manifest = build_manifest(root, public_meta(evaluation.meta), key=key)
         (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _write_review(review_path(out), evaluation, key, overwrite, root)
     return manifest
 
 
@@ -257,8 +303,10 @@ def release(
     # Refuse before any work (the cheap checks), then again under the lock, where an
     # existing bundle is proved ours (another run may have finished in between).
     check_output(out, inputs=inputs, overwrite=overwrite, prove_owned=False)
+    check_output(review_path(out), inputs=inputs, overwrite=overwrite, prove_owned=False)
     with output_lock(out):
         check_output(out, inputs=inputs, overwrite=overwrite)
+        check_output(review_path(out), inputs=inputs, overwrite=overwrite)
         check_output(rejected_path(out), inputs=inputs, overwrite=True)
         evaluation = evaluate(
             input,
@@ -290,6 +338,7 @@ def release(
     logger.info("wrote bundle %s", out)
     return ReleaseResult(
         out=out,
+        review=review_path(out),
         original=evaluation.original.counts(),
         released=evaluation.released.counts(),
         steps=evaluation.steps,

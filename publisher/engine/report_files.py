@@ -17,7 +17,7 @@ from publisher.engine.bundle import (
     load_json,
     write_text_atomic,
 )
-from publisher.engine.verify import verify_bundle
+from publisher.engine.verify import reports_only, verify_bundle
 from publisher.reporting.render import render_html, render_markdown
 from publisher.reporting.report_json import validate_report
 
@@ -33,8 +33,13 @@ def write_reports(root: Path, report: dict[str, Any]) -> None:
     (root / "report.html").write_text(render_html(report), encoding="utf-8")
 
 
-def read_report(bundle: str | Path) -> tuple[dict[str, Any] | None, list[str]]:
+def read_report(
+    bundle: str | Path, manifest: dict[str, Any] | None = None
+) -> tuple[dict[str, Any] | None, list[str]]:
     """Read a bundle's report.json and check it against the schema.
+
+    Given the folder's ``manifest``, also check that a public bundle holds the public
+    view: the review view carries exact figures of the original.
 
     Returns
     -------
@@ -48,7 +53,15 @@ def read_report(bundle: str | Path) -> tuple[dict[str, Any] | None, list[str]]:
         report = load_json(path)
     except BundleVerificationError as exc:
         return None, [f"report.json: {str(exc).rsplit(': ', 1)[-1]}"]
-    return report, [f"report.json: {problem}" for problem in validate_report(report)]
+    problems = [f"report.json: {problem}" for problem in validate_report(report)]
+    public_bundle = manifest is not None and not reports_only(manifest)
+    if public_bundle and isinstance(report, dict) and report.get("view") != "public":
+        problems.append(
+            "report.json: not the public view, so it carries exact figures of the original "
+            "data; a public bundle must hold the public view (the full one belongs in the "
+            "review copy)"
+        )
+    return report, problems
 
 
 def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:

@@ -151,10 +151,15 @@ def _safe_name(name: Any) -> bool:
     return all(part not in ("", ".", "..") for part in name.split("/"))
 
 
+def reports_only(manifest: dict[str, Any]) -> bool:
+    """Whether the folder is a review copy or a rejected report: reports, no data."""
+    return bool(manifest.get("rejected") or manifest.get("review"))
+
+
 def _required(manifest: dict[str, Any]) -> list[str]:
-    """Files every bundle of its kind has (a rejected report has no data or datasheet)."""
+    """Files every folder of its kind has (a review copy or rejected report: no datasheet)."""
     names = ["report.json", "policy.yaml"]
-    if not manifest.get("rejected"):
+    if not reports_only(manifest):
         names.append("DATASHEET.md")
     return names
 
@@ -289,7 +294,7 @@ def verify_bundle(root: str | Path, *, key: bytes | None = None) -> VerifyResult
     for name in _required(manifest):
         if name not in listed:
             result.problems.append(f"required file not in the manifest: {name}")
-    if not manifest.get("rejected") and not any(
+    if not reports_only(manifest) and not any(
         name.startswith(("data/", "aggregates/")) for name in listed
     ):
         result.problems.append("required data not in the manifest: data/ or aggregates/")

@@ -2,9 +2,10 @@
 
 The datasheet follows the spirit of Gebru et al., "Datasheets for Datasets"
 (CACM 2021): source, processing, intended use and licence, in plain language. It is
-rendered from report.json alone: each step's description and each privacy guarantee
-are the ones the steps and statistics declared (:mod:`policies.guarantees`), so the
-datasheet cannot state an epsilon the report does not.
+rendered from the public view of report.json alone (:mod:`publisher.reporting.public`):
+each step's description and each privacy guarantee are the ones the steps and
+statistics declared (:mod:`policies.guarantees`), so the datasheet cannot state an
+epsilon the report does not, nor a figure of the original data the bundle withholds.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from publisher.core.errors import InternalError
 from publisher.core.ratings import Scale
 from publisher.reporting.escape import code, escape
-from publisher.reporting.format import count, counts_text
+from publisher.reporting.format import counts_text
 
 __all__ = ["render_datasheet"]
 
@@ -42,13 +44,30 @@ def _privacy_notes(report: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _published(report: dict[str, Any]) -> list[str]:
+    """What the bundle holds, exactly: the ratings table (if any) and each DP table."""
+    lines = []
+    if report["linkage"] or report["released"]["ratings"]:
+        lines.append(f"- Published: {counts_text(report['released'])} in `data/`")
+    else:
+        lines.append("- Published: no ratings table (`aggregates.microdata: false`)")
+    for component in report["privacy_budget"]["components"]:
+        if component["step"].startswith("aggregates."):
+            name = component["step"].removeprefix("aggregates.")
+            lines.append(
+                f"- Published: `aggregates/{name}` ({component['mechanism']} noise, epsilon "
+                f"{component['epsilon']:g})"
+            )
+    return lines
+
+
 def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
-    """Render the bundle's DATASHEET.md from its report.json.
+    """Render the bundle's DATASHEET.md from its public report.json.
 
     Parameters
     ----------
     report : dict
-        report.json of a published release.
+        The public view of report.json of a published release.
     files : sequence of str
         The data files in the bundle.
 
@@ -57,6 +76,8 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
     str
         Markdown.
     """
+    if report.get("view") != "public":
+        raise InternalError("the datasheet is rendered from the public view of report.json")
     source, policy = report["input"], report["policy"]
     scale = Scale.parse(source["scale"])
     lines = [
@@ -66,28 +87,25 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
         "",
         "## Source",
         "",
-        f"- Input: {escape(source['name'])} ({source['format']}), SHA-256 `{source['sha256']}`",
+        f"- Input: {escape(source['name'])} ({source['format']})",
         f"- Rating scale: {scale.minimum:g} to {scale.maximum:g} in steps of {scale.step:g}",
         f"- Dates: {'yes (day resolution)' if source['dates'] else 'none in the input'}",
-        f"- Before the policy: {counts_text(source['counts'])}",
-        f"- Published: {counts_text(report['released'])}",
+        *_published(report),
+        "- Not published: any exact figure of the original data (its counts, each step's "
+        "counts, the attack on it, utility measured against it, its SHA-256). They are in "
+        "the signed review copy the organizer keeps for the privacy reviewer.",
         "",
         "## What was done",
         "",
         escape(policy["description"]) or "(the policy has no description)",
         "",
-        "| # | step | what it did | ratings | users | items |",
-        "|---|---|---|---|---|---|",
+        "| # | step | what it did |",
+        "|---|---|---|",
     ]
     for i, step in enumerate(report["steps"], 1):
-        b, a = step["before"], step["after"]
-        lines.append(
-            f"| {i} | `{step['name']}` | {step['description']} | {count(b['ratings'])} -> "
-            f"{count(a['ratings'])} | {count(b['users'])} -> {count(a['users'])} "
-            f"| {count(b['items'])} -> {count(a['items'])} |"
-        )
+        lines.append(f"| {i} | `{step['name']}` | {step['description']} |")
     if not report["steps"]:
-        lines.append("| - | (none) | the data was published unchanged | | | |")
+        lines.append("| - | (none) | the data was published unchanged |")
     randomness = {
         "seeded": "a fixed seed (reproducible by anyone; allowed only for policies without "
         "random noise)",

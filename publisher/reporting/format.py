@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MISSING", "count", "counts_text", "number", "pct", "risk"]
+__all__ = ["MISSING", "WITHHELD", "count", "counts_text", "number", "pct", "risk"]
 
 #: How every view shows a figure that was not measured or is undefined.
 MISSING = "n/a"
+#: How the public view shows a figure of the original data (it is in the review copy).
+WITHHELD = "withheld"
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -43,7 +45,12 @@ def counts_text(counts: dict[str, int]) -> str:
     )
 
 
-def risk(side: dict[str, Any]) -> str:
-    """A re-identification rate with its interval: ``12.3% [10.1%, 14.8%]``."""
+def risk(side: dict[str, Any] | None) -> str:
+    """A re-identification rate with its interval: ``12.3% [10.1%, 14.8%]``.
+
+    None (a side the public view withholds) reads :data:`WITHHELD`.
+    """
+    if side is None:
+        return WITHHELD
     lo, hi = side["reidentified_ci"]
     return f"{pct(side['reidentified'])} [{pct(lo)}, {pct(hi)}]"

@@ -11,7 +11,26 @@ from typing import Any
 from publisher.reporting.format import count
 from publisher.reporting.report_json import summarize
 
-__all__ = ["UNIQUENESS_LEAD", "published_text", "summary", "uniqueness_modes"]
+__all__ = [
+    "PUBLIC_NOTE",
+    "UNIQUENESS_LEAD",
+    "is_public",
+    "published_text",
+    "summary",
+    "uniqueness_modes",
+]
+
+#: What every public view says about the figures it leaves out.
+PUBLIC_NOTE = (
+    "This is the public report: figures of the original data (its counts, each step's "
+    "counts, the attack on the unprotected data, utility measured against the original) "
+    "are withheld. The privacy reviewer's signed review copy holds them."
+)
+
+
+def is_public(report: dict[str, Any]) -> bool:
+    """Whether ``report`` is the public view (figures of the original withheld)."""
+    return report.get("view") == "public"
 
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -22,6 +41,14 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
 def published_text(report: dict[str, Any]) -> str:
     """What was published, or, for a rejected release, that nothing was."""
     source, released = report["input"]["counts"], report["released"]
+    microdata = bool(report["linkage"]) or released["ratings"] > 0
+    if source is None:  # the public view: only what was published
+        if not microdata:
+            return "Published the differentially private aggregates only; no ratings table."
+        return (
+            f"Published {count(released['ratings'])} ratings of {count(released['users'])} "
+            f"customers and {count(released['items'])} items."
+        )
     shares = (
         f"{count(released['ratings'])} of {count(source['ratings'])} ratings, "
         f"{count(released['users'])} of {count(source['users'])} customers and "

@@ -55,6 +55,8 @@ def reidentification(report: dict[str, Any]) -> str | None:
         (0.18, "original", ORIGINAL, "unprotected data"),
         (-0.18, "released", RELEASED, "this release"),
     ):
+        if any(e[side] is None for e in linkage):  # withheld in the public view
+            continue
         values = np.array([100 * e[side]["reidentified"] for e in linkage])
         lo = np.array([100 * e[side]["reidentified_ci"][0] for e in linkage])
         hi = np.array([100 * e[side]["reidentified_ci"][1] for e in linkage])
@@ -203,6 +205,8 @@ def distributions(report: dict[str, Any]) -> str | None:
         ("original", ORIGINAL, -width / 2, "unprotected"),
         ("released", RELEASED, width / 2, "release"),
     ):
+        if hist[side] is None:  # withheld in the public view
+            continue
         counts = np.array(hist[side], dtype=float)
         left.bar(
             values + shift,
@@ -218,7 +222,7 @@ def distributions(report: dict[str, Any]) -> str | None:
         ("original", ORIGINAL, "unprotected"),
         ("released", RELEASED, "release"),
     ):
-        points = np.array(data["item_popularity"][side])
+        points = np.array(data["item_popularity"][side] or [])
         if len(points):
             right.plot(points[:, 0], points[:, 1], color=colour, label=label)
     right.set_xscale("log")

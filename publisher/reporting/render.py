@@ -15,9 +15,11 @@ import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
-from publisher.reporting.format import count, number, pct, risk
+from publisher.reporting.format import WITHHELD, count, number, pct, risk
 from publisher.reporting.phrases import (
+    PUBLIC_NOTE,
     UNIQUENESS_LEAD,
+    is_public,
     published_text,
     summary,
     uniqueness_modes,
@@ -62,6 +64,12 @@ _VERDICT_TEXT = {
 }
 
 
+def _control(control: dict[str, Any] | None, public: bool) -> str:
+    if control is not None:
+        return pct(control["false_claims"])
+    return WITHHELD if public else "no users removed"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """Render report.md.
 
@@ -84,16 +92,24 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{gate['statistic']}.",
         "",
     ]
+    public = is_public(report)
+    if public:
+        lines += [PUBLIC_NOTE, ""]
     if head["worst_released"] is not None:
         on_release = report["linkage"][head["worst_released"]["adversary"]]
-        on_original = report["linkage"][head["worst_unprotected"]["adversary"]]
         lines += [
             "| | adversary | unprotected data | this release |",
             "|---|---|---|---|",
             f"| worst on this release | {on_release['description']} | "
             f"{risk(on_release['original'])} | {risk(on_release['released'])} |",
-            f"| worst on the unprotected data | {on_original['description']} | "
-            f"{risk(on_original['original'])} | {risk(on_original['released'])} |",
+        ]
+        if head["worst_unprotected"] is not None:
+            on_original = report["linkage"][head["worst_unprotected"]["adversary"]]
+            lines.append(
+                f"| worst on the unprotected data | {on_original['description']} | "
+                f"{risk(on_original['original'])} | {risk(on_original['released'])} |"
+            )
+        lines += [
             "",
             f"Biggest risk driver: {head['drivers'][0]}."
             + (f" Also: {'; '.join(head['drivers'][1:])}." if len(head["drivers"]) > 1 else ""),
@@ -122,7 +138,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"{risk(entry['original'])} | "
             f"{risk(entry['released'])} | {pct(entry['released']['top1'])} | "
             f"{pct(entry['released']['false_claims'])} | "
-            f"{pct(control['false_claims']) if control else 'no users removed'} | "
+            f"{_control(control, public)} | "
             f"{pct(entry['released']['mean_true_probability'])} |"
         )
     lines += [
@@ -154,6 +170,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
             )
             if d in sides
+            else WITHHELD
+            if public and d == "original"
             else "n/a"
             for d in ("original", "released")
         ]
@@ -181,22 +199,34 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"kept {pct(kept['ratings'])} of ratings, {pct(kept['users'])} of customers, "
             f"{pct(kept['items'])} of items.",
         ]
+    if public and report["linkage"]:
+        lines += [
+            "",
+            "## Utility",
+            "",
+            "Utility is measured against the original data (RMSE on a holdout of it, the "
+            "share of ratings kept): those figures are in the review copy.",
+        ]
     if utility.get("dp_item_mean_relative_error") is not None:
         lines += [
             "",
             "Differentially private per-item means: mean relative error "
             f"{pct(utility['dp_item_mean_relative_error'])} against the true means.",
         ]
-    lines += [
-        "",
-        "## Steps",
-        "",
-        "| # | step | parameters | ratings | customers | items |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines += ["", "## Steps", ""]
+    if public:
+        lines += ["| # | step | parameters | what it does |", "|---|---|---|---|"]
+    else:
+        lines += [
+            "| # | step | parameters | ratings | customers | items |",
+            "|---|---|---|---|---|---|",
+        ]
     for k, step in enumerate(report["steps"], 1):
         params = ", ".join(f"{key}={value}" for key, value in step["config"].items()) or "-"
         b, a = step["before"], step["after"]
+        if public:
+            lines.append(f"| {k} | `{step['name']}` | {params} | {step['description']} |")
+            continue
         lines.append(
             f"| {k} | `{step['name']}` | {params} | {b['ratings']:,} -> {a['ratings']:,} | "
             f"{b['users']:,} -> {a['users']:,} | {b['items']:,} -> {a['items']:,} |"
@@ -254,6 +284,8 @@ def render_html(report: dict[str, Any]) -> str:
         report=report,
         head=summary(report),
         published=published_text(report),
+        public=is_public(report),
+        public_note=PUBLIC_NOTE,
         uniqueness_modes=uniqueness_modes(report),
         uniqueness_lead=UNIQUENESS_LEAD,
         default_phi=DEFAULT_PHI,

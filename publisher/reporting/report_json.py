@@ -27,7 +27,9 @@ __all__ = [
     "validate_report",
 ]
 
-REPORT_SCHEMA = "publisher.report/1"
+#: Version 2 adds ``view``: ``review`` (every figure) or ``public`` (the allowed list of
+#: :mod:`publisher.reporting.public`, every other field null).
+REPORT_SCHEMA = "publisher.report/2"
 
 
 def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:
@@ -61,8 +63,12 @@ def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:
 
 
 def _worst(linkage: list[dict[str, Any]], side: str) -> dict[str, Any] | None:
-    """The adversary with the highest re-identification on one side, with its figures."""
-    if not linkage:
+    """The adversary with the highest re-identification on one side, with its figures.
+
+    None without adversaries, or when the side is withheld (the public view has no
+    figures of the unprotected data).
+    """
+    if not linkage or any(entry[side] is None for entry in linkage):
         return None
     k = max(range(len(linkage)), key=lambda i: linkage[i][side]["reidentified"])
     entry = linkage[k]
@@ -87,10 +93,14 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     drivers = []
     if worst is not None:
         entry = linkage[worst["adversary"]]
+        unprotected = (
+            f" (the unprotected data: {pct(entry['original']['reidentified'])})"
+            if entry["original"] is not None
+            else ""
+        )
         drivers.append(
             f"an adversary who knows {entry['description']} re-identifies "
-            f"{pct(entry['released']['reidentified'])} of released customers "
-            f"(the unprotected data: {pct(entry['original']['reidentified'])})"
+            f"{pct(entry['released']['reidentified'])} of released customers{unprotected}"
         )
     for check in report["gate"]["checks"]:
         if check["check"] == "uniqueness" and check["measured"] is not None:
@@ -147,6 +157,7 @@ def build_report(
     """
     return {
         "schema": REPORT_SCHEMA,
+        "view": "review",
         "verdict": verdict,
         "gate": gate or {"thresholds": policy.gate.to_dict(), "failures": []},
         "tool": meta["tool"],

@@ -102,11 +102,14 @@ def headline(report: dict[str, Any]) -> str:
     text = f"verdict {report['verdict'].upper()}"
     if head["worst_released"] is not None:
         on_release = report["linkage"][head["worst_released"]["adversary"]]
+        text += (
+            f"; worst on the release ({on_release['description']}): {risk(on_release['released'])}"
+        )
+    if head["worst_unprotected"] is not None:
         on_original = report["linkage"][head["worst_unprotected"]["adversary"]]
         text += (
-            f"; worst on the release ({on_release['description']}): "
-            f"{risk(on_release['released'])}; worst on the unprotected data "
-            f"({on_original['description']}): {risk(on_original['original'])}"
+            f"; worst on the unprotected data ({on_original['description']}): "
+            f"{risk(on_original['original'])}"
         )
     return text
 

@@ -56,12 +56,17 @@ def test_sigkill_leaves_nothing_or_a_whole_bundle(tmp_path, full_run_seconds, fr
     time.sleep(full_run_seconds * fraction)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    review = tmp_path / "bundle.review"
     if out.exists():
         assert verify_bundle(out).ok  # renamed into place only when complete
+        assert verify_bundle(review).ok  # and never without its review copy
+    if review.exists():
+        assert verify_bundle(review).ok
     # the next run ignores and cleans any stale temporary folder, and succeeds
     assert start(out, policy, "--overwrite").wait(timeout=300) == 0
     assert verify_bundle(out).ok
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "open.yaml"]
+    assert verify_bundle(review).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "bundle.review", "open.yaml"]
 
 
 def test_overwrite_swaps_an_existing_bundle_whole(tmp_path, full_run_seconds):

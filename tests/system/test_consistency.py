@@ -58,7 +58,9 @@ def release(tmp_path, gate):
 def published(tmp_path_factory):
     out, result = release(tmp_path_factory.mktemp("published"), "1.0")
     assert result.exit_code == 0, result.output
-    report = json.loads((out / "report.json").read_text())
+    # The full figures are in the review copy; the bundle holds the public view.
+    report = json.loads((out.with_name("bundle.review") / "report.json").read_text())
+    assert report["view"] == "review"
     assert report["verdict"] == "pass"
     targets = [e["targets"] for e in report["linkage"]]
     assert len(set(targets)) > 1, targets  # adversaries attacked different numbers
@@ -72,6 +74,16 @@ def published(tmp_path_factory):
     }
     assert worst["released"] != worst["original"]
     return out, result.stdout, report
+
+
+@pytest.fixture(scope="module", params=["review", "public"])
+def view(request, published):
+    """One folder of the release (the review copy or the public bundle) and its report.json."""
+    out, _, _ = published
+    folder = out.with_name("bundle.review") if request.param == "review" else out
+    report = json.loads((folder / "report.json").read_text())
+    assert report["view"] == request.param
+    return folder, report
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +116,11 @@ def parse_html(text):
 
 
 def published_shares(report):
+    """The numbers of the 'Published ...' sentence: released of original, or released only
+    (the public view withholds the original's counts)."""
     counts, released = report["input"]["counts"], report["released"]
+    if counts is None:
+        return [(released[k],) for k in ("ratings", "users", "items")]
     return [(released[k], counts[k]) for k in ("ratings", "users", "items")]
 
 
@@ -134,8 +150,8 @@ def test_terminal_matches_report(published):
 
 
 # -------------------------------------------------------------------- report.md
-def test_markdown_matches_report(published):
-    out, _, report = published
+def test_markdown_matches_report(view):
+    out, report = view
     text = (out / "report.md").read_text()
     verdict = re.search(r"\*\*Verdict: (\w+)", text).group(1)
     assert verdict == report["verdict"].upper()
@@ -160,9 +176,14 @@ def test_markdown_matches_report(published):
         r"\| worst on the unprotected data \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", text
     )
     on_release = report["linkage"][summary["worst_released"]["adversary"]]
-    on_original = report["linkage"][summary["worst_unprotected"]["adversary"]]
     assert worst_release.group(1) == on_release["description"]
     assert worst_release.group(3) == risk(on_release["released"])
+    if report["view"] == "public":
+        assert worst_release.group(2) == "withheld"
+        assert worst_original is None
+        assert summary["worst_unprotected"] is None
+        return
+    on_original = report["linkage"][summary["worst_unprotected"]["adversary"]]
     assert worst_original.group(1) == on_original["description"]
     assert worst_original.group(2) == risk(on_original["original"])
     assert on_original["original"]["reidentified"] == max(
@@ -175,16 +196,20 @@ def test_markdown_matches_report(published):
 
 
 # -------------------------------------------------------------------- report.html
-def test_html_matches_report(published):
-    out, _, report = published
+def test_html_matches_report(view):
+    out, report = view
     page = parse_html((out / "report.html").read_text())
     summary = report["summary"]
     on_release = report["linkage"][summary["worst_released"]["adversary"]]
-    on_original = report["linkage"][summary["worst_unprotected"]["adversary"]]
-    assert page.by_class["value"][:2] == [
-        pct(on_original["original"]["reidentified"]),
-        pct(on_release["released"]["reidentified"]),
-    ]
+    if report["view"] == "public":
+        assert summary["worst_unprotected"] is None
+        assert page.by_class["value"][0] == pct(on_release["released"]["reidentified"])
+    else:
+        on_original = report["linkage"][summary["worst_unprotected"]["adversary"]]
+        assert page.by_class["value"][:2] == [
+            pct(on_original["original"]["reidentified"]),
+            pct(on_release["released"]["reidentified"]),
+        ]
     (published_line,) = page.by_class["published"]
     assert numbers(published_line) == [n for pair in published_shares(report) for n in pair]
     assert [badge.strip() for badge in page.by_class["badge"]] == [report["verdict"].upper()]
@@ -206,7 +231,8 @@ def test_html_matches_report(published):
 
 # -------------------------------------------------------------------- DATASHEET.md
 def test_datasheet_matches_report(published):
-    out, _, report = published
+    out, _, _ = published
+    report = json.loads((out / "report.json").read_text())  # the public view
     text = (out / "DATASHEET.md").read_text()
     published_line = re.search(r"^- Published: (.*)$", text, flags=re.M).group(1)
     assert numbers(published_line) == [report["released"][k] for k in ("ratings", "users", "items")]

@@ -140,7 +140,7 @@ def test_overwrite_replaces_its_own_bundle(user_files, tmp_path):
     assert result.exit_code == 0, result.output
     assert verify_bundle(out).ok
     assert json.loads((out / "MANIFEST.json").read_text())["created"] >= first
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "work"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "bundle.review", "work"]
 
 
 def test_rejected_release_never_touches_unrelated_rejected_folder(user_files, tmp_path):
@@ -303,7 +303,7 @@ def test_audit_json_replaces_only_its_own_report(user_files, tmp_path):
         done = run("audit", user_files / "ratings.csv", "-p", "none", "--json", report, "-q",
                    "--scale", "1:5:1", "--seed", 1)  # fmt: skip
         assert done.exit_code == 0, done.output
-        assert json.loads(report.read_text())["schema"] == "publisher.report/1"
+        assert json.loads(report.read_text())["schema"] == "publisher.report/2"
 
 
 def test_synth_refuses_an_existing_file_without_overwrite(user_files, tmp_path):

@@ -1,0 +1,146 @@
+"""What of report.json may leave in the public bundle: an allowed list, field by field.
+
+An evaluation's report.json is the *review* view: every figure, including exact
+figures of the original data (its counts, each step's before and after counts, the
+attack on the unprotected data, utility measured against the original, the input's
+SHA-256). Those go to the privacy reviewer in the signed review copy (``DIR.review/``)
+and to a rejected release's report, never into the public bundle: an exact customer
+count alone tells apart two datasets that differ by one customer.
+
+The *public* view keeps only the fields of :data:`PUBLIC_FIELDS`: what the policy
+declares, the differential-privacy statement, and figures of the release itself.
+Every other field is present with the value ``null`` ("withheld"), so the structure
+of report.json is the same in both views. With ``aggregates.microdata: false`` there
+is no release to measure, and the public view holds nothing computed from the
+original without noise.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from publisher.core.errors import InternalError
+
+__all__ = ["PUBLIC_FIELDS", "field_paths", "public_view"]
+
+#: Every report.json field the public view may hold, with why it is not a figure of
+#: the original. A path names a whole subtree; ``[]`` stands for every list entry.
+PUBLIC_FIELDS: dict[str, str] = {
+    "schema": "format version",
+    "view": "which view this is",
+    "verdict": "the gate's decision (a published bundle exists only if it passed)",
+    "tool": "tool name and version",
+    "created": "time of the run",
+    "policy": "the policy as declared (name, digest, description, licence)",
+    "input.name": "the input's file name, as the organizer named it",
+    "input.format": "the input's format",
+    "input.scale": "the rating scale, declared by the format or --scale",
+    "input.dates": "whether the input has a date column (a schema fact)",
+    "released": "counts of the published ratings table (anyone can count them)",
+    "randomness": "OS entropy, or a seed (mixed with the key or not); never the seed",
+    "pseudonymization": "organizer key or ephemeral key; never the key",
+    "steps[].name": "the policy's steps, as declared",
+    "steps[].config": "their parameters, as declared",
+    "steps[].description": "what each step does, in its own words",
+    "linkage[].adversary": "each adversary, as declared",
+    "linkage[].description": "the adversary in words",
+    "linkage[].targets": "released customers attacked",
+    "linkage[].eligible_users": "released customers with enough ratings to attack",
+    "linkage[].phi": "the claim threshold, as declared",
+    "linkage[].baseline": "random guessing on the release: 1 / released customers",
+    "linkage[].released": "the attack's figures on the release",
+    "linkage[].warnings": (
+        "caveats in words; one says whether the attack on the original beat random "
+        "guessing, the one bit about the original kept because it says whether the "
+        "release figures can be trusted"
+    ),
+    "uniqueness[]": "uniqueness of released customers (entries of the original are left out)",
+    "gate.statistic": "what the thresholds are compared with",
+    "gate.thresholds": "the thresholds, as declared",
+    "gate.checks[].check": "which check",
+    "gate.checks[].adversary": "which adversary",
+    "gate.checks[].description": "the check in words",
+    "gate.checks[].targets": "released customers attacked",
+    "gate.checks[].measured": "the release's figure (withheld for the utility check)",
+    "gate.checks[].upper": "its upper bound (withheld for the utility check)",
+    "gate.checks[].threshold": "the threshold, as declared",
+    "gate.checks[].inconclusive": "whether too few targets decided the check",
+    "gate.checks[].passed": "the check's outcome",
+    "gate.failures": "empty: a published bundle passed every check",
+    "privacy_budget": "the differential-privacy statement, from the policy and the scale",
+    "distributions.rating_histogram.values": "the scale's values",
+    "distributions.rating_histogram.released": "the release's rating histogram",
+    "distributions.item_popularity.released": "the release's item popularity curve",
+    "summary": "the headline, recomputed from the public fields alone",
+}
+
+
+def _allowed(path: str) -> bool:
+    return path in PUBLIC_FIELDS
+
+
+def _leads_to_allowed(path: str) -> bool:
+    if not path:  # the document itself
+        return True
+    return any(p.startswith(path + ".") or p.startswith(path + "[]") for p in PUBLIC_FIELDS)
+
+
+def _prune(value: Any, path: str) -> Any:
+    if _allowed(path):
+        return copy.deepcopy(value)
+    if isinstance(value, dict) and _leads_to_allowed(path):
+        return {k: _prune(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list) and _leads_to_allowed(path):
+        return [_prune(v, f"{path}[]") for v in value]
+    return None
+
+
+def public_view(report: dict[str, Any]) -> dict[str, Any]:
+    """The public bundle's report.json: the allowed fields, every other one ``null``.
+
+    Parameters
+    ----------
+    report : dict
+        The review view (an evaluation's report.json) of a release that passed its gate.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InternalError
+        For a rejected release: it publishes nothing, so it has no public view.
+    """
+    from publisher.reporting.report_json import summarize  # it imports this module
+
+    if report["verdict"] == "fail":
+        raise InternalError("a rejected release has no public view; its report is for review")
+    source = {
+        **report,
+        "view": "public",
+        "uniqueness": [e for e in report["uniqueness"] if e["dataset"] == "released"],
+        "summary": None,
+    }
+    public = _prune(source, "")
+    for check in public["gate"]["checks"]:
+        if check["check"] == "utility":  # measured against the original
+            check["measured"] = check["upper"] = None
+    public["summary"] = summarize(public)
+    return public
+
+
+def field_paths(report: Any, path: str = "") -> list[str]:
+    """Every path of ``report`` that holds a value other than null, lists as ``[]``.
+
+    Examples
+    --------
+    >>> field_paths({"a": {"b": 1, "c": None}, "d": [{"e": 2}]})
+    ['a.b', 'd[].e']
+    """
+    if isinstance(report, dict):
+        return [p for k, v in report.items() for p in field_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(report, list) and any(isinstance(v, dict | list) for v in report):
+        return sorted({p for v in report for p in field_paths(v, f"{path}[]")})
+    return [] if report is None else [path]
