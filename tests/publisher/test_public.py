@@ -1,0 +1,254 @@
+"""The public bundle leaks no exact figure of the original data (issue 14, item 3).
+
+Three checks, from the structure down to the bytes:
+
+1. every non-null field of a public report.json is on the allowed list
+   (:data:`publisher.reporting.public.PUBLIC_FIELDS`);
+2. every number in every text file of a public bundle is explained by the public
+   report.json, the policy, the manifest or the template's own wording; the same check
+   run on the review copy finds the original's counts, so it can fail;
+3. with ``microdata: false``, two datasets that differ by one customer give public
+   bundles whose files are byte-identical apart from the noisy tables (and their
+   hashes) and the time of the run: nothing else depends on the data.
+"""
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from policies import parse_policy
+from publisher.demo import demo_data
+from publisher.engine.release import release
+from publisher.engine.verify import verify_bundle
+from publisher.readers import read_ratings
+from publisher.reporting.public import PUBLIC_FIELDS, field_paths, public_view
+
+from tests.conftest import TEST_KEY
+
+MICRODATA = """name: m
+description: Pseudonyms, rare items dropped, dates to the month, noisy ratings.
+steps:
+  - pseudonymize_users: {}
+  - drop_rare_items: {min_raters: 10}
+  - coarsen_dates: {to: month}
+  - perturb_ratings: {epsilon: 2}
+audits: {targets: 200}
+gate: {max_reidentification_rate: 0.99, max_rmse_increase: 2.0}
+aggregates:
+  epsilon: 1.0
+  max_ratings_per_user: 50
+  statistics: [item_count, rating_histogram]
+  domain: {items: {catalogue: CATALOGUE, column: movieId}}
+"""
+AGGREGATES_ONLY = """name: a
+steps: [{pseudonymize_users: {}}]
+aggregates:
+  epsilon: 1.0
+  max_ratings_per_user: 50
+  microdata: false
+  statistics: [item_count, item_mean, rating_histogram, {ratings_per_period: {period: year}}]
+  domain:
+    items: {catalogue: CATALOGUE, column: movieId}
+    dates: {from: 1996-01-01, to: 2018-12-31}
+"""
+CATALOGUE = demo_data("movies.csv")
+TEXT_FILES = ("report.json", "report.md", "report.html", "DATASHEET.md", "policy.yaml")
+
+
+def policy(text):
+    return parse_policy(text.replace("CATALOGUE", str(CATALOGUE)), "p")
+
+
+@pytest.fixture(scope="module")
+def microdata_release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("public") / "bundle"
+    result = release(demo_data(), policy(MICRODATA), out, key=TEST_KEY, seed=5)
+    return out, result
+
+
+def allowed(path):
+    return any(path == p or path.startswith((p + ".", p + "[]")) for p in PUBLIC_FIELDS)
+
+
+def test_every_public_field_is_on_the_allowed_list(microdata_release):
+    out, result = microdata_release
+    public = json.loads((out / "report.json").read_text())
+    assert public["view"] == "public"
+    assert public == public_view(result.report) | {"created": public["created"]}
+    paths = field_paths(public)
+    assert [p for p in paths if not allowed(p)] == []
+    # and what the list leaves out is really there in the review view, and withheld here
+    review = json.loads((out.with_name("bundle.review") / "report.json").read_text())
+    withheld = sorted(set(field_paths(review)) - set(paths))
+    for path in (
+        "input.sha256",
+        "input.counts.ratings",
+        "steps[].before.ratings",
+        "linkage[].original.reidentified",
+        "utility.mf_rmse_increase",
+        "utility.kept.ratings",
+        "distributions.rating_histogram.original",
+    ):
+        assert path in withheld, path
+
+
+# ------------------------------------------------------------------ every number
+NUMBER = re.compile(r"(?<![\w.#-])\d[\d,]*(?:\.\d+)?")
+# Wording of the templates themselves: citations, the confidence level, hash names.
+TEMPLATE_NUMBERS = {"95", "2008", "2021", "256", "1", "0", "10", "100", "16", "64"}
+
+
+def numbers_in(text):
+    return {m.group().replace(",", "").rstrip(".") for m in NUMBER.finditer(text)}
+
+
+def formatted(value):
+    """The ways the views write a number of report.json."""
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, int):
+        return {str(value)}
+    out = {f"{value:g}", f"{value:.4g}", f"{value:.2f}", f"{value:.3f}", f"{value:.4f}"}
+    out |= {f"{100 * value:.1f}", f"{100 * value:.2f}", f"{100 * value:.0f}", str(value)}
+    return {o.replace(",", "") for o in out}
+
+
+def leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from leaves(item)
+    else:
+        yield value
+
+
+def explained_numbers(folder):
+    """Every number the public view, the policy and the manifest account for."""
+    report = json.loads((folder / "report.json").read_text())
+    manifest = (folder / "MANIFEST.json").read_text()
+    ok = set(TEMPLATE_NUMBERS) | numbers_in((folder / "policy.yaml").read_text())
+    ok |= numbers_in(manifest)
+    for leaf in leaves(report):
+        if isinstance(leaf, str):
+            ok |= numbers_in(leaf)
+        elif isinstance(leaf, int | float):
+            ok |= formatted(leaf)
+    if report["released"] is not None:  # the datasheet's and reports' counts of the release
+        ok |= {str(v) for v in report["released"].values()}
+    ok |= {str(k) for k in range(13)}  # row numbers, indices
+    return ok
+
+
+def visible_text(page):
+    page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def unexplained(folder, explained_by=None):
+    """Numbers in the reports of ``folder`` that the public files of ``explained_by``
+    (by default the folder itself) do not account for, by file."""
+    ok = explained_numbers(explained_by or folder)
+    found = {}
+    for name in ("report.md", "DATASHEET.md", "report.html"):
+        path = folder / name
+        if not path.exists():
+            continue
+        text = path.read_text()
+        text = visible_text(text) if name.endswith(".html") else text
+        extra = numbers_in(text) - ok
+        if extra:
+            found[name] = sorted(extra)
+    return found
+
+
+def test_every_number_in_the_public_bundle_is_explained(microdata_release):
+    out, result = microdata_release
+    assert unexplained(out) == {}
+    # The check has teeth: on the review copy it finds the original's own figures.
+    review = unexplained(out.with_name("bundle.review"), explained_by=out)
+    original = result.report["input"]["counts"]
+    assert str(original["ratings"]) in review["report.md"]
+    assert str(original["items"]) in review["report.md"]
+
+
+def test_no_exact_original_figure_anywhere_in_the_public_bundle(microdata_release):
+    out, result = microdata_release
+    full = result.report
+    secrets = {
+        f"{full['input']['counts']['ratings']:,}",
+        str(full["input"]["counts"]["ratings"]),
+        f"{full['input']['counts']['items']:,}",
+        full["input"]["sha256"],
+    }
+    released = full["released"]["ratings"]
+    secrets |= {f"{s['before']['ratings']:,}" for s in full["steps"]} - {f"{released:,}"}
+    for file in out.rglob("*"):
+        if file.is_file() and file.suffix in (".json", ".md", ".html", ".yaml", ".csv"):
+            text = file.read_text()
+            for secret in secrets:
+                assert secret not in text, f"{secret} in {file.name}"
+
+
+# ------------------------------------------------------------------ neighbours
+def neighbour_csv(folder: Path) -> Path:
+    """The demo data without its heaviest rater: a neighbouring dataset."""
+    ratings = read_ratings(demo_data())
+    frame = ratings.frame
+    heavy = frame["user"].value_counts().index[0]
+    lines = demo_data().read_text().splitlines()
+    kept = [lines[0]] + [
+        line for line in lines[1:] if line.split(",", 1)[0] != str(ratings.user_ids[heavy])
+    ]
+    assert len(kept) < len(lines) - 1000  # the heaviest rater has thousands of ratings
+    path = folder / "ratings.csv"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def masked(text):
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<created>", text)
+
+
+def test_aggregates_only_bundles_of_neighbours_differ_only_in_noisy_tables(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "n").mkdir()
+    source = tmp_path / "d" / "ratings.csv"
+    source.write_text(demo_data().read_text())
+    neighbour = neighbour_csv(tmp_path / "n")
+    outs = []
+    for name, data in (("a", source), ("b", neighbour)):
+        out = tmp_path / name
+        release(data, policy(AGGREGATES_ONLY), out, key=TEST_KEY, seed=9)
+        assert verify_bundle(out, key=TEST_KEY).ok
+        outs.append(out)
+    a, b = outs
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file())
+    assert "data/ratings.parquet" not in files
+    for name in TEXT_FILES:
+        assert masked((a / name).read_text()) == masked((b / name).read_text()), name
+    manifests = [json.loads((x / "MANIFEST.json").read_text()) for x in (a, b)]
+    for manifest in manifests:
+        manifest.pop("created")
+        manifest.pop("signature")
+        for name in list(manifest["files"]):
+            if name.startswith("aggregates/") or name in TEXT_FILES:
+                manifest["files"].pop(name)  # noisy tables; texts compared above
+    assert manifests[0] == manifests[1]
+    assert "sha256" not in manifests[0]["input"]
+    # The noisy tables have the same rows; only their values moved.
+    for table in ("item_count", "item_mean", "rating_histogram", "ratings_per_period"):
+        rows = [(x / "aggregates" / f"{table}.csv").read_text().splitlines() for x in (a, b)]
+        keys = [[line.rsplit(",", 2 if table == "item_mean" else 1)[0] for line in r] for r in rows]
+        assert keys[0] == keys[1], table
+    # And the review copies, which do hold exact figures, do differ.
+    reviews = [
+        json.loads((x.with_name(x.name + ".review") / "report.json").read_text()) for x in (a, b)
+    ]
+    assert reviews[0]["input"]["counts"]["ratings"] != reviews[1]["input"]["counts"]["ratings"]
