@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 #: when the policy draws noise (the seed would give the noise away).
 TEST_KEY = b"publisher-tests-key-not-a-secret"
 KEYED = {"PUBLISHER_KEY": TEST_KEY.decode()}
-SHARED_DATA = REPO.parent / "shared" / "data"
+# The mutation run copies the project into mutants/; it points here at the real data.
+SHARED_DATA = Path(os.environ.get("PUBLISHER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 def shared(relative: str) -> Path:

@@ -279,6 +279,7 @@ def test_raised_limit_lets_a_legitimate_input_through(tmp_path):
     assert accepted.exit_code == 0, accepted.output
 
 
+@pytest.mark.slow
 def test_full_size_zero_bomb_stays_small(tmp_path):
     """4.5 MB of gzip inflating to 4.7 GB: refused in seconds, peak RSS far under 2 GiB."""
     path = tmp_path / "zeros.csv.gz"

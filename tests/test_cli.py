@@ -45,6 +45,7 @@ def invoke(runner, *args, env=None):
     return runner.invoke(main, [str(a) for a in args], env=env or {"PUBLISHER_KEY": None})
 
 
+@pytest.mark.slow
 def test_release_verify_then_flip_one_byte(runner, small, tmp_path, open_policy):
     out = tmp_path / "bundle"
     result = invoke(
@@ -74,6 +75,7 @@ def test_release_verify_then_flip_one_byte(runner, small, tmp_path, open_policy)
     assert bad.stderr == f"Error: {out}: verification failed (1 problem)\n"
 
 
+@pytest.mark.slow
 def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp_path, open_policy):
     key = tmp_path / "org.key"
     key.write_text("a-long-organizer-secret-key\n")
@@ -104,6 +106,7 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
     assert invoke(runner, "verify", out, "--key-file", other).exit_code == 4
 
 
+@pytest.mark.slow
 def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path, open_policy):
     env = {"PUBLISHER_KEY": "environment-secret-key-123"}
     users = []
@@ -229,6 +232,7 @@ def test_policy_commands(runner, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     out = tmp_path / "demo"
     result = invoke(runner, "demo", "--out", out, "--seed", 3, env=KEYED)
@@ -251,6 +255,7 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     assert again.exit_code == 0
 
 
+@pytest.mark.slow
 def test_release_movielens_100k_by_path(runner, tmp_path, open_policy):
     """balanced on ml-100k: the gate rejects it (the data is that identifiable)."""
     out = tmp_path / "X"
@@ -266,6 +271,7 @@ def test_release_movielens_100k_by_path(runner, tmp_path, open_policy):
     assert invoke(runner, "verify", out).exit_code == 0
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point():
     done = subprocess.run(
         [sys.executable, "-m", "publisher", "--help"], capture_output=True, text=True, check=False
@@ -275,6 +281,7 @@ def test_python_dash_m_entry_point():
     assert "verify" in done.stdout
 
 
+@pytest.mark.slow
 def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     report = tmp_path / "risk.json"
     result = invoke(
@@ -311,6 +318,7 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.json"]
 
 
+@pytest.mark.slow
 def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
     out = tmp_path / "bundle"
     result = invoke(
@@ -347,6 +355,7 @@ def bundle(runner, small, tmp_path, open_policy):
     return out
 
 
+@pytest.mark.slow
 def test_verify_dangling_symlink_exits_4(runner, bundle):
     (bundle / "report.md").unlink()
     (bundle / "report.md").symlink_to(bundle / "nowhere")
@@ -355,6 +364,7 @@ def test_verify_dangling_symlink_exits_4(runner, bundle):
     assert result.stdout == "not a regular file: report.md (symbolic link)\n"
 
 
+@pytest.mark.slow
 def test_verify_symlinked_manifest_exits_4(runner, bundle, tmp_path):
     (bundle / "MANIFEST.json").rename(tmp_path / "m.json")
     (bundle / "MANIFEST.json").symlink_to(tmp_path / "m.json")
@@ -363,6 +373,7 @@ def test_verify_symlinked_manifest_exits_4(runner, bundle, tmp_path):
     assert result.stderr == f"Error: {bundle / 'MANIFEST.json'}: is a symbolic link\n"
 
 
+@pytest.mark.slow
 def test_file_name_cannot_forge_an_ok_line(runner, bundle):
     (bundle / "x\nOK: bundle: 7 files match MANIFEST.json").write_text("x")
     result = invoke(runner, "verify", bundle)
@@ -371,6 +382,7 @@ def test_file_name_cannot_forge_an_ok_line(runner, bundle):
     assert result.stdout.startswith("extra: x\\nOK: ")
 
 
+@pytest.mark.slow
 def test_verify_with_wrong_key_reads_no_file(runner, bundle, tmp_path):
     key = tmp_path / "k"
     key.write_text("another-organizer-key-123")
@@ -400,6 +412,7 @@ def test_key_file_of_dev_zero_is_refused(runner, small, tmp_path, open_policy):
     assert result.stderr == "Error: /dev/zero: a key file holds at most 4096 bytes\n"
 
 
+@pytest.mark.slow
 def test_verify_deeply_nested_manifest_exits_4(runner, bundle):
     (bundle / "MANIFEST.json").write_text("[" * 50_000 + "]" * 50_000)
     result = invoke(runner, "verify", bundle)
@@ -407,6 +420,7 @@ def test_verify_deeply_nested_manifest_exits_4(runner, bundle):
     assert result.stderr == f"Error: {bundle / 'MANIFEST.json'}: JSON nested too deeply\n"
 
 
+@pytest.mark.slow
 def test_verify_deeply_nested_report_exits_4(runner, bundle):
     import hashlib
 

@@ -6,6 +6,7 @@ import pytest
 from audits import LinkageAudit, run_audits
 from audits._index import IndexedTable, item_weights
 from audits.scoreboard import AuxiliaryInformation, attack
+from audits.stats import wilson_interval
 from policies import load_policy, parse_policy
 from publisher.core import Adversary
 from publisher.core.ratings import Ratings, Scale
@@ -218,8 +219,16 @@ def test_seeded_reproducibility_and_control_set(ml100k):
     assert first != other
     for entry in first["linkage"]:
         assert entry["control"]["targets"] == 200  # users removed by sampling
-        assert 0 <= entry["control"]["false_claims"] <= 1
-        assert entry["released"]["reidentified_ci"][0] <= entry["released"]["reidentified"]
+        # every claim on a removed customer is false; its interval is Wilson's on the count
+        control = entry["control"]
+        claims = round(control["false_claims"] * control["targets"])
+        assert control["false_claims_ci"] == pytest.approx(wilson_interval(claims, 200))
+        released = entry["released"]
+        hits = round(released["reidentified"] * released["targets"])
+        assert released["reidentified"] == hits / released["targets"]
+        assert released["reidentified_ci"] == pytest.approx(
+            wilson_interval(hits, released["targets"])
+        )
 
 
 def test_audit_validates_arguments(five):

@@ -78,6 +78,7 @@ def counts_table(n_users=400, second_item=False):
     )
 
 
+@pytest.mark.slow
 def test_geometric_noise_scale_matches_theory():
     # two-sided geometric with alpha = exp(-eps / L): variance 2 alpha / (1 - alpha)^2
     agg = config("[{item_count: {epsilon: 0.5}}]", L=1)
@@ -98,6 +99,7 @@ def test_geometric_noise_scale_matches_theory():
     assert abs(noise.var() / expected - 1) < 0.4
 
 
+@pytest.mark.slow
 def test_empirical_epsilon_inequality_for_counts():
     """P[out = v | D] <= e^eps P[out = v | D'] for D' = D minus one customer."""
     agg = config("[{item_count: {epsilon: 1.0}}]", L=1)
@@ -124,17 +126,14 @@ def test_empirical_epsilon_inequality_for_counts():
 
 
 def test_item_mean_is_on_the_scale_and_near_truth_with_large_epsilon():
-    agg = parse_policy(
-        BASE.format(stats="[{item_mean: {epsilon: 1.0}}]", L=2).replace(
-            "epsilon: 1.0\n  max", "epsilon: 1.0\n  max"
-        ),
-        "p",
-    ).aggregates
+    agg = parse_policy(BASE.format(stats="[{item_mean: {epsilon: 1.0}}]", L=2), "p").aggregates
     table = counts_table(n_users=2000)
     means = compute_aggregates(table, agg, np.random.default_rng(0), seeded=True)["item_mean"]
     assert means["mean"].dropna().between(1, 5).all()  # null where the noisy count is < 1
-    # true mean 4; sum noise scale 2 * 2 / 0.5 = 8 over ~2000 ratings
-    assert abs(means["mean"][0] - 4) < 0.05
+    # True mean 4 over 2,000 ratings. The sum's Laplace scale is L (max - min) / 2 / (eps / 2)
+    # = 8, a standard deviation of 8 sqrt(2) = 11.3, so the mean's is 11.3 / 2000 = 0.0057
+    # (the count's noise adds far less): 4 standard deviations is 0.023.
+    assert abs(means["mean"][0] - 4) < 0.023
 
 
 def test_contribution_bound_limits_each_user():

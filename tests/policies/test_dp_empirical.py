@@ -44,6 +44,7 @@ def counts_table(count: int, n_items: int, per_user: int) -> Ratings:
     return Ratings.from_columns(list(users), list(items), list(values), scale=Scale(1, 5, 1))
 
 
+@pytest.mark.slow
 def test_item_count_privacy_loss_on_neighbouring_counts():
     """Counts 3 and 5 differ by L = 2 (one customer's contribution at most): the output
     distributions must differ by a factor e^epsilon, not more.
@@ -81,6 +82,7 @@ def mean_table(n_items: int, per_item: int, high: int) -> Ratings:
     return Ratings.from_columns(list(users), list(items), list(values), scale=Scale(1, 5, 1))
 
 
+@pytest.mark.slow
 def test_item_mean_sum_privacy_loss_is_half_its_epsilon():
     """item_mean spends epsilon / 2 on a Laplace sum with sensitivity L (max - min) / 2.
 

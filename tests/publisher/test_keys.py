@@ -54,6 +54,7 @@ def forge(bundle, signing_key):
     (bundle / MANIFEST).write_text(json.dumps(manifest))
 
 
+@pytest.mark.slow
 def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
     """The forgery that worked before HKDF subkeys: full-length pseudonyms of customers whose
     ids are the signing labels, used as the signing key."""

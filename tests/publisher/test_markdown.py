@@ -38,6 +38,7 @@ def test_escaped_text_renders_as_itself(text):
     assert unescaped == plain
 
 
+@pytest.mark.slow
 def test_hostile_policy_and_file_name_in_a_real_bundle(tmp_path):
     description = " ".join(HOSTILE)
     policy = parse_policy(

@@ -11,6 +11,8 @@ from publisher.reporting.report_json import validate_report
 
 from tests.conftest import KEYED
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 GATED = """
 name: gated
 steps:

@@ -55,6 +55,7 @@ def report_page(tmp_path_factory):
     return page
 
 
+@pytest.mark.slow
 def test_report_renders_cleanly_offline(browser, report_page, tmp_path):
     browser.get("about:blank")
     browser.get_log("performance")  # drop the browser's own start-up traffic (chrome:// pages)

@@ -21,6 +21,8 @@ from publisher.readers import read_ratings
 
 from tests.conftest import TEST_KEY
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 STARS = Scale(1, 5, 1)
 AGGREGATES_ONLY = """name: counts
 steps: [{pseudonymize_users: {}}]

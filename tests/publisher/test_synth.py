@@ -105,6 +105,7 @@ def test_movielens_preset_uses_half_stars():
     assert frame["user"].nunique() == 610
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["parquet", "netflix"])
 def test_written_files_read_back(small, tmp_path, fmt):
     path = write_synthetic(small, tmp_path / f"out.{fmt}", format=fmt)

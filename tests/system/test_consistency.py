@@ -19,6 +19,8 @@ from publisher.reporting.format import count, pct, risk
 
 from tests.conftest import KEYED
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 POLICY = """name: chained
 steps:
   - pseudonymize_users: {}

@@ -10,6 +10,8 @@ import pytest
 
 from publisher.demo import demo_data
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 
 def netflix_file(path, movies=60, customers=100_000):
     """About 110 MB in the Netflix Prize text form: long enough to interrupt the read."""

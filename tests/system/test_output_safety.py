@@ -19,6 +19,8 @@ from publisher.engine.verify import verify_bundle
 
 from tests.test_cli import SMALL
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 OPEN = "name: open\nsteps: [{pseudonymize_users: {}}]\naudits: {targets: 20}\n"
 FAILING = OPEN.replace("open", "failing") + "gate: {max_reidentification_rate: 0.0}\n"
 

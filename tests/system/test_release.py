@@ -16,6 +16,8 @@ from publisher.engine.verify import verify_bundle
 
 from tests.conftest import shared
 
+pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
+
 KEY = b"system-test-organizer-key-XYZ"
 
 
