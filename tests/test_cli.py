@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from policies import preset_text
 from publisher.cli import main
+from publisher.demo import demo_data
 
 from tests.conftest import KEYED, shared
 
@@ -97,7 +98,11 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert (out / "data" / "ratings.csv").exists()
+    # the CSV holds the same rows as the Parquet file
+    csv = pd.read_csv(out / "data" / "ratings.csv")
+    parquet = pd.read_parquet(out / "data" / "ratings.parquet")
+    assert csv["user"].astype(str).tolist() == parquet["user"].astype(str).tolist()
+    assert csv["rating"].tolist() == parquet["rating"].tolist()
     verified = invoke(runner, "verify", out, "--key-file", key)
     assert verified.exit_code == 0
     assert "origin verified with the organizer's key" in verified.stdout
@@ -240,7 +245,7 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     assert "strict: published. " in result.stdout
     assert "of 100,836 ratings" in result.stdout
     bundle = out / "strict"
-    assert (bundle / "SOURCE-README.txt").exists()
+    assert (bundle / "SOURCE-README.txt").read_bytes() == demo_data("README.txt").read_bytes()
     assert "GroupLens" in (bundle / "DATASHEET.md").read_text()
     manifest = json.loads((bundle / "MANIFEST.json").read_text())
     assert manifest["randomness"] == "seeded-with-key"

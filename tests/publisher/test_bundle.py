@@ -267,3 +267,17 @@ def test_real_device_in_a_bundle_is_refused_unread(tmp_path):
     except PermissionError:
         pytest.skip("creating a device node needs root")
     assert verify_bundle(out).problems == ["not a regular file: notes.md (character device)"]
+
+
+def test_write_json_is_atomic_and_exact(tmp_path):
+    from publisher.engine.bundle import write_json
+
+    path = tmp_path / "report.json"
+    path.write_text("old")
+    write_json(path, {"b": 1, "a": [0.5]})
+    assert path.read_text() == '{\n  "b": 1,\n  "a": [\n    0.5\n  ]\n}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary left
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        write_json(path, {"x": float("nan")})
+    assert path.read_text().startswith('{\n  "b": 1')  # a failed write leaves the old file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

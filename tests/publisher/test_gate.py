@@ -73,6 +73,19 @@ def test_utility_check(increase, limit, verdict):
     utility = None if increase is None else {"mf_rmse_increase": increase}
     decision = apply_gate(Gate(max_rmse_increase=limit), AuditReport([], []), utility)
     assert decision.verdict == verdict
+    if verdict == "fail":
+        assert decision.failures == [
+            "RMSE increase of the factorization on the holdout: 0.250 > 0.200"
+        ]
+        (check,) = decision.to_dict()["checks"]
+        assert check == {
+            "check": "utility",
+            "description": "RMSE increase of the factorization on the holdout",
+            "measured": 0.25,
+            "upper": 0.25,
+            "threshold": 0.2,
+            "passed": False,
+        }
 
 
 def uniqueness(unique, n, has_dates=True):
@@ -97,3 +110,11 @@ def test_uniqueness_check(unique, n, fraction, match, has_dates, verdict):
     gate = Gate(max_unique_fraction=UniquenessLimit(known_items=4, fraction=fraction, match=match))
     decision = apply_gate(gate, uniqueness(unique, n, has_dates))
     assert decision.verdict == verdict
+    (check,) = decision.checks
+    if has_dates or match != "ratings_dates":
+        assert check.measured == unique / n
+        assert check.upper == wilson_interval(unique, n)[1]
+    if verdict == "fail":
+        assert decision.failures == [
+            f"users unique by 4 items ({match}): {100 * check.upper:.1f}% (upper bound) > 5.0%"
+        ]
