@@ -67,10 +67,6 @@ class Budget:
         """Whether this spend fits in ``other``."""
         return self.epsilon <= other.epsilon and self.delta <= other.delta
 
-    def to_dict(self) -> dict[str, float]:
-        """Floats for report.json, rounded up."""
-        return {"epsilon": round_up(self.epsilon), "delta": round_up(self.delta)}
-
 
 class Ledger:
     """Tracks spending against a declared total (sequential composition).
@@ -93,7 +89,6 @@ class Ledger:
         self.total = total
         self.label = label
         self.spent = Budget()
-        self.entries: list[tuple[str, Budget]] = []
 
     def remaining(self) -> Budget:
         """What is left."""
@@ -120,4 +115,3 @@ class Ledger:
         """Check, then record the spend."""
         self.check(request, what)
         self.spent = self.spent + request
-        self.entries.append((what, request))

@@ -95,3 +95,25 @@ def test_mechanisms_get_the_stated_sensitivity_and_epsilon(monkeypatch, bound, s
     if bound == 3:
         assert tables["item_count"]["count"].tolist() == [2, 1, 0]
         assert tables["rating_histogram"]["count"].sum() == 3
+
+
+@pytest.mark.parametrize(("max_abs", "nonzero"), [(1, False), (1, True), (3, False), (3, True)])
+def test_uniform_offsets_cover_the_range_uniformly(max_abs, nonzero):
+    from scipy.stats import chisquare
+
+    from policies.noise import uniform_offsets
+
+    out = uniform_offsets(max_abs, 60_000, np.random.default_rng(2), nonzero=nonzero)
+    assert out.dtype == np.int32  # added to int32 day columns of 100M rows
+    support = [v for v in range(-max_abs, max_abs + 1) if v or not nonzero]
+    values, counts = np.unique(out, return_counts=True)
+    assert values.tolist() == support
+    assert chisquare(counts).pvalue > 0.001  # uniform over the support
+
+
+def test_uniform_offsets_of_zero_days_are_zero():
+    from policies.noise import uniform_offsets
+
+    out = uniform_offsets(0, 5, np.random.default_rng(0))
+    assert out.tolist() == [0] * 5
+    assert out.dtype == np.int32

@@ -342,3 +342,116 @@ def test_insert_ratings_into_a_full_table_adds_nothing_and_says_so(caplog):
         out = InsertRatings(fraction=0.5).transform(table, np.random.default_rng(0))
     assert out.n_ratings == 12
     assert "insert_ratings: table too dense, inserted 0 of 6" in caplog.text
+
+
+def test_delete_ratings_deletes_exactly_the_stated_number():
+    n = 1000
+    table = Ratings.from_columns(
+        np.arange(n), np.zeros(n, int), np.full(n, 3.0), scale=Scale(1, 5, 1)
+    )
+    out = DeleteRatings(fraction=0.6).transform(table, np.random.default_rng(1))
+    assert out.n_ratings == 400  # drawn without replacement: 600 distinct rows go
+    assert set(out.frame["user"]) < set(table.frame["user"])
+
+
+@pytest.mark.parametrize(
+    "step",
+    [JitterDates(max_days=2), RedateRatings(fraction=0.5, max_days=2)],
+    ids=["jitter", "redate"],
+)
+def test_date_noise_keeps_int32_days_and_moves_by_at_most_max_days(tiny, step):
+    out = step.transform(tiny, np.random.default_rng(4))
+    assert out.frame["date"].dtype == np.int32
+    moved = out.frame["date"].to_numpy().astype(int) - tiny.frame["date"].to_numpy()
+    assert np.abs(moved).max() <= 2
+    if isinstance(step, RedateRatings):
+        assert (moved != 0).sum() == 5  # half of the ten ratings, each by 1 or 2 days
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        CoarsenDates(to="month"),
+        JitterDates(max_days=3),
+        RedateRatings(fraction=0.5, max_days=3),
+        DropDates(),
+    ],
+)
+def test_date_steps_on_data_without_dates_do_nothing_and_say_so(step, caplog):
+    table = Ratings.from_columns(["a", "b"], [1, 2], [3, 4], scale=Scale(1, 5, 1))
+    with caplog.at_level("WARNING"):
+        out = step.transform(table, np.random.default_rng(0))
+    pd.testing.assert_frame_equal(out.frame, table.frame)
+    assert out.frame is not table.frame  # a copy: steps never share their input's frame
+    if not isinstance(step, DropDates):
+        assert f"{step.name}: the data has no dates; nothing to do" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: RedateRatings(fraction=1.5, max_days=2),
+            "The 'fraction' parameter of RedateRatings must be a number in [0, 1]. Got 1.5 instead.",
+        ),
+        (
+            lambda: RedateRatings(fraction=0.1, max_days=0),
+            "The 'max_days' parameter of RedateRatings must be an integer >= 1. Got 0 instead.",
+        ),
+        (
+            lambda: InsertRatings(fraction=-0.1),
+            "The 'fraction' parameter of InsertRatings must be a number in [0, 1]. Got -0.1 instead.",
+        ),
+        (
+            lambda: DropSparseUsers(min_ratings=0),
+            "The 'min_ratings' parameter of DropSparseUsers must be an integer >= 1. Got 0 instead.",
+        ),
+        (
+            lambda: DropRareItems(min_raters=0),
+            "The 'min_raters' parameter of DropRareItems must be an integer >= 1. Got 0 instead.",
+        ),
+        (
+            lambda: CapUserRatings(max_ratings=0),
+            "The 'max_ratings' parameter of CapUserRatings must be an integer >= 1. Got 0 instead.",
+        ),
+        (
+            lambda: JitterDates(max_days=-1),
+            "The 'max_days' parameter of JitterDates must be an integer >= 0. Got -1 instead.",
+        ),
+        (
+            lambda: CoarsenDates(to="decade"),
+            "The 'to' parameter of CoarsenDates must be one of week, month, quarter, year. Got 'decade' instead.",
+        ),
+    ],
+)
+def test_every_step_names_itself_and_the_parameter_it_refuses(build, message):
+    with pytest.raises(ParameterError) as caught:
+        build()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("step", "text"),
+    [
+        (
+            PseudonymizeUsers(),
+            "user ids replaced by keyed HMAC-SHA256 pseudonyms (the key is not published)",
+        ),
+        (DropRareItems(min_raters=20), "ratings of items with fewer than 20 raters removed"),
+        (DropSparseUsers(min_ratings=5), "users with fewer than 5 ratings removed"),
+        (CapUserRatings(max_ratings=300), "at most 300 ratings kept per user, chosen at random"),
+        (SampleUsers(fraction=0.5), "a random 50% of the users kept"),
+        (CoarsenDates(to="quarter"), "dates rounded down to the first day of the quarter"),
+        (DropDates(), "dates removed"),
+        (JitterDates(max_days=30), "every date moved by a random 0 to 30 days either way"),
+        (
+            PerturbRatings(epsilon=0.5),
+            "ratings replaced by randomized response (epsilon 0.5 per rating)",
+        ),
+        (DeleteRatings(fraction=0.01), "1.0% of the ratings deleted at random"),
+        (InsertRatings(fraction=0.015), "decoy ratings added (1.5% of the table)"),
+        (RedateRatings(fraction=0.01, max_days=7), "1.0% of the ratings moved by 1 to 7 days"),
+    ],
+)
+def test_every_step_describes_itself(step, text):
+    assert step.describe() == text
