@@ -157,3 +157,35 @@ def test_randomized_response_matches_diffprivlib_exponential():
     assert chi2_contingency(table).pvalue > 0.001
     expected = np.array([1, 1, math.e, 1, 1]) / (math.e + 4)
     assert np.allclose(table / n, expected, atol=0.03)  # about 4 standard errors
+
+
+@pytest.mark.parametrize(
+    ("name", "period", "describes", "mechanism"),
+    [
+        ("item_count", "month", "ratings per item", "geometric"),
+        ("item_mean", "month", "mean rating per item", "geometric + Laplace"),
+        ("item_histogram", "month", "ratings per item and rating value", "geometric"),
+        ("rating_histogram", "month", "ratings per rating value", "geometric"),
+        ("ratings_per_period", "week", "ratings per week", "geometric"),
+    ],
+)
+def test_each_statistic_states_its_guarantee(name, period, describes, mechanism):
+    from policies.aggregates import Statistic
+
+    stat = Statistic(name=name, epsilon=0.25, period=period)
+    assert stat.describe() == describes
+    guarantee = stat.guarantee(7)
+    assert guarantee.component == f"aggregates.{name}"
+    assert guarantee.mechanism == mechanism
+    assert guarantee.epsilon == 0.25
+    assert guarantee.scope == "one customer (at most 7 of their ratings counted), central"
+    assert guarantee.covers == (
+        f"whether or not any one customer is in the data, the published {describes} are "
+        "about equally likely (0.25-differential privacy)"
+    )
+    written = stat.to_dict()
+    assert written == (
+        {name: {"epsilon": 0.25, "period": period}}
+        if name == "ratings_per_period"
+        else {name: {"epsilon": 0.25}}
+    )

@@ -230,3 +230,33 @@ def test_an_inferred_scale_is_refused_and_a_declared_one_filters():
     # rows are the declared values; the 5s are off the declared scale and not counted
     assert frame["rating"].tolist() == [2, 3, 4]
     assert frame["count"].tolist() == [1, 1, 2]
+
+
+def test_domains_describe_their_rule_exactly(tmp_path):
+    (tmp_path / "ids.txt").write_text("7\n8\n9\n")
+    domain = parse_policy(
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "domain: {items: {catalogue: ids.txt}, dates: {from: 1999-12-31, to: 2000-01-02}, "
+        "scale: '1:10:1'}}",
+        base=tmp_path,
+    ).aggregates.domain
+    assert domain.describe(Scale(1, 5, 1)) == (
+        "The tables list exactly the declared domain, whatever the data holds: the 3 items of "
+        "the catalogue ids.txt; dates 1999-12-31 to 2000-01-02; ratings on the scale 1:10:1. "
+        "Ratings outside it are not counted."
+    )
+    assert domain.dates.iso() == ("1999-12-31", "2000-01-02")
+    assert domain.to_dict() == {
+        "items": {"catalogue": "ids.txt", "sha256": domain.items.spec["sha256"]},
+        "dates": {"from": "1999-12-31", "to": "2000-01-02"},
+        "scale": "1:10:1",
+    }
+    ranged = parse_policy(
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "domain: {items: {range: [5, 1004]}}}"
+    ).aggregates.domain
+    assert ranged.describe(Scale(0.5, 5, 0.5)) == (
+        "The tables list exactly the declared domain, whatever the data holds: items with ids "
+        "5 to 1004 (1,000 rows); ratings on the scale 0.5:5:0.5. Ratings outside it are not "
+        "counted."
+    )

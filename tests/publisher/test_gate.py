@@ -118,3 +118,30 @@ def test_uniqueness_check(unique, n, fraction, match, has_dates, verdict):
         assert decision.failures == [
             f"users unique by 4 items ({match}): {100 * check.upper:.1f}% (upper bound) > 5.0%"
         ]
+
+
+def test_reidentification_check_record_is_exact():
+    decision = apply_gate(Gate(max_reidentification_rate=(0.05,)), report(100, 3))
+    lo, hi = wilson_interval(3, 100)
+    assert decision.to_dict() == {
+        "statistic": "upper end of the 95% Wilson interval",
+        "thresholds": Gate(max_reidentification_rate=(0.05,)).to_dict(),
+        "checks": [
+            {
+                "check": "reidentification",
+                "adversary": 0,
+                "description": "2 items, exact ratings, no dates",
+                "targets": 100,
+                "measured": 0.03,
+                "upper": hi,
+                "threshold": 0.05,
+                "inconclusive": False,
+                "passed": False,
+            }
+        ],
+        "failures": ["2 items, exact ratings, no dates: 8.5% (upper bound) > 5.0%"],
+    }
+    assert list(decision.to_dict()["checks"][0]) == [
+        "check", "adversary", "description", "targets", "measured", "upper", "threshold",
+        "inconclusive", "passed",
+    ]  # fmt: skip

@@ -118,3 +118,28 @@ def test_key_sources(tmp_path):
 def test_empty_environment_key_is_an_error(value):
     with pytest.raises(PublisherError, match=f"^{KEY_ENV} is set but empty"):
         load_key(None, environ={KEY_ENV: value})
+
+
+def test_key_file_size_limit_is_exact_and_errors_name_the_file(tmp_path):
+    exact = tmp_path / "exact.key"
+    exact.write_bytes(b"k" * MAX_KEY_BYTES)
+    assert load_key(exact, environ={}) == (b"k" * MAX_KEY_BYTES, "key-file")
+    missing = tmp_path / "nowhere" / "k"
+    with pytest.raises(PublisherError) as caught:
+        load_key(missing, environ={})
+    assert str(caught.value) == f"{missing}: cannot read key file (No such file or directory)"
+
+
+def test_keyed_seed_is_hmac_of_the_seed_under_the_seed_subkey():
+    import hashlib
+    import hmac
+
+    from publisher.engine.keys import derive_key, keyed_seed
+
+    key = b"organizer-secret-key-0123456789"
+    mac = hmac.new(derive_key(key, "seed"), b"1234", hashlib.sha256).digest()
+    assert keyed_seed(key, 1234) == int.from_bytes(mac, "big")
+    assert derive_key(key, "seed") not in (
+        derive_key(key, "pseudonyms"),
+        derive_key(key, "manifest"),
+    )
