@@ -122,7 +122,7 @@ def test_uniqueness_check(unique, n, fraction, match, has_dates, verdict):
 
 def test_reidentification_check_record_is_exact():
     decision = apply_gate(Gate(max_reidentification_rate=(0.05,)), report(100, 3))
-    lo, hi = wilson_interval(3, 100)
+    _, hi = wilson_interval(3, 100)
     assert decision.to_dict() == {
         "statistic": "upper end of the 95% Wilson interval",
         "thresholds": Gate(max_reidentification_rate=(0.05,)).to_dict(),
