@@ -321,6 +321,9 @@ def test_insert_ratings_contract_on_a_larger_table(caplog):
         low = max(by_user.min()[row.user], by_item["date"].min()[row.item])
         high = max(by_user.max()[row.user], by_item["date"].min()[row.item])
         assert low <= row.date <= high
+    # dates spread over the window, not piled on its first day
+    on_first_day = (added["date"].to_numpy() == by_user.min()[added["user"]].to_numpy()).mean()
+    assert on_first_day < 0.2
     # decoys follow activity and popularity: heavy raters and popular items get more
     per_user = added["user"].value_counts().reindex(range(n_users), fill_value=0)
     per_item = added["item"].value_counts().reindex(range(n_items), fill_value=0)
@@ -455,3 +458,27 @@ def test_every_step_names_itself_and_the_parameter_it_refuses(build, message):
 )
 def test_every_step_describes_itself(step, text):
     assert step.describe() == text
+
+
+def test_insert_ratings_edge_cases(tiny, caplog):
+    none = InsertRatings(fraction=0.0).transform(tiny, np.random.default_rng(0))
+    pd.testing.assert_frame_equal(none.frame, tiny.frame)
+    assert none.frame is not tiny.frame
+    with caplog.at_level("WARNING"):
+        out = InsertRatings(fraction=0.3).transform(tiny, np.random.default_rng(3))
+    assert caplog.text == ""  # room enough: no density warning
+    assert out.frame.index.equals(pd.RangeIndex(13))
+
+
+def test_insert_ratings_can_draw_from_every_row():
+    """Two users, two items, one rating each: the one decoy is either user rating the
+    other's item, and over seeds both happen (every row can lend and every user receive)."""
+    table = Ratings.from_columns(
+        ["a", "b"], [1, 2], [2, 4], np.array([100, 200]), scale=Scale(1, 5, 1)
+    )
+    seen = set()
+    for seed in range(40):
+        out = InsertRatings(fraction=0.5).transform(table, np.random.default_rng(seed))
+        (row,) = out.frame.iloc[2:].itertuples()
+        seen.add((row.user, row.item, row.rating))
+    assert seen == {(0, 1, 4.0), (1, 0, 2.0)}  # a rates item 2 as b did, b rates item 1 as a did
