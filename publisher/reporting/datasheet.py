@@ -30,11 +30,8 @@ def _privacy_notes(report: dict[str, Any]) -> list[str]:
         "- Item ids are published as they are: items are public.",
     ]
     for component in budget["components"]:
-        extra = (
-            f"; kept with probability {component['keep_probability']:.2f}"
-            if "keep_probability" in component
-            else ""
-        )
+        keep = (component.get("details") or {}).get("keep_probability")
+        extra = f"; kept with probability {keep:.2f}" if keep is not None else ""
         notes.append(
             f"- {component['step']}: {component['mechanism']}, epsilon {component['epsilon']:g}, "
             f"delta {component['delta']:g}, over {component['scope']}{extra}: "

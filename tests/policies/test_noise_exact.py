@@ -117,3 +117,18 @@ def test_uniform_offsets_of_zero_days_are_zero():
     out = uniform_offsets(0, 5, np.random.default_rng(0))
     assert out.tolist() == [0] * 5
     assert out.dtype == np.int32
+
+
+def test_perturb_ratings_states_its_guarantee():
+    guarantee = PerturbRatings(epsilon=1.5).guarantee(
+        Scale(0.5, 5, 0.5), "steps[3].perturb_ratings"
+    )
+    assert guarantee.component == "steps[3].perturb_ratings"
+    assert guarantee.mechanism == "10-ary randomized response"
+    assert guarantee.epsilon == 1.5
+    assert guarantee.scope == "each rating value, locally"
+    assert guarantee.covers == (
+        "each released rating value is 1.5-locally differentially private; which items a "
+        "customer rated, when and how many are not covered"
+    )
+    assert guarantee.details == {"keep_probability": math.exp(1.5) / (math.exp(1.5) + 9)}

@@ -322,8 +322,13 @@ def test_insert_ratings_contract_on_a_larger_table(caplog):
         high = max(by_user.max()[row.user], by_item["date"].min()[row.item])
         assert low <= row.date <= high
     # dates spread over the window, not piled on its first day
-    on_first_day = (added["date"].to_numpy() == by_user.min()[added["user"]].to_numpy()).mean()
+    first_day = by_user.min()[added["user"]].to_numpy()
+    last_day = by_user.max()[added["user"]].to_numpy()
+    on_first_day = (added["date"].to_numpy() == first_day).mean()
     assert on_first_day < 0.2
+    # each decoy draws its own position in its window
+    position = (added["date"].to_numpy() - first_day) / np.maximum(last_day - first_day, 1)
+    assert len(np.unique(np.round(position, 2))) > 20
     # decoys follow activity and popularity: heavy raters and popular items get more
     per_user = added["user"].value_counts().reindex(range(n_users), fill_value=0)
     per_item = added["item"].value_counts().reindex(range(n_items), fill_value=0)
@@ -344,7 +349,9 @@ def test_insert_ratings_into_a_full_table_adds_nothing_and_says_so(caplog):
     with caplog.at_level("WARNING"):
         out = InsertRatings(fraction=0.5).transform(table, np.random.default_rng(0))
     assert out.n_ratings == 12
-    assert "insert_ratings: table too dense, inserted 0 of 6" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "insert_ratings: table too dense, inserted 0 of 6"
+    ]
 
 
 def test_delete_ratings_deletes_exactly_the_stated_number():
@@ -369,6 +376,16 @@ def test_date_noise_keeps_int32_days_and_moves_by_at_most_max_days(tiny, step):
     assert np.abs(moved).max() <= 2
     if isinstance(step, RedateRatings):
         assert (moved != 0).sum() == 5  # half of the ten ratings, each by 1 or 2 days
+    many = Ratings.from_columns(
+        np.arange(400), np.zeros(400, int), np.full(400, 3.0), np.full(400, 12000),
+        scale=Scale(1, 5, 1),
+    )  # fmt: skip
+    offsets = step.transform(many, np.random.default_rng(4)).frame["date"].to_numpy() - 12000
+    # each rating draws its own offset
+    if isinstance(step, RedateRatings):
+        assert set(offsets[offsets != 0].tolist()) == {-2, -1, 1, 2}
+    else:
+        assert set(offsets.tolist()) == {-2, -1, 0, 1, 2}
 
 
 @pytest.mark.parametrize(
@@ -387,7 +404,9 @@ def test_date_steps_on_data_without_dates_do_nothing_and_say_so(step, caplog):
     pd.testing.assert_frame_equal(out.frame, table.frame)
     assert out.frame is not table.frame  # a copy: steps never share their input's frame
     if not isinstance(step, DropDates):
-        assert f"{step.name}: the data has no dates; nothing to do" in caplog.text
+        assert [r.getMessage() for r in caplog.records] == [
+            f"{step.name}: the data has no dates; nothing to do"
+        ]
 
 
 @pytest.mark.parametrize(

@@ -20,3 +20,24 @@ def test_distributions_of_a_tiny_table(tiny):
 def test_an_empty_release_has_an_empty_popularity_curve(tiny):
     empty = tiny.with_frame(tiny.frame.iloc[:0])
     assert distributions(tiny, empty)["item_popularity"]["released"] == []
+
+
+def test_histograms_list_every_scale_value_and_long_tails_are_thinned():
+    import numpy as np
+
+    from publisher.core.ratings import Ratings, Scale
+
+    # 300 items rated by 1..300 users, never with a 5
+    items = np.repeat(np.arange(300), np.arange(1, 301))
+    users = np.concatenate([np.arange(k) for k in range(1, 301)])
+    values = (items % 4 + 1).astype(float)
+    table = Ratings.from_columns(users, items, values, scale=Scale(1, 5, 1))
+    out = distributions(table, table)
+    assert out["rating_histogram"]["original"][-1] == 0  # the unused top value is listed
+    assert len(out["rating_histogram"]["original"]) == 5
+    curve = out["item_popularity"]["original"]
+    assert curve[0] == [1, 300]
+    assert curve[-1] == [300, 1]
+    assert 60 <= len(curve) <= 100  # about 100 log-spaced ranks, not all 300
+    ranks = [rank for rank, _ in curve]
+    assert ranks == sorted(set(ranks))

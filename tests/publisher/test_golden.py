@@ -71,3 +71,63 @@ def test_markdown_golden(name, view):
     if view == "public":
         report = public_view(report)
     check(f"{name.removesuffix('.json')}-{view}.md", render_markdown(report))
+
+
+def test_a_rejected_release_has_no_public_view():
+    from publisher.core.errors import InternalError
+
+    with pytest.raises(InternalError) as caught:
+        public_view(load("report-fail.json"))
+    assert str(caught.value).startswith(
+        "a rejected release has no public view; its report is for review"
+    )
+
+
+def test_the_public_view_is_a_copy():
+    report = load("report-pass.json")
+    before = json.dumps(report, sort_keys=True)
+    public = public_view(report)
+    public["linkage"][0]["released"]["reidentified_ci"][0] = -1.0
+    public["policy"]["name"] = "changed"
+    assert json.dumps(report, sort_keys=True) == before
+
+
+def aggregates_only_public():
+    """The pass report reshaped as an aggregates-only release of dateless data, seeded
+    without a key, with no steps and no description: the datasheet's other branches."""
+    public = public_view(load("report-pass.json"))
+    public["linkage"], public["uniqueness"] = [], []
+    public["released"] = {"ratings": 0, "users": 0, "items": 0}
+    public["randomness"] = "seeded"
+    public["policy"]["description"] = ""
+    public["steps"] = []
+    public["input"]["dates"] = False
+    budget = public["privacy_budget"]
+    budget["components"] = [c for c in budget["components"] if c["step"].startswith("aggregates.")]
+    return public
+
+
+def test_datasheet_golden_for_aggregates_only():
+    check("DATASHEET-aggregates-only.md", render_datasheet(aggregates_only_public(), FILES[:1]))
+
+
+def test_the_datasheet_needs_the_public_view():
+    from publisher.core.errors import InternalError
+
+    with pytest.raises(InternalError) as caught:
+        render_datasheet(load("report-pass.json"), FILES)
+    assert str(caught.value).startswith(
+        "the datasheet is rendered from the public view of report.json"
+    )
+
+
+def test_schema_problems_are_listed_by_path():
+    report = load("report-pass.json")
+    report["verdict"] = "great"
+    report["linkage"][0]["targets"] = -1
+    del report["tool"]
+    assert validate_report(report) == [
+        "(top level): 'tool' is a required property",
+        "linkage/0/targets: -1 is less than the minimum of 0",
+        "verdict: 'great' is not one of ['pass', 'fail', 'not-gated']",
+    ]

@@ -28,6 +28,8 @@ from publisher.reporting.public import PUBLIC_FIELDS, field_paths, public_view
 
 from tests.conftest import TEST_KEY
 
+pytestmark = pytest.mark.release  # a real release per module: not in mutation runs
+
 MICRODATA = """name: m
 description: Pseudonyms, rare items dropped, dates to the month, noisy ratings.
 steps:

@@ -14,6 +14,8 @@ from publisher.engine.verify import verify_bundle
 from tests.conftest import TEST_KEY
 from tests.test_cli import SMALL
 
+pytestmark = pytest.mark.release  # a real release per module: not in mutation runs
+
 POLICY = """name: every-file
 steps:
   - pseudonymize_users: {}

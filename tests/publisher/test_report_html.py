@@ -91,6 +91,7 @@ def test_report_renders_cleanly_offline(browser, report_page, tmp_path):
     )
 
 
+@pytest.mark.release
 def test_report_has_no_script_and_prints(report_page):
     html = report_page.read_text()
     assert "<script" not in html
