@@ -501,3 +501,27 @@ def test_insert_ratings_can_draw_from_every_row():
         (row,) = out.frame.iloc[2:].itertuples()
         seen.add((row.user, row.item, row.rating))
     assert seen == {(0, 1, 4.0), (1, 0, 2.0)}  # a rates item 2 as b did, b rates item 1 as a did
+
+
+def test_pseudonymize_needs_a_key_and_refuses_collisions(tiny, monkeypatch):
+    from publisher.core.errors import InternalError, PublisherError
+
+    with pytest.raises(InternalError) as caught:
+        PseudonymizeUsers().transform(tiny, np.random.default_rng(0))
+    assert str(caught.value).startswith("PseudonymizeUsers.transform called without a key")
+
+    class Constant:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def hexdigest(self):
+            return "0" * 64
+
+    from policies.steps import identifiers
+
+    monkeypatch.setattr(identifiers.hmac, "new", Constant)
+    with pytest.raises(PublisherError) as caught:
+        PseudonymizeUsers(key=b"k" * 16).transform(tiny, np.random.default_rng(0))
+    assert str(caught.value).startswith(
+        "two users received the same pseudonym; raise pseudonymize_users.digest_chars"
+    )

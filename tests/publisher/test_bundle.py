@@ -281,3 +281,141 @@ def test_write_json_is_atomic_and_exact(tmp_path):
         write_json(path, {"x": float("nan")})
     assert path.read_text().startswith('{\n  "b": 1')  # a failed write leaves the old file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_signature_is_the_documented_hmac_by_hand(tmp_path):
+    """README: signature = HMAC-SHA256(signing key, canonical JSON of MANIFEST.json without
+    it), canonical = sorted keys, no spaces. A reviewer can recompute it with any tool."""
+    import hmac
+
+    from publisher.engine.keys import derive_key
+
+    out = make_bundle(tmp_path, key=KEY, created="2026-01-01T00:00:00Z")
+    manifest = json.loads((out / MANIFEST).read_text())
+    signature = manifest.pop("signature")
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    expected = hmac.new(derive_key(KEY, "manifest"), canonical, hashlib.sha256).hexdigest()
+    assert signature == {"algorithm": "HMAC-SHA256", "value": expected}
+
+
+def test_review_copies_and_rejected_reports_need_no_data_or_datasheet(tmp_path):
+    reports = {"report.json": b"{}", "policy.yaml": b"name: p\n"}
+    for kind in ("review", "rejected"):
+        (tmp_path / kind).mkdir()
+        out = make_bundle(tmp_path / kind, files=reports, **{kind: True})
+        assert verify_bundle(out).ok, kind
+    (tmp_path / "plain").mkdir()
+    plain = make_bundle(tmp_path / "plain", files=reports)
+    assert verify_bundle(plain).problems == [
+        "required file not in the manifest: DATASHEET.md",
+        "required data not in the manifest: data/ or aggregates/",
+    ]
+
+
+def test_empty_files_are_listed_and_verify(tmp_path):
+    out = make_bundle(tmp_path, files={**FILES, "aggregates/empty.csv": b""})
+    assert verify_bundle(out).ok
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ({"sha256": "0" * 64, "bytes": -1}, "negative size"),
+        ({"sha256": "0" * 64, "bytes": "5"}, "size as text"),
+        ({"sha256": "xyz", "bytes": 5}, "not a SHA-256"),
+        ({"sha256": 5, "bytes": 5}, "digest as a number"),
+        ({"bytes": 5}, "no digest"),
+        ("notes", "not a mapping"),
+    ],
+)
+def test_unreadable_manifest_entries_are_named(tmp_path, entry, why):
+    out = make_bundle(tmp_path)
+    rewrite_manifest(out, lambda m: m["files"].__setitem__("notes.md", entry))
+    assert verify_bundle(out).problems == ["changed: notes.md (manifest entry unreadable)"], why
+
+
+def test_a_name_with_a_nul_byte_is_unsafe_not_a_crash(tmp_path):
+    out = make_bundle(tmp_path)
+    rewrite_manifest(out, lambda m: m["files"].__setitem__("a\0b", m["files"]["notes.md"]))
+    assert "unsafe name in the manifest: 'a\\x00b'" in verify_bundle(out).problems
+
+
+def test_a_manifest_that_is_not_a_mapping_is_refused(tmp_path):
+    out = make_bundle(tmp_path)
+    (out / MANIFEST).write_text("[1, 2]")
+    with pytest.raises(BundleVerificationError) as caught:
+        verify_bundle(out)
+    assert str(caught.value) == f"{out / MANIFEST}: not a manifest of this tool (schema None)"
+
+
+def test_folder_depth_limit_is_exact(tmp_path):
+    from publisher.engine.verify import MAX_DEPTH
+
+    def nested(levels, where):
+        files = {"/".join(["d"] * levels + ["f.txt"]): b"x", **FILES}
+        where.mkdir()
+        return make_bundle(where, files=files)
+
+    assert verify_bundle(nested(MAX_DEPTH, tmp_path / "ok")).ok
+    with pytest.raises(BundleVerificationError) as caught:
+        verify_bundle(nested(MAX_DEPTH + 1, tmp_path / "deep"))
+    assert str(caught.value).endswith(f": folders nested deeper than {MAX_DEPTH}")
+
+
+def test_entry_count_limit_is_exact(tmp_path, monkeypatch):
+    from publisher.engine import verify as verify_module
+
+    out = make_bundle(tmp_path)  # 5 files, 1 folder, the manifest: 7 entries
+    monkeypatch.setattr(verify_module, "MAX_ENTRIES", 7)
+    assert verify_bundle(out).ok
+    monkeypatch.setattr(verify_module, "MAX_ENTRIES", 6)
+    with pytest.raises(BundleVerificationError) as caught:
+        verify_bundle(out)
+    assert str(caught.value) == "more than 6 entries; not a bundle"
+
+
+def test_a_linked_folder_is_reported_and_its_files_are_not_read(tmp_path):
+    out = make_bundle(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    (out / "data").rename(elsewhere)
+    (out / "data").symlink_to(elsewhere)
+    assert verify_bundle(out).problems == [
+        "missing: data/ratings.parquet",  # not followed into the linked folder
+        "not a regular file: data (symbolic link; not in the manifest)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"x" * 65, "larger than 64 bytes; not reading it"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
+        (
+            b"{nope",
+            "not valid JSON (Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1))",
+        ),
+    ],
+)
+def test_load_json_names_the_file_and_the_problem(tmp_path, content, message):
+    path = tmp_path / "report.json"
+    path.write_bytes(content)
+    with pytest.raises(BundleVerificationError) as caught:
+        load_json(path, max_bytes=64 if len(content) < 100 else 1_000_000)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_load_json_reads_exactly_up_to_its_limit(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_bytes(b'"' + b"x" * 62 + b'"')  # 64 bytes
+    assert load_json(path, max_bytes=64) == "x" * 62
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    with pytest.raises(BundleVerificationError) as caught:
+        load_json(link)
+    assert str(caught.value) == f"{link}: is a symbolic link"
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleVerificationError) as caught:
+        load_json(fifo)
+    assert str(caught.value) == f"{fifo}: not a regular file"
