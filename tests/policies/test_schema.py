@@ -195,3 +195,42 @@ def test_one_table_per_statistic_even_with_other_periods():
             "[{ratings_per_period: {period: month}}, {ratings_per_period: {period: year}}], "
             "domain: {dates: {from: 2000-01-01, to: 2000-12-31}}}"
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "statement"),
+    [
+        (
+            "{name: p}",
+            "No step that shapes the published ratings table is differentially private; its "
+            "protection is measured by the audits, not guaranteed.",
+        ),
+        (
+            "{name: p, steps: [{perturb_ratings: {epsilon: 0.5}}]}",
+            "Each released rating value is 0.5-locally differentially private. A customer with "
+            "n ratings has n x 0.5 for the vector of their rating values (basic composition). "
+            "Which items a customer rated, when, and how many are NOT covered. No step that "
+            "shapes the published ratings table is differentially private other than randomized "
+            "response on rating values; its protection is measured by the audits, not guaranteed.",
+        ),
+        (
+            "{name: p, aggregates: {epsilon: 0.3, max_ratings_per_user: 4, microdata: false, "
+            "statistics: [rating_histogram]}}",
+            "The aggregates under aggregates/ are together 0.3-differentially private for each "
+            "customer (all of their ratings; at most 4 per customer counted), by sequential "
+            "composition. The tables list exactly the declared domain, whatever the data holds: "
+            "ratings on the scale 1:5:1. Ratings outside it are not counted. The guarantee "
+            "covers these tables as computed from fresh operating-system randomness or a seed "
+            "mixed with the organizer's key; it does not cover the microdata, nor any figure of "
+            "the original data published without noise.",
+        ),
+    ],
+    ids=["nothing", "one-rr", "aggregates-only"],
+)
+def test_privacy_statement_for_each_kind_of_policy(text, statement):
+    from policies.guarantees import privacy_statement
+    from publisher.core.ratings import Scale
+
+    result = privacy_statement(parse_policy(text), Scale(1, 5, 1)).to_dict()
+    assert result["statement"] == statement
+    assert result["unit"] == "one customer (all of their ratings)"

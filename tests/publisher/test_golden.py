@@ -131,3 +131,43 @@ def test_schema_problems_are_listed_by_path():
         "linkage/0/targets: -1 is less than the minimum of 0",
         "verdict: 'great' is not one of ['pass', 'fail', 'not-gated']",
     ]
+
+
+def test_field_paths_of_a_report():
+    from publisher.reporting.public import field_paths
+
+    assert field_paths(
+        {"a": {"b": 1, "c": None, "d": [1, 2]}, "e": [{"f": 1}, {"g": None}], "h": []}
+    ) == [
+        "a.b",
+        "a.d",
+        "e[].f",
+        "h",  # an empty list is a value, not a withheld field
+    ]
+    paths = field_paths(public_view(load("report-pass.json")))
+    assert "input.counts.ratings" not in paths
+    assert "linkage[].released.reidentified" in paths
+
+
+def test_the_whole_evaluation_reproduces_the_golden_report():
+    """input.csv under policy.yaml, seeded with a key: every field of report.json is
+    computed again and compared with report-pass.json (only the time of the run and the
+    steps' seconds are set aside). A changed figure, phrase or rounding anywhere between
+    the steps and report.json fails here; after an intended change, regenerate with
+    UPDATE_GOLDEN=1 and review the diff."""
+    from publisher.core.ratings import Scale
+    from publisher.engine import evaluate
+
+    evaluation = evaluate(
+        GOLDEN / "input.csv",
+        GOLDEN / "policy.yaml",
+        key=b"golden-key-not-secret",
+        seed=1,
+        scale=Scale(1, 5, 1),
+    )
+    report = evaluation.report
+    report["created"] = "2026-01-01T00:00:00Z"
+    for step in report["steps"]:
+        step["seconds"] = 0.001
+    report["input"]["name"] = "golden_small.csv"  # the name the golden files were made with
+    check("report-pass.json", as_json(report))
