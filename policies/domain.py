@@ -151,19 +151,19 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PolicyError(f"{where}: not valid UTF-8") from None
-    try:
-        if column is None:
-            values = pd.Series([line.strip() for line in text.splitlines()], dtype=str)
-            values = values[values != ""]
-        else:
+    if column is None:
+        values = pd.Series([line.strip() for line in text.splitlines()], dtype=str)
+        values = values[values != ""]
+    else:
+        try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-            if column not in frame.columns:
-                raise PolicyError(
-                    f"{where}: no column {column!r}; columns: {', '.join(map(str, frame.columns))}"
-                )
-            values = frame[column].str.strip()
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise PolicyError(f"{where}: cannot parse ({str(exc).splitlines()[0]})") from None
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise PolicyError(f"{where}: cannot parse ({str(exc).splitlines()[0]})") from None
+        if column not in frame.columns:
+            raise PolicyError(
+                f"{where}: no column {column!r}; columns: {', '.join(map(str, frame.columns))}"
+            )
+        values = frame[column].str.strip()
     if values.empty or (values == "").any():
         raise PolicyError(f"{where}: lists no items, or an empty id")
     if len(values) > MAX_ITEMS:

@@ -260,3 +260,70 @@ def test_domains_describe_their_rule_exactly(tmp_path):
         "5 to 1004 (1,000 rows); ratings on the scale 0.5:5:0.5. Ratings outside it are not "
         "counted."
     )
+
+
+def catalogue_policy(name, column=None):
+    column_key = f", column: {column}" if column else ""
+    return (
+        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        f"domain: {{items: {{catalogue: {name}{column_key}}}}}}}"
+    )
+
+
+def test_catalogue_limits_are_exact(tmp_path, monkeypatch):
+    from policies import domain
+
+    monkeypatch.setattr(domain, "MAX_CATALOGUE_BYTES", 8)
+    monkeypatch.setattr(domain, "MAX_ITEMS", 3)
+    (tmp_path / "ok.txt").write_text("1\n2\n3\n")  # 6 bytes, 3 items
+    assert parse_policy(
+        catalogue_policy("ok.txt"), base=tmp_path
+    ).aggregates.domain.items.ids.tolist() == [1, 2, 3]
+    (tmp_path / "full.txt").write_text("1\n2\n333\n")  # 8 bytes exactly
+    parse_policy(catalogue_policy("full.txt"), base=tmp_path)
+    (tmp_path / "big.txt").write_text("1\n2\n3333\n")  # 9 bytes
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(catalogue_policy("big.txt"), base=tmp_path)
+    assert str(caught.value) == (
+        f"policy: aggregates.domain.items.catalogue: {tmp_path / 'big.txt'} is larger than 8 bytes"
+    )
+    (tmp_path / "many.txt").write_text("1\n2\n3\n4\n")
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(catalogue_policy("many.txt"), base=tmp_path)
+    assert str(caught.value) == (
+        f"policy: aggregates.domain.items.catalogue ({tmp_path / 'many.txt'}): more than 3 items"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "name", "column", "message"),
+    [
+        ({}, "folder", None, "{path} is a folder, not a catalogue file"),
+        ({}, "none.csv", None, "cannot read {path} (No such file or directory)"),
+        ({"c.csv": b"\xff\xfe1\n"}, "c.csv", None, "({path}): not valid UTF-8"),
+        (
+            {"c.csv": b"movieId,title\n1,A\n,B\n"},
+            "c.csv",
+            "movieId",
+            "({path}): lists no items, or an empty id",
+        ),
+        (
+            {"c.csv": b"movieId,title\n1,A\n"},
+            "c.csv",
+            "id",
+            "({path}): no column 'id'; columns: movieId, title",
+        ),
+    ],
+    ids=["folder", "missing", "not-utf8", "empty-cell", "no-column"],
+)
+def test_catalogue_errors_are_exact(tmp_path, files, name, column, message):
+    (tmp_path / "folder").mkdir()
+    for file, data in files.items():
+        (tmp_path / file).write_bytes(data)
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(catalogue_policy(name, column), base=tmp_path)
+    where = "policy: aggregates.domain.items.catalogue"
+    expected = message.format(path=tmp_path / name)
+    assert str(caught.value) == (
+        f"{where} {expected}" if expected.startswith("(") else f"{where}: {expected}"
+    )
