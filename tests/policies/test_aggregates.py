@@ -189,3 +189,45 @@ def test_each_statistic_states_its_guarantee(name, period, describes, mechanism)
         if name == "ratings_per_period"
         else {name: {"epsilon": 0.25}}
     )
+
+
+def test_even_split_never_overspends_and_keeps_exact_halves():
+    from fractions import Fraction
+
+    halves = config("[item_count, rating_histogram]").statistics
+    assert [s.epsilon for s in halves] == [0.5, 0.5]  # exact in binary: kept as it is
+    text = BASE.format(stats="[item_count, rating_histogram, item_mean]", L=2).replace(
+        "epsilon: 1.0", "epsilon: 0.3"
+    )
+    thirds = parse_policy(text, "p").aggregates.statistics
+    # 0.3 / 3 = 1/10, whose nearest float is above 1/10: each share is the float below
+    assert all(Fraction(s.epsilon) < Fraction(1, 10) for s in thirds)
+    assert sum(Fraction(s.epsilon) for s in thirds) <= Fraction(3, 10)
+
+
+def test_the_domain_filters_items_and_values_together():
+    text = (
+        "name: d\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 9\n"
+        "  statistics: [rating_histogram]\n"
+        "  domain: {items: {range: [1, 2]}, scale: '2:4:1'}\n"
+    )
+    agg = parse_policy(text, "p").aggregates
+    table = Ratings.from_columns(
+        ["a", "a", "b", "b", "c"], [1, 2, 1, 3, 2], [2, 5, 4, 3, 3], scale=Scale(1, 5, 1)
+    )
+    hist = compute_aggregates(table, agg, np.random.default_rng(0), seeded=True)
+    # counted: (a,1,2), (b,1,4), (c,2,3); not (a,2,5): off the scale; not (b,3,3): item 3
+    assert hist["rating_histogram"]["count"].tolist() == [1, 1, 1]
+
+
+def test_an_inferred_scale_is_refused_with_advice():
+    agg = config("[rating_histogram]")
+    table = counts_table()
+    inferred = table.with_frame(table.frame, scale_inferred=True)
+    with pytest.raises(PolicyError) as caught:
+        compute_aggregates(inferred, agg, np.random.default_rng(0), seeded=True)
+    assert str(caught.value) == (
+        "aggregates.domain.scale: the rating scale 1:5:1 was inferred from the data, so the "
+        "tables' rows would depend on it; declare it with 'scale: 1:5:1' under "
+        "aggregates.domain (or pass --scale)"
+    )

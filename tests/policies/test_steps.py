@@ -525,3 +525,22 @@ def test_pseudonymize_needs_a_key_and_refuses_collisions(tiny, monkeypatch):
     assert str(caught.value).startswith(
         "two users received the same pseudonym; raise pseudonymize_users.digest_chars"
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("day", ["2005-03-30", "2005-12-31", "2006-01-01"]),
+        ("week", ["2005-03-28", "2005-12-26", "2005-12-26"]),
+        ("month", ["2005-03-01", "2005-12-01", "2006-01-01"]),
+        ("quarter", ["2005-01-01", "2005-10-01", "2006-01-01"]),
+        ("year", ["2005-01-01", "2005-01-01", "2006-01-01"]),
+    ],
+)
+def test_period_starts_exactly(period, expected):
+    from policies.steps._base import period_starts
+
+    days = np.array(["2005-03-30", "2005-12-31", "2006-01-01"], dtype="datetime64[D]").astype(int)
+    out = period_starts(days.astype(np.int32), period)
+    assert out.dtype == np.int32
+    assert out.astype("datetime64[D]").astype(str).tolist() == expected

@@ -145,3 +145,61 @@ def test_reidentification_check_record_is_exact():
         "check", "adversary", "description", "targets", "measured", "upper", "threshold",
         "inconclusive", "passed",
     ]  # fmt: skip
+
+
+def two_adversaries(hits):
+    results = [
+        LinkageResult(
+            Adversary(known_items=k + 1), 1000, outcome(1000, h), outcome(1000, h), None, 0.001
+        )
+        for k, h in enumerate(hits)
+    ]
+    return AuditReport(results, [])
+
+
+def test_a_null_threshold_skips_only_its_own_adversary():
+    decision = apply_gate(Gate(max_reidentification_rate=(None, 0.05)), two_adversaries([900, 100]))
+    assert decision.verdict == "fail"
+    assert [c.adversary for c in decision.checks] == [1]
+
+
+@pytest.mark.parametrize("match", ["items", "ratings"])
+def test_uniqueness_check_reads_the_released_entry_for_its_m(match):
+    from audits import UniquenessResult
+    from policies.schema import UniquenessLimit
+
+    def entry(dataset, m, unique, n=1000):
+        sizes = np.full((n, 3), 2)
+        sizes[:unique] = 1
+        return UniquenessResult(dataset, m, n, sizes, True, 3)
+
+    audits = AuditReport(
+        [], [entry("original", 4, 900), entry("released", 2, 800), entry("released", 4, 10)]
+    )
+    gate = Gate(max_unique_fraction=UniquenessLimit(known_items=4, fraction=0.05, match=match))
+    decision = apply_gate(gate, audits)
+    (check,) = decision.checks
+    assert check.measured == 0.01
+    assert decision.verdict == "pass"
+    assert decision.to_dict()["checks"][0]["check"] == "uniqueness"
+    # an m the audit did not measure cannot single anyone out: passed, nothing measured
+    missing = Gate(max_unique_fraction=UniquenessLimit(known_items=8, fraction=0.05, match=match))
+    (check,) = apply_gate(missing, audits).checks
+    assert (check.measured, check.upper, check.passed) == (None, None, True)
+
+
+def test_thresholds_are_inclusive():
+    upper = wilson_interval(10, 1000)[1]
+    assert apply_gate(Gate(max_reidentification_rate=(upper,)), report(1000, 10)).verdict == "pass"
+    decision = apply_gate(
+        Gate(max_rmse_increase=0.25), AuditReport([], []), {"mf_rmse_increase": 0.25}
+    )
+    assert decision.verdict == "pass"
+    from audits import UniquenessResult
+    from policies.schema import UniquenessLimit
+
+    sizes = np.full((1000, 3), 2)
+    sizes[:10] = 1
+    audits = AuditReport([], [UniquenessResult("released", 4, 1000, sizes, True, 3)])
+    limit = UniquenessLimit(known_items=4, fraction=upper, match="ratings")
+    assert apply_gate(Gate(max_unique_fraction=limit), audits).verdict == "pass"
