@@ -5,6 +5,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from policies import aggregates as aggregates_module
@@ -95,6 +96,15 @@ def test_mechanisms_get_the_stated_sensitivity_and_epsilon(monkeypatch, bound, s
     if bound == 3:
         assert tables["item_count"]["count"].tolist() == [2, 1, 0]
         assert tables["rating_histogram"]["count"].sum() == 3
+        # means: the sums are centred on the scale's midpoint and added back
+        means = tables["item_mean"]
+        assert means["mean"].tolist()[:2] == [2.0, 5.0]  # item 1: (1 + 3) / 2; item 2: 5
+        assert np.isnan(means["mean"].iloc[2])  # item 3: no rating, noisy count 0
+    assert {name: list(t.columns) for name, t in tables.items()} == {
+        "item_count": ["item", "count"],
+        "item_mean": ["item", "noisy_count", "mean"],
+        "rating_histogram": ["rating", "count"],
+    }
 
 
 @pytest.mark.parametrize(("max_abs", "nonzero"), [(1, False), (1, True), (3, False), (3, True)])
@@ -132,3 +142,79 @@ def test_perturb_ratings_states_its_guarantee():
         "customer rated, when and how many are not covered"
     )
     assert guarantee.details == {"keep_probability": math.exp(1.5) / (math.exp(1.5) + 9)}
+
+
+def test_seeded_aggregates_repeat_exactly_and_draw_full_entropy():
+    from policies.aggregates import _state
+
+    config = parse_policy(
+        "name: s\naggregates:\n  epsilon: 3\n  max_ratings_per_user: 2\n"
+        "  statistics: [item_count, item_mean, item_histogram, rating_histogram, "
+        "{ratings_per_period: {period: year}}]\n"
+        "  domain: {items: {range: [1, 40]}, dates: {from: 2000-01-01, to: 2003-12-31}}\n"
+    ).aggregates
+    rng = np.random.default_rng(0)
+    n = 400
+    table = Ratings.from_columns(
+        rng.integers(0, 60, n).astype(str) + "-" + np.arange(n).astype(str),
+        rng.integers(1, 41, n),
+        rng.integers(1, 6, n),
+        rng.integers(10957, 12000, n),
+        scale=Scale(1, 5, 1),
+    )
+    first = compute_aggregates(table, config, np.random.default_rng(7), seeded=True)
+    again = compute_aggregates(table, config, np.random.default_rng(7), seeded=True)
+    assert list(first) == list(again)
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], again[name])
+    # diffprivlib's generator is seeded with four full 63-bit draws: a 2^252 state space
+    ours, replay = np.random.default_rng(3), np.random.default_rng(3)
+    state = _state(ours, True).get_state()[1]
+    entropy = replay.integers(0, 2**63, size=4, dtype=np.uint64).tolist()
+    expected = np.random.RandomState(np.random.MT19937(np.random.SeedSequence(entropy)))
+    np.testing.assert_array_equal(state, expected.get_state()[1])
+    assert _state(np.random.default_rng(3), False) is None  # unseeded: its secure generator
+
+
+def test_a_period_table_on_dateless_data_is_skipped_and_the_rest_computed(caplog):
+    config = parse_policy(
+        "name: s\naggregates:\n  epsilon: 1\n  max_ratings_per_user: 2\n"
+        "  statistics: [ratings_per_period, item_count]\n"
+        "  domain: {items: {range: [1, 2]}, dates: {from: 2000-01-01, to: 2000-12-31}}\n"
+    ).aggregates
+    table = Ratings.from_columns(["a", "b"], [1, 2], [3, 4], scale=Scale(1, 5, 1))
+    with caplog.at_level("WARNING"):
+        tables = compute_aggregates(table, config, np.random.default_rng(0), seeded=True)
+    assert list(tables) == ["item_count"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "ratings_per_period: the data has no dates; statistic skipped"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"name": "item_sum", "epsilon": 1},
+            "The 'name' parameter of Statistic must be one of "
+            "item_count, item_mean, item_histogram, rating_histogram, ratings_per_period. Got "
+            "'item_sum' instead.",
+        ),
+        (
+            {"name": "item_count", "epsilon": 0},
+            "The 'epsilon' parameter of Statistic must be a number > 0. Got 0 instead.",
+        ),
+        (
+            {"name": "item_count", "epsilon": 1, "period": "hour"},
+            "The 'period' parameter of "
+            "Statistic must be one of day, week, month, quarter, year. Got 'hour' instead.",
+        ),
+    ],
+)
+def test_a_statistic_names_what_it_refuses(kwargs, message):
+    from policies.aggregates import Statistic
+    from publisher.core.validation import ParameterError
+
+    with pytest.raises(ParameterError) as caught:
+        Statistic(**kwargs)
+    assert str(caught.value) == message
