@@ -32,3 +32,49 @@ def test_wilson_edges():
         wilson_interval(3, 2)
     with pytest.raises(ValueError, match="confidence_level must be in"):
         wilson_interval(1, 2, confidence_level=1.0)
+
+
+def test_attack_outcome_figures_by_hand():
+    """Five targets, claim threshold 1.5: every report.json figure of one side, by hand."""
+    import numpy as np
+
+    from audits.scoreboard import PHI_GRID, AttackOutcome
+
+    outcome = AttackOutcome(
+        correct=np.array([True, True, False, True, False]),
+        eccentricity=np.array([2.0, 1.5, 3.0, 0.5, 9.0]),
+        top1_credit=np.array([1.0, 0.5, 0.0, 1.0, 0.0]),
+        true_probability=np.array([0.9, 0.5, 0.1, 0.4, 0.0]),
+        entropy_bits=np.array([0.5, 1.0, 3.0, 2.0, 4.0]),
+        phi=1.5,
+    )
+    out = outcome.to_dict()
+    curve = out.pop("precision_recall")
+    histogram = out.pop("eccentricity_histogram")
+    assert out == {
+        "targets": 5,
+        "top1": 0.5,
+        "reidentified": 0.4,  # claims at 2.0 and 1.5 (>= phi) are right
+        "reidentified_ci": list(wilson_interval(2, 5)),
+        "false_claims": 0.4,  # claims at 3.0 and 9.0 name the wrong record
+        "claims": 4,
+        "mean_true_probability": 0.38,
+        "mean_entropy_bits": 2.1,
+    }
+    by_phi = {entry["phi"]: entry for entry in curve}
+    assert [entry["phi"] for entry in curve] == list(PHI_GRID)
+    assert by_phi[0.0] == {"phi": 0.0, "precision": 3 / 5, "recall": 3 / 5}
+    assert by_phi[1.5] == {"phi": 1.5, "precision": 2 / 4, "recall": 2 / 5}
+    highest = curve[-1]
+    assert highest["precision"] == (0.0 if highest["phi"] <= 8.0 else None)
+    assert histogram["edges"][:3] == [0.0, 0.25, 0.5]
+    assert len(histogram["edges"]) == 33
+    correct, wrong = np.array(histogram["correct"]), np.array(histogram["wrong"])
+    assert correct.sum() == 3
+    assert wrong.sum() == 2
+    assert correct[2] == 1 and correct[6] == 1 and correct[8] == 1  # 0.5, 1.5, 2.0
+    assert wrong[12] == 1 and wrong[-1] == 1  # 3.0, and 9.0 capped into the last bin
+    empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
+    assert empty.to_dict()["top1"] == 0.0
+    assert empty.to_dict()["false_claims"] == 0.0
+    assert empty.precision_recall()[0] == {"phi": 0.0, "precision": None, "recall": 0.0}
