@@ -231,3 +231,76 @@ def test_an_inferred_scale_is_refused_with_advice():
         "tables' rows would depend on it; declare it with 'scale: 1:5:1' under "
         "aggregates.domain (or pass --scale)"
     )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            "{epsilon: 0, max_ratings_per_user: 1, statistics: [rating_histogram]}",
+            "aggregates.epsilon: must be a number > 0, got 0",
+        ),
+        (
+            "{epsilon: 1, delta: 1.5, max_ratings_per_user: 1, statistics: [rating_histogram]}",
+            "aggregates.delta: must be a number in [0, 1], got 1.5",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 0, statistics: [rating_histogram]}",
+            "aggregates.max_ratings_per_user: must be an integer >= 1, got 0",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, microdata: 'no', statistics: [rating_histogram]}",
+            "aggregates.microdata: must be true or false, got 'no'",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: []}",
+            "aggregates.statistics: must be a non-empty list",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [{a: 1, b: 2}]}",
+            "aggregates.statistics[0]: must be a statistic name or a one-key mapping",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [{rating_histogram: {period: year}}]}",
+            "aggregates.statistics[0].rating_histogram: unknown key 'period'; allowed: epsilon",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [{rating_histogram: {epsilon: 0}}]}",
+            "aggregates.statistics[0].rating_histogram.epsilon: must be a number > 0, got 0",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+            "domain: {items: {range: [1, 2], x: 1}}}",
+            "aggregates.domain.items: unknown key 'x' beside range",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+            "domain: {items: {catalogue: c.csv, x: 1}}}",
+            "aggregates.domain.items: unknown key 'x' beside catalogue",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+            "domain: {items: {catalogue: 5}}}",
+            "aggregates.domain.items.catalogue: must be a file path, got 5",
+        ),
+        (
+            "{epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+            "domain: {items: {range: [1000000, 3000001]}}}",
+            "aggregates.domain.items.range: 2,000,002 ids, more than 2,000,000; list the real "
+            "catalogue in a file instead",
+        ),
+    ],
+)
+def test_aggregates_section_errors_name_their_key(section, message):
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(f"name: x\naggregates: {section}\n", "p.yaml")
+    assert str(caught.value) == f"p.yaml: {message}"
+
+
+def test_a_large_id_range_far_from_zero_is_accepted():
+    agg = parse_policy(
+        "name: x\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "domain: {items: {range: [1000000, 2999999]}}}"
+    ).aggregates
+    assert len(agg.domain.items.ids) == 2_000_000
+    assert agg.delta == 0.0
