@@ -72,8 +72,8 @@ def test_attack_outcome_figures_by_hand():
     correct, wrong = np.array(histogram["correct"]), np.array(histogram["wrong"])
     assert correct.sum() == 3
     assert wrong.sum() == 2
-    assert correct[2] == 1 and correct[6] == 1 and correct[8] == 1  # 0.5, 1.5, 2.0
-    assert wrong[12] == 1 and wrong[-1] == 1  # 3.0, and 9.0 capped into the last bin
+    assert [correct[2], correct[6], correct[8]] == [1, 1, 1]  # 0.5, 1.5, 2.0
+    assert [wrong[12], wrong[-1]] == [1, 1]  # 3.0, and 9.0 capped into the last bin
     empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
     assert empty.to_dict()["top1"] == 0.0
     assert empty.to_dict()["false_claims"] == 0.0
