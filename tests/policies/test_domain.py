@@ -327,3 +327,26 @@ def test_catalogue_errors_are_exact(tmp_path, files, name, column, message):
     assert str(caught.value) == (
         f"{where} {expected}" if expected.startswith("(") else f"{where}: {expected}"
     )
+
+
+def test_both_ends_of_the_date_range_are_counted():
+    rows = [("a", 1, 4, "2000-01-01"), ("b", 1, 4, "2000-12-31"), ("c", 1, 4, "2001-01-01")]
+    tables = outputs(table(rows), 1e9)
+    assert tables["item_count"]["count"].iloc[0] == 2  # the first and the last day, not after
+    assert tables["ratings_per_period"]["count"].tolist() == [1] + [0] * 10 + [1]
+    assert list(tables["item_histogram"].columns) == ["item", "rating", "count"]
+    assert list(tables["ratings_per_period"].columns) == ["period", "count"]
+
+
+def test_noisy_means_are_clipped_to_the_scale_at_both_ends():
+    config = parse_policy(
+        "name: m\naggregates: {epsilon: 0.01, max_ratings_per_user: 5, statistics: [item_mean], "
+        "domain: {items: {range: [1, 20]}}}"
+    ).aggregates
+    rows = [(f"u{k}", item, 3, "2000-01-01") for k in range(3) for item in range(1, 21)]
+    means = compute_aggregates(table(rows), config, np.random.default_rng(1), seeded=True)
+    values = means["item_mean"]["mean"].dropna()
+    assert values.between(1, 5).all()
+    # at epsilon 0.01 the noise dwarfs three ratings: both bounds are reached
+    assert (values == 1).any()
+    assert (values == 5).any()
