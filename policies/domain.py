@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from policies.steps._base import period_starts
+from publisher.core.assemble import _as_ids
 from publisher.core.errors import PolicyError
 from publisher.core.ratings import Scale
 
@@ -172,9 +173,7 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
     dup = canonical.duplicated()
     if dup.any():
         raise PolicyError(f"{where}: item {canonical[dup][0]!r} is listed twice")
-    if values.str.fullmatch(r"-?\d{1,18}").all():
-        return values.astype(np.int64).to_numpy()
-    return values.to_numpy(dtype=object)
+    return _as_ids(values.to_numpy())  # the readers' rule: integers when every id is one
 
 
 def _day(value: Any, where: str) -> int:

@@ -156,16 +156,30 @@ def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) ->
         table.to_csv(root / "aggregates" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
 
 
-def _write_rejected(rejected: Path, evaluation: Evaluation, key: bytes | None) -> None:
-    """The report of a rejected release, with its policy and manifest but no data.
+def _write_manifest(root: Path, meta: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+    """Describe (and with a key, sign) every file under ``root``; write and return it."""
+    manifest = build_manifest(root, meta, key=key)
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
 
-    An earlier rejected report is replaced only if it verifies as this tool's own.
+
+def _write_full_reports(
+    folder: Path,
+    evaluation: Evaluation,
+    key: bytes | None,
+    overwrite: bool,
+    extra: dict[str, Any],
+) -> None:
+    """Write the policy and the full (review) reports, no data, into ``folder``.
+
+    The folder is a rejected release's report (``extra`` holds ``rejected: true``) or a
+    bundle's review copy (``review: true`` and the bundle manifest's SHA-256); ``extra``
+    goes into its manifest. An earlier folder is replaced only if it verifies as ours.
     """
-    with staging(rejected, overwrite=True) as root:
+    with staging(folder, overwrite=overwrite) as root:
         (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
         write_reports(root, evaluation.report)
-        manifest = build_manifest(root, {**evaluation.meta, "rejected": True}, key=key)
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _write_manifest(root, {**evaluation.meta, **extra}, key)
 
 
 def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -175,22 +189,6 @@ def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
     customer's ratings, it tells whether that customer is in the data.
     """
     return {**meta, "input": {k: v for k, v in meta["input"].items() if k != "sha256"}}
-
-
-def _write_review(
-    review: Path, evaluation: Evaluation, key: bytes | None, overwrite: bool, bundle: Path
-) -> None:
-    """The review copy: the policy and the full reports, bound to the bundle's manifest."""
-    with staging(review, overwrite=overwrite) as root:
-        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
-        write_reports(root, evaluation.report)
-        meta = {
-            **evaluation.meta,
-            "review": True,
-            "bundle_manifest_sha256": hash_file(bundle / MANIFEST),
-        }
-        manifest = build_manifest(root, meta, key=key)
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
 def _write_bundle(
@@ -221,9 +219,15 @@ def _write_bundle(
             render_datasheet(public, list_files(root)),
             encoding="utf-8",
         )
-        manifest = build_manifest(root, public_meta(evaluation.meta), key=key)
-        (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _write_review(review_path(out), evaluation, key, overwrite, root)
+        manifest = _write_manifest(root, public_meta(evaluation.meta), key)
+        # The review copy is bound to this bundle by its manifest's SHA-256.
+        _write_full_reports(
+            review_path(out),
+            evaluation,
+            key,
+            overwrite,
+            {"review": True, "bundle_manifest_sha256": hash_file(root / MANIFEST)},
+        )
     return manifest
 
 
@@ -324,7 +328,7 @@ def release(
         )
         if evaluation.report["verdict"] == "fail":
             rejected = rejected_path(out)
-            _write_rejected(rejected, evaluation, key)
+            _write_full_reports(rejected, evaluation, key, True, {"rejected": True})
             failures = evaluation.report["gate"]["failures"]
             raise ReleaseRejectedError(
                 f"release rejected by the gate ({len(failures)} of "

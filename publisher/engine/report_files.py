@@ -18,6 +18,7 @@ from publisher.engine.bundle import (
     write_text_atomic,
 )
 from publisher.engine.verify import reports_only, verify_bundle
+from publisher.reporting.phrases import is_public
 from publisher.reporting.render import render_html, render_markdown
 from publisher.reporting.report_json import validate_report
 
@@ -55,7 +56,7 @@ def read_report(
         return None, [f"report.json: {str(exc).rsplit(': ', 1)[-1]}"]
     problems = [f"report.json: {problem}" for problem in validate_report(report)]
     public_bundle = manifest is not None and not reports_only(manifest)
-    if public_bundle and isinstance(report, dict) and report.get("view") != "public":
+    if public_bundle and isinstance(report, dict) and not is_public(report):
         problems.append(
             "report.json: not the public view, so it carries exact figures of the original "
             "data; a public bundle must hold the public view (the full one belongs in the "

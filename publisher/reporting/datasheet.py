@@ -17,6 +17,7 @@ from publisher.core.errors import InternalError
 from publisher.core.ratings import Scale
 from publisher.reporting.escape import code, escape
 from publisher.reporting.format import counts_text
+from publisher.reporting.phrases import has_microdata, is_public
 
 __all__ = ["render_datasheet"]
 
@@ -44,7 +45,7 @@ def _privacy_notes(report: dict[str, Any]) -> list[str]:
 def _published(report: dict[str, Any]) -> list[str]:
     """What the bundle holds, exactly: the ratings table (if any) and each DP table."""
     lines = []
-    if report["linkage"] or report["released"]["ratings"]:
+    if has_microdata(report):
         lines.append(f"- Published: {counts_text(report['released'])} in `data/`")
     else:
         lines.append("- Published: no ratings table (`aggregates.microdata: false`)")
@@ -73,7 +74,7 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
     str
         Markdown.
     """
-    if report.get("view") != "public":
+    if not is_public(report):
         raise InternalError("the datasheet is rendered from the public view of report.json")
     source, policy = report["input"], report["policy"]
     scale = Scale.parse(source["scale"])

@@ -14,6 +14,7 @@ from publisher.reporting.report_json import summarize
 __all__ = [
     "PUBLIC_NOTE",
     "UNIQUENESS_LEAD",
+    "has_microdata",
     "is_public",
     "published_text",
     "summary",
@@ -33,6 +34,11 @@ def is_public(report: dict[str, Any]) -> bool:
     return report.get("view") == "public"
 
 
+def has_microdata(report: dict[str, Any]) -> bool:
+    """Whether the release holds a ratings table (not only DP aggregates)."""
+    return bool(report["linkage"]) or report["released"]["ratings"] > 0
+
+
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """report.json's ``summary`` (computed for a report written before it existed)."""
     return report.get("summary") or summarize(report)
@@ -41,9 +47,8 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
 def published_text(report: dict[str, Any]) -> str:
     """What was published, or, for a rejected release, that nothing was."""
     source, released = report["input"]["counts"], report["released"]
-    microdata = bool(report["linkage"]) or released["ratings"] > 0
     if source is None:  # the public view: only what was published
-        if not microdata:
+        if not has_microdata(report):
             return "Published the differentially private aggregates only; no ratings table."
         return (
             f"Published {count(released['ratings'])} ratings of {count(released['users'])} "
