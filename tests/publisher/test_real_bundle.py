@@ -112,3 +112,28 @@ def test_datasheet_has_one_row_per_step_in_order(bundle):
         (k, step.name) for k, step in enumerate(policy.steps, 1)
     ]
     assert [d.strip() for _, _, d in rows] == [step.describe() for step in policy.steps]
+
+
+def test_a_public_bundle_carrying_the_review_report_fails_verify(bundle, tmp_path):
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+    from publisher.engine.bundle import MANIFEST, build_manifest
+    from publisher.engine.report_files import read_report
+
+    folder = copy_of(bundle, tmp_path)
+    review = bundle.with_name("bundle.review")
+    (folder / "report.json").write_bytes((review / "report.json").read_bytes())
+    manifest = json.loads((folder / MANIFEST).read_text())
+    meta = {k: v for k, v in manifest.items() if k not in ("schema", "files", "signature")}
+    (folder / MANIFEST).write_text(json.dumps(build_manifest(folder, meta, key=TEST_KEY)))
+    assert verify_bundle(folder, key=TEST_KEY).ok  # the files match a re-signed manifest...
+    _, problems = read_report(folder, json.loads((folder / MANIFEST).read_text()))
+    assert problems == [  # ...but the report is the wrong view for a public bundle
+        "report.json: not the public view, so it carries exact figures of the original data; "
+        "a public bundle must hold the public view (the full one belongs in the review copy)"
+    ]
+    result = CliRunner().invoke(main, ["verify", str(folder)])
+    assert result.exit_code == 4
+    _, problems = read_report(review, json.loads((review / MANIFEST).read_text()))
+    assert problems == []  # the review copy may hold it
