@@ -168,6 +168,8 @@ def uniqueness(report: dict[str, Any]) -> str | None:
         rows = sorted(
             (e for e in entries if e["dataset"] == dataset), key=lambda e: e["known_items"]
         )
+        if not rows:  # the public view has no entries of the original: no legend for them
+            continue
         ms = [e["known_items"] for e in rows]
         for mode, style in styles.items():
             values = [e[f"unique_{mode}"] for e in rows]
@@ -268,8 +270,9 @@ FIGURES = (
     (
         "reidentification",
         reidentification,
-        "Share of targets re-identified by each adversary (A1, A2, ...), on the unprotected data "
-        "and on this release. Bars show the 95% Wilson interval; the dashed line is the gate.",
+        "Share of targets re-identified by each adversary (A1, A2, ...) on this release and, in "
+        "the review copy, on the unprotected data. Bars show the 95% Wilson interval; the dashed "
+        "line is the gate.",
     ),
     (
         "eccentricity",
