@@ -177,16 +177,17 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
 
 
 def _day(value: Any, where: str) -> int:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(day, str):
         try:
-            value = dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(day)
         except ValueError:
-            value = None
-    if not isinstance(value, dt.date) or value.year < 1900:
-        raise PolicyError(f"{where}: must be a date YYYY-MM-DD from 1900 on, got {value!r}")
-    return (value - dt.date(1970, 1, 1)).days
+            day = None
+    if not isinstance(day, dt.date) or day.year < 1900:
+        # Name what the organizer wrote (a date object prints as the text it came from).
+        shown = day.isoformat() if isinstance(day, dt.date) else repr(value)
+        raise PolicyError(f"{where}: must be a date YYYY-MM-DD from 1900 on, got {shown}")
+    return (day - dt.date(1970, 1, 1)).days
 
 
 @dataclass(frozen=True, kw_only=True)

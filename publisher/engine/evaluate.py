@@ -218,6 +218,7 @@ def evaluate(
             if name in aggregates
         }
         meta["microdata"] = microdata
+    decision = apply_gate(policy.gate, audit_report, utility)
     report = build_report(
         policy=policy,
         meta=meta,
@@ -225,12 +226,11 @@ def evaluate(
         released_counts=released.counts() if microdata else {"ratings": 0, "users": 0, "items": 0},
         steps=records,
         audits=audit_report.to_dict(),
-        verdict="not-gated",
+        verdict=decision.verdict,
+        gate=decision.to_dict(),
         utility=utility,
         distributions=distributions(ratings, released) if microdata else None,
     )
-    decision = apply_gate(policy.gate, audit_report, utility)
-    report["verdict"], report["gate"] = decision.verdict, decision.to_dict()
     report["summary"] = summarize(report)
     _check_finite(report, "report")
     return Evaluation(

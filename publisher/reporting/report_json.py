@@ -128,7 +128,7 @@ def build_report(
     steps: Sequence[Any],
     audits: dict[str, Any],
     verdict: str,
-    gate: dict[str, Any] | None = None,
+    gate: dict[str, Any],
     utility: dict[str, Any] | None = None,
     distributions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -146,8 +146,8 @@ def build_report(
     audits : dict
         ``linkage`` and ``uniqueness`` lists (from ``AuditReport.to_dict``).
     verdict : {"pass", "fail", "not-gated"}
-    gate : dict, optional
-        The thresholds and which of them failed.
+    gate : dict
+        The gate decision (``GateDecision.to_dict``): thresholds, checks, failures.
     utility : dict, optional
         Utility figures; None until measured.
 
@@ -159,7 +159,7 @@ def build_report(
         "schema": REPORT_SCHEMA,
         "view": "review",
         "verdict": verdict,
-        "gate": gate or {"thresholds": policy.gate.to_dict(), "failures": []},
+        "gate": gate,
         "tool": meta["tool"],
         "created": meta["created"],
         "policy": {

@@ -30,8 +30,48 @@ def test_wilson_edges():
     assert wilson_interval(0, 0) == (0.0, 1.0)
     with pytest.raises(ValueError, match="successes must be in"):
         wilson_interval(3, 2)
-    with pytest.raises(ValueError, match="confidence_level must be in"):
-        wilson_interval(1, 2, confidence_level=1.0)
+    for level in (0.0, 1.0):
+        with pytest.raises(ValueError, match="confidence_level must be in"):
+            wilson_interval(1, 2, confidence_level=level)
+
+
+def test_wilson_at_another_level_uses_its_own_quantile():
+    lo, hi = wilson_interval(81, 263, confidence_level=0.9)
+    expected = wilson_by_hand(81, 263, z=1.6448536269514722)
+    assert (lo, hi) == pytest.approx(expected, abs=1e-9)
+
+
+def test_linkage_entry_intervals_follow_the_confidence_level():
+    import numpy as np
+
+    from audits import AttackOutcome, LinkageResult
+    from publisher.core import Adversary
+
+    def outcome(n, hits):
+        correct = np.arange(n) < hits
+        ones = np.ones(n)
+        return AttackOutcome(correct, np.where(correct, 5.0, 0.0), ones, ones, ones, 1.5)
+
+    control = AttackOutcome(
+        np.zeros(40, bool), np.full(40, 3.0), np.zeros(40), np.zeros(40), np.zeros(40), 1.5
+    )  # 40 control targets, every one a false claim
+    result = LinkageResult(
+        Adversary(known_items=2), 100, outcome(50, 10), outcome(50, 20), control, 0.01
+    )
+    default = result.to_dict()
+    assert default["released"]["reidentified_ci"] == list(wilson_interval(10, 50))
+    assert default["control"] == {
+        "targets": 40,
+        "false_claims": 1.0,
+        "false_claims_ci": list(wilson_interval(40, 40)),
+    }
+    at_90 = result.to_dict(0.9)
+    assert at_90["released"]["reidentified_ci"] == list(wilson_interval(10, 50, 0.9))
+    assert at_90["original"]["reidentified_ci"] == list(wilson_interval(20, 50, 0.9))
+    assert at_90["control"]["false_claims_ci"] == list(wilson_interval(40, 40, 0.9))
+    empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
+    result.control = empty
+    assert result.to_dict()["control"]["false_claims"] == 0.0
 
 
 def test_attack_outcome_figures_by_hand():
@@ -77,4 +117,10 @@ def test_attack_outcome_figures_by_hand():
     empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
     assert empty.to_dict()["top1"] == 0.0
     assert empty.to_dict()["false_claims"] == 0.0
+    assert empty.to_dict()["mean_true_probability"] == 0.0
+    assert empty.to_dict()["mean_entropy_bits"] == 0.0
+    one_wrong = AttackOutcome(
+        np.array([False]), np.array([3.0]), np.zeros(1), np.zeros(1), np.zeros(1), 1.5
+    )
+    assert one_wrong.to_dict()["false_claims"] == 1.0  # one target, one false claim
     assert empty.precision_recall()[0] == {"phi": 0.0, "precision": None, "recall": 0.0}

@@ -304,3 +304,82 @@ def test_a_large_id_range_far_from_zero_is_accepted():
     ).aggregates
     assert len(agg.domain.items.ids) == 2_000_000
     assert agg.delta == 0.0
+
+
+TOP = (
+    "name: c\naggregates: {{{top}, statistics: {stats}, "
+    "domain: {{items: {{range: [1, 2]}}, dates: {{from: 2000-01-01, to: 2000-12-31}}}}}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("top", "stats", "message"),
+    [
+        (
+            "epsilon: 0, max_ratings_per_user: 1",
+            "[item_count]",
+            "epsilon: must be a number > 0, got 0",
+        ),
+        (
+            "epsilon: 1, delta: 2, max_ratings_per_user: 1",
+            "[item_count]",
+            "delta: must be a number in [0, 1], got 2",
+        ),
+        (
+            "epsilon: 1, max_ratings_per_user: 0",
+            "[item_count]",
+            "max_ratings_per_user: must be an integer >= 1, got 0",
+        ),
+        ("max_ratings_per_user: 1", "[item_count]", ": missing required key 'epsilon'"),
+        ("epsilon: 1", "[item_count]", ": missing required key 'max_ratings_per_user'"),
+        (
+            "epsilon: 1, max_ratings_per_user: 1",
+            "[item_sum]",
+            "statistics[0]: unknown statistic 'item_sum'; statistics: item_count, item_mean, "
+            "item_histogram, rating_histogram, ratings_per_period",
+        ),
+        (
+            "epsilon: 1, max_ratings_per_user: 1",
+            "[{item_count: {epsilon: 0}}]",
+            "statistics[0].item_count.epsilon: must be a number > 0, got 0",
+        ),
+        (
+            "epsilon: 1, max_ratings_per_user: 1",
+            "[{item_count: {epsilon: 1, period: day}}]",
+            "statistics[0].item_count: unknown key 'period'; allowed: epsilon",
+        ),
+    ],
+)
+def test_bad_aggregates_name_their_key_exactly(top, stats, message):
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(TOP.format(top=top, stats=stats))
+    assert str(caught.value) == f"policy: aggregates{'' if message[0] == ':' else '.'}{message}"
+
+
+def test_declared_delta_and_per_statistic_epsilon_of_a_period_table_are_kept():
+    agg = parse_policy(
+        TOP.format(
+            top="epsilon: 1, delta: 0.001, max_ratings_per_user: 1",
+            stats="[{ratings_per_period: {epsilon: 0.5, period: week}}, item_count]",
+        )
+    ).aggregates
+    assert agg.delta == 0.001
+    assert agg.to_dict()["delta"] == 0.001
+    assert [(s.name, s.epsilon, s.period) for s in agg.statistics] == [
+        ("ratings_per_period", 0.5, "week"),
+        ("item_count", 0.5, "month"),  # a period is carried but unused by item tables
+    ]
+
+
+def test_counts_are_integers_and_the_log_says_what_was_left_out(caplog):
+    agg = config("[item_count, item_mean]", L=2)
+    users = np.array([0, 0, 1, 2])
+    table = Ratings.from_columns(
+        users, np.array([0, 5, 1, 0]), np.array([4.0, 3.0, 2.0, 5.0]), scale=Scale(1, 5, 1)
+    )  # item 5 is outside the declared range [0, 1]
+    with caplog.at_level("INFO", logger="policies.aggregates"):
+        out = compute_aggregates(table, agg, np.random.default_rng(0), seeded=True)
+    assert out["item_count"]["count"].dtype == np.int64
+    assert out["item_mean"]["mean"].dtype == np.float64
+    assert "aggregates: 1 ratings outside the declared domain are not counted" in caplog.messages
+    assert "aggregates: 2 statistics, epsilon 1 of 1 spent" in caplog.messages

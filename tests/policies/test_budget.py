@@ -44,3 +44,15 @@ def test_round_up_never_understates():
         assert Fraction(round_up(value)) >= value
         assert Fraction(math.nextafter(round_up(value), 0)) < value  # and the smallest such
     assert exact(0.1) == Fraction(1, 10)
+
+
+def test_exact_keeps_integers_and_fractions_whole():
+    assert exact(10**17 + 1) == 10**17 + 1  # a float would round it to 10**17
+    assert exact(Fraction(1, 3)) == Fraction(1, 3)
+    assert Budget.of() == Budget(Fraction(0), Fraction(0))
+
+
+def test_a_ledger_without_a_label_says_budget():
+    with pytest.raises(BudgetExceededError) as caught:
+        Ledger(Budget.of(1)).check(Budget.of(2), "x")
+    assert str(caught.value).splitlines()[0] == "budget: x overspends the privacy budget"

@@ -218,3 +218,14 @@ def test_a_statistic_names_what_it_refuses(kwargs, message):
     with pytest.raises(ParameterError) as caught:
         Statistic(**kwargs)
     assert str(caught.value) == message
+
+
+def test_randomized_response_keeps_the_dtype_and_shape_of_narrow_codes():
+    from policies.noise import randomized_response
+
+    codes = np.arange(10, dtype=np.int8).reshape(2, 5) % 5
+    out = randomized_response(codes, 5, 0.1, np.random.default_rng(0))
+    assert out.dtype == np.int8
+    assert out.shape == (2, 5)
+    assert ((out >= 0) & (out < 5)).all()
+    assert (out != codes).any()  # at epsilon 0.1 most codes move

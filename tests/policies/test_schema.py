@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from policies import Adversary, list_presets, load_policy, parse_policy
@@ -231,6 +233,14 @@ def test_privacy_statement_for_each_kind_of_policy(text, statement):
     from policies.guarantees import privacy_statement
     from publisher.core.ratings import Scale
 
-    result = privacy_statement(parse_policy(text), Scale(1, 5, 1)).to_dict()
+    policy = parse_policy(text)
+    result = privacy_statement(policy, Scale(1, 5, 1)).to_dict()
     assert result["statement"] == statement
+    got = privacy_statement(policy, Scale(1, 5, 1))
+    # no figure for what the policy does not have: None, not 0 (which would claim perfect DP)
+    assert got.per_rating_epsilon == (0.5 if "perturb_ratings" in text else None)
+    # 0.3 rounded up to the next float: the float nearest 3/10 is below it
+    assert got.aggregates_epsilon == (
+        math.nextafter(0.3, math.inf) if "aggregates" in text else None
+    )
     assert result["unit"] == "one customer (all of their ratings)"

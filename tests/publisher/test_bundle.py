@@ -187,7 +187,7 @@ def test_signature_proves_origin(tmp_path):
     assert wrong.problems == [
         "origin: the signature does not match (another key, or an altered manifest)"
     ]
-    assert not wrong.files_checked
+    assert wrong.files_checked is False
 
 
 def test_bad_signature_stops_before_any_file_is_read(tmp_path):
@@ -195,7 +195,7 @@ def test_bad_signature_stops_before_any_file_is_read(tmp_path):
     os.mkfifo(out / "trap")  # opening it for reading would block forever
     (out / "notes.md").write_text("tampered")
     result = verify_bundle(out, key=b"another-key-0123456789")
-    assert not result.files_checked
+    assert result.files_checked is False
     assert len(result.problems) == 1
 
 
@@ -218,7 +218,10 @@ def test_v1_signature_is_not_accepted_as_origin(tmp_path):
     rewrite_manifest(out, lambda m: m.update(schema="publisher.manifest/1"))
     assert verify_bundle(out).ok
     (problem,) = verify_bundle(out, key=KEY).problems
-    assert problem.startswith("origin: signed under publisher.manifest/1")
+    assert problem == (
+        "origin: signed under publisher.manifest/1, whose key derivation a crafted customer id "
+        "can forge; re-release the data with this version"
+    )
 
 
 def test_not_a_bundle(tmp_path):
@@ -419,3 +422,86 @@ def test_load_json_reads_exactly_up_to_its_limit(tmp_path):
     with pytest.raises(BundleVerificationError) as caught:
         load_json(fifo)
     assert str(caught.value) == f"{fifo}: not a regular file"
+
+
+def test_verify_result_counts_the_listed_files_and_keeps_the_manifest(tmp_path):
+    result = verify_bundle(make_bundle(tmp_path))
+    assert result.files == len(FILES)
+    assert result.manifest["tool"] == {"name": "ratings-publisher"}
+    assert result.files_checked is True
+
+
+def test_a_file_is_not_a_bundle_folder(tmp_path):
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(b"PK")
+    with pytest.raises(BundleVerificationError) as caught:
+        verify_bundle(path)
+    assert str(caught.value) == f"{path}: not a folder"
+
+
+def test_a_manifest_of_another_schema_is_named(tmp_path):
+    out = make_bundle(tmp_path)
+    rewrite_manifest(out, lambda m: m.update(schema="other.manifest/9"))
+    with pytest.raises(BundleVerificationError) as caught:
+        verify_bundle(out)
+    assert str(caught.value) == (
+        f"{out / MANIFEST}: not a manifest of this tool (schema other.manifest/9)"
+    )
+
+
+def test_a_file_swapped_between_the_walk_and_the_read_is_named(tmp_path, monkeypatch):
+    from publisher.engine import verify as verify_module
+
+    out = make_bundle(tmp_path)
+    # _hash_inside answers None when the file it opens is not the one the walk saw.
+    monkeypatch.setattr(verify_module, "_hash_inside", lambda fd, name, size: None)
+    assert "changed: notes.md (not the regular file of 5 bytes listed)" in (
+        verify_bundle(out).problems
+    )
+
+
+def test_a_bundle_of_aggregates_only_has_its_required_data(tmp_path):
+    files = {k: v for k, v in FILES.items() if not k.startswith("data/")}
+    out = make_bundle(tmp_path, files={**files, "aggregates/item_count.csv": b"item,count\n"})
+    assert verify_bundle(out).ok
+
+
+def test_special_files_count_towards_the_entry_limit(tmp_path, monkeypatch):
+    from publisher.engine import verify as verify_module
+
+    out = make_bundle(tmp_path)  # 7 entries
+    os.mkfifo(out / "pipe")
+    monkeypatch.setattr(verify_module, "MAX_ENTRIES", 8)
+    assert verify_bundle(out).problems == ["not a regular file: pipe (FIFO; not in the manifest)"]
+    monkeypatch.setattr(verify_module, "MAX_ENTRIES", 7)
+    with pytest.raises(BundleVerificationError):
+        verify_bundle(out)
+
+
+def test_hashing_refuses_a_file_of_another_size_than_listed(tmp_path):
+    from publisher.engine.verify import _hash_inside
+
+    (tmp_path / "f").write_bytes(b"abcd")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert _hash_inside(fd, "f", 4) == hashlib.sha256(b"abcd").hexdigest()
+        assert _hash_inside(fd, "f", 3) is None  # grew: never hashes a prefix as the file
+        assert _hash_inside(fd, "f", 5) is None  # shrank
+    finally:
+        os.close(fd)
+
+
+def test_load_json_counts_bytes_not_characters(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('"' + "\u00e9" * 32 + '"', encoding="utf-8")  # 34 characters, 66 bytes
+    with pytest.raises(BundleVerificationError) as caught:
+        load_json(path, max_bytes=64)
+    assert str(caught.value) == f"{path}: larger than 64 bytes; not reading it"
+
+
+def test_load_json_names_a_path_it_cannot_open(tmp_path):
+    (tmp_path / "file").write_bytes(b"{}")
+    path = tmp_path / "file" / "report.json"
+    with pytest.raises(BundleVerificationError) as caught:
+        load_json(path)
+    assert str(caught.value) == f"{path}: Not a directory"

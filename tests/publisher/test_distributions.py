@@ -41,3 +41,13 @@ def test_histograms_list_every_scale_value_and_long_tails_are_thinned():
     assert 60 <= len(curve) <= 100  # about 100 log-spaced ranks, not all 300
     ranks = [rank for rank, _ in curve]
     assert ranks == sorted(set(ranks))
+
+
+def test_items_without_ratings_are_not_on_the_popularity_curve(tiny):
+    # tiny's item codes 0..3; dropping every rating of the second item leaves a gap
+    frame = tiny.frame
+    second = sorted(frame["item"].unique())[1]
+    released = tiny.with_frame(frame[frame["item"] != second].reset_index(drop=True))
+    curve = distributions(tiny, released)["item_popularity"]["released"]
+    assert curve == [[1, 4], [2, 2], [3, 2]]  # items 1, 3, 4; no [4, 0] for item 2
+    assert all(count > 0 for _, count in curve)

@@ -203,3 +203,17 @@ def test_thresholds_are_inclusive():
     audits = AuditReport([], [UniquenessResult("released", 4, 1000, sizes, True, 3)])
     limit = UniquenessLimit(known_items=4, fraction=upper, match="ratings")
     assert apply_gate(Gate(max_unique_fraction=limit), audits).verdict == "pass"
+
+
+def test_failure_line_shows_the_upper_bound_and_threshold_in_percent():
+    from publisher.engine.gate import GateCheck
+
+    check = GateCheck(
+        check="reidentification",
+        description="8 items",
+        measured=0.4,
+        upper=0.5,
+        threshold=0.05,
+        passed=False,
+    )
+    assert check.failure() == "8 items: 50.0% (upper bound) > 5.0%"

@@ -171,3 +171,11 @@ def test_the_whole_evaluation_reproduces_the_golden_report():
         step["seconds"] = 0.001
     report["input"]["name"] = "golden_small.csv"  # the name the golden files were made with
     check("report-pass.json", as_json(report))
+
+
+def test_summary_notes_list_each_warning_once_in_order():
+    report = load("report-pass.json")
+    for entry in report["linkage"]:
+        entry["warnings"] = ["shared warning"]
+    report["linkage"][-1]["warnings"] = ["shared warning", "last only"]
+    assert summarize(report)["notes"] == ["shared warning", "last only"]

@@ -20,8 +20,11 @@ def test_subkeys_differ_from_each_other_and_from_the_key():
     pseudonyms, manifest = derive_key(KEY, "pseudonyms"), derive_key(KEY, "manifest")
     assert len({pseudonyms, manifest, KEY}) == 3
     assert derive_key(KEY, "manifest") == manifest  # deterministic
-    with pytest.raises(ValueError, match="unknown key purpose"):
+    with pytest.raises(ValueError, match="unknown key purpose") as caught:
         derive_key(KEY, "other")
+    assert str(caught.value) == (
+        "unknown key purpose 'other'; use one of pseudonyms, manifest, seed"
+    )
 
 
 def test_hkdf_matches_rfc5869_by_hand():
