@@ -52,8 +52,6 @@ BAD_INPUT = {
     "duplicate_pair.csv": "line 4: " + DUPLICATE,
     "unknown_columns.csv": "cannot tell which column holds user and item and rating "
     f"(columns: alpha, beta, gamma); {COLUMNS}",
-    "comma_in_tsv.tsv": "cannot tell which column holds user and item and rating "
-    f"(columns: user,item,rating); {COLUMNS}",
     "bad_separator.dat": "line 2: missing rating",
     "u_letter.data": "line 2: rating 'x' is not a number",
     "mv_0000001.txt": "line 1: expected a 'MovieID:' line, got '1,3,2005-09-06'",

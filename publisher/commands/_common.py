@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from publisher.core.ratings import Scale
 from publisher.engine import ReleaseResult
 from publisher.engine.bundle import printable
 from publisher.engine.keys import load_key
-from publisher.readers import FORMATS, parse_columns
+from publisher.readers import DELIMITERS, FORMATS, ReadOptions, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -163,8 +164,37 @@ def interrupted(exc: BaseException) -> bool:
     return False
 
 
+_DELIMITER_NAMES = {"comma": ",", "tab": "\t", "semicolon": ";", "pipe": "|"}
+
+
+def delimiter_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    delimiter = _DELIMITER_NAMES.get(value.lower(), value.replace("\\t", "\t"))
+    if delimiter not in DELIMITERS:
+        raise click.BadParameter(f"{value!r}: use comma, tab, semicolon or pipe")
+    return delimiter
+
+
 def input_options(f: F) -> F:
-    """INPUT, --policy and the reader options shared by release and audit."""
+    """INPUT, --policy and the reader options shared by release, audit and tune.
+
+    The command gets the reader options as one ``reading`` argument (ReadOptions).
+    """
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["reading"] = ReadOptions(
+            format=kwargs.pop("fmt"),
+            columns=kwargs.pop("columns"),
+            scale=kwargs.pop("scale"),
+            duplicates=kwargs.pop("duplicates"),
+            limits=kwargs.pop("limits"),
+            delimiter=kwargs.pop("delimiter"),
+            dates=not kwargs.pop("no_dates"),
+        )
+        return f(*args, **kwargs)
+
     options = [
         click.argument("input", type=click.Path(path_type=Path)),
         click.option("--policy", "-p", required=True, help="Policy file or preset name."),
@@ -180,6 +210,16 @@ def input_options(f: F) -> F:
             "--columns",
             callback=columns_callback,
             help="Column mapping: user=COL,item=COL,rating=COL,date=COL.",
+        ),
+        click.option(
+            "--delimiter",
+            callback=delimiter_callback,
+            help="CSV delimiter: comma, tab, semicolon or pipe (default: sniffed).",
+        ),
+        click.option(
+            "--no-dates",
+            is_flag=True,
+            help="Read no date column, even where the file has one.",
         ),
         click.option(
             "--scale",
@@ -203,6 +243,7 @@ def input_options(f: F) -> F:
             "footer_bytes (see README, Errors).",
         ),
     ]
+    command: Any = wrapper
     for option in reversed(options):
-        f = option(f)
-    return f
+        command = option(command)
+    return command  # type: ignore[no-any-return]

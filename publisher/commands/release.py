@@ -8,14 +8,13 @@ import click
 
 from policies import load_policy
 from publisher.commands._common import errors, input_options, note, quiet, summary, verbose
-from publisher.core.ratings import Scale
 from publisher.engine import evaluate, release
 from publisher.engine.bundle import write_json
 from publisher.engine.evaluate import check_seed
 from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
 from publisher.progress import Stages
-from publisher.readers.limits import ReadLimits
+from publisher.readers import ReadOptions
 from publisher.reporting.terminal import (
     render_audit_table,
     verdict_lines,
@@ -39,11 +38,7 @@ def release_command(
     input: Path,
     policy: str,
     out: Path,
-    fmt: str,
-    columns: dict | None,
-    scale: Scale | None,
-    duplicates: str,
-    limits: ReadLimits,
+    reading: ReadOptions,
     key_file: Path | None,
     seed: int | None,
     overwrite: bool,
@@ -72,11 +67,7 @@ def release_command(
             input,
             loaded,
             out,
-            format=fmt,
-            columns=columns,
-            scale=scale,
-            duplicates=duplicates,
-            limits=limits,
+            reading=reading,
             key=key,
             key_source=source,
             seed=seed,
@@ -106,11 +97,7 @@ def release_command(
 def audit_command(
     input: Path,
     policy: str,
-    fmt: str,
-    columns: dict | None,
-    scale: Scale | None,
-    duplicates: str,
-    limits: ReadLimits,
+    reading: ReadOptions,
     json_path: Path | None,
     seed: int | None,
 ) -> None:
@@ -130,11 +117,7 @@ def audit_command(
         evaluation = evaluate(
             input,
             policy,
-            format=fmt,
-            columns=columns,
-            scale=scale,
-            duplicates=duplicates,
-            limits=limits,
+            reading=reading,
             seed=seed,
             stages=stages,
         )

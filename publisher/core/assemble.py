@@ -182,6 +182,22 @@ def assemble(
     )
 
 
+def check_filled(ratings: np.ndarray, scale: Scale, label: str) -> None:
+    """Refuse a declared scale whose upper half no rating reaches.
+
+    A scale of 1:10:1 declared for 1-5 star data would let randomized response and the
+    histograms publish ratings of 6 to 10 that nobody gave: an error, with the range seen.
+    """
+    low, high = float(ratings.min()), float(ratings.max())
+    half = scale.minimum + (scale.maximum - scale.minimum) / 2
+    if scale.maximum > scale.minimum and high <= half:
+        raise InputError(
+            f"{label}: no rating above {half:g}, the middle of the declared scale {scale}; "
+            f"the ratings run from {low:g} to {high:g}: declare the scale they use "
+            f"(e.g. --scale {low:g}:{high:g}:{scale.step:g})"
+        )
+
+
 def _find_duplicates(
     user_codes: np.ndarray, item_codes: np.ndarray, n_users: int, n_items: int
 ) -> tuple[np.ndarray, int, int]:

@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from publisher.core.ratings import (
     ITEM,
     RATING,
     Ratings,
-    Scale,
 )
 from publisher.engine.apply import StepRecord, apply_policy
 from publisher.engine.bundle import (
@@ -46,8 +44,7 @@ from publisher.engine.bundle import (
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import keyed_seed
 from publisher.progress import Stages
-from publisher.readers import detect_format, read_ratings
-from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
 from publisher.reporting.report_json import build_report, distributions, summarize
 
 logger = logging.getLogger(__name__)
@@ -97,11 +94,7 @@ def evaluate(
     input: str | Path,
     policy: Policy | str | Path,
     *,
-    format: str = "auto",
-    columns: Mapping[str, str] | None = None,
-    scale: Scale | None = None,
-    duplicates: str = "error",
-    limits: ReadLimits = DEFAULT_LIMITS,
+    reading: ReadOptions = DEFAULT_READING,
     key: bytes | None = None,
     seed: int | None = None,
     licence: str | None = None,
@@ -129,14 +122,7 @@ def evaluate(
     stages = stages or Stages()
     started = time.perf_counter()
     with stages("read input"):
-        ratings = read_ratings(
-            input,
-            format=format,
-            columns=columns,
-            scale=scale,
-            duplicates=duplicates,
-            limits=limits,
-        )
+        ratings = reading.read(input)
     logger.info(
         "read %d ratings, %d users, %d items in %.1fs",
         ratings.n_ratings,
@@ -196,7 +182,7 @@ def evaluate(
         digest = input_digest(input)
     source = {
         "name": ratings.source,
-        "format": detect_format(input) if format == "auto" else format,
+        "format": detect_format(input) if reading.format == "auto" else reading.format,
         "sha256": digest,
         "scale": str(ratings.scale),
         "dates": ratings.has_dates,

@@ -35,7 +35,6 @@ from publisher.core.ratings import (
     RATING,
     USER,
     Ratings,
-    Scale,
     present_codes,
 )
 from publisher.engine.apply import StepRecord
@@ -55,7 +54,7 @@ from publisher.engine.output import (
 )
 from publisher.engine.report_files import write_reports
 from publisher.progress import Stages
-from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
+from publisher.readers import DEFAULT_READING, ReadOptions
 from publisher.reporting.datasheet import render_datasheet
 from publisher.reporting.public import public_view
 
@@ -236,11 +235,7 @@ def release(
     policy: Policy | str | Path,
     out: str | Path,
     *,
-    format: str = "auto",
-    columns: Mapping[str, str] | None = None,
-    scale: Scale | None = None,
-    duplicates: str = "error",
-    limits: ReadLimits = DEFAULT_LIMITS,
+    reading: ReadOptions = DEFAULT_READING,
     key: bytes | None = None,
     key_source: str | None = None,
     seed: int | None = None,
@@ -260,8 +255,9 @@ def release(
     policy : Policy, preset name or path
     out : path
         The bundle folder to create (atomically).
-    format, columns, scale, duplicates, limits
-        Passed to :func:`publisher.readers.read_ratings`.
+    reading : ReadOptions
+        How to read ``input`` (format, columns, scale, delimiter, dates, duplicates,
+        limits; see :func:`publisher.readers.read_ratings`).
     key : bytes, optional
         The organizer's pseudonymization key. Without it a fresh random key is used
         and discarded (pseudonyms then cannot be reproduced or linked across
@@ -315,11 +311,7 @@ def release(
         evaluation = evaluate(
             input,
             policy,
-            format=format,
-            columns=columns,
-            scale=scale,
-            duplicates=duplicates,
-            limits=limits,
+            reading=reading,
             key=key,
             seed=seed,
             licence=licence,

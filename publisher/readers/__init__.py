@@ -19,22 +19,74 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from publisher.core.assemble import check_filled
 from publisher.core.errors import InputError
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers.columns import FIELDS, parse_columns
-from publisher.readers.delimited import read_delimited
+from publisher.readers.delimited import DELIMITERS, read_delimited
 from publisher.readers.detect import FORMATS, detect_format, movielens_file, refine
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
 from publisher.readers.netflix import read_netflix
 from publisher.readers.parquet import read_parquet
 
-__all__ = ["FORMATS", "detect_format", "parse_columns", "read_ratings"]
+__all__ = [
+    "DEFAULT_READING",
+    "DELIMITERS",
+    "FORMATS",
+    "FORMAT_SCALES",
+    "ReadOptions",
+    "detect_format",
+    "parse_columns",
+    "read_ratings",
+]
 
 logger = logging.getLogger(__name__)
 
 DUPLICATE_RULES = ("error", "keep-last")
+
+#: The scales the formats define: a --scale that contradicts them is refused. (MovieLens
+#: ``ratings.csv`` is left out: the name alone does not prove a file is MovieLens.)
+FORMAT_SCALES = {
+    "netflix": ("Netflix Prize", Scale(1, 5, 1)),
+    "movielens-100k": ("MovieLens 100K", Scale(1, 5, 1)),
+    "movielens-1m": ("MovieLens 1M", Scale(1, 5, 1)),
+}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the input: the reader options of ``release``, ``audit`` and ``tune``.
+
+    Attributes are the keyword arguments of :func:`read_ratings`.
+    """
+
+    format: str = "auto"
+    columns: Mapping[str, str] | None = None
+    scale: Scale | None = None
+    duplicates: str = "error"
+    limits: ReadLimits = DEFAULT_LIMITS
+    delimiter: str | None = None
+    dates: bool = True
+
+    def read(self, path: str | Path) -> Ratings:
+        """:func:`read_ratings` with these options."""
+        return read_ratings(
+            path,
+            format=self.format,
+            columns=self.columns,
+            scale=self.scale,
+            duplicates=self.duplicates,
+            limits=self.limits,
+            delimiter=self.delimiter,
+            dates=self.dates,
+        )
+
+
+#: The options of a plain ``read_ratings(path)``.
+DEFAULT_READING = ReadOptions()
 
 
 def read_ratings(
@@ -45,6 +97,8 @@ def read_ratings(
     scale: Scale | None = None,
     duplicates: str = "error",
     limits: ReadLimits = DEFAULT_LIMITS,
+    delimiter: str | None = None,
+    dates: bool = True,
 ) -> Ratings:
     """Read a ratings file or folder into a :class:`Ratings`.
 
@@ -62,12 +116,19 @@ def read_ratings(
     scale : Scale, optional
         The declared rating scale. Defaults to the format's own scale (1-5 stars for
         Netflix and MovieLens 100K/1M, half stars for MovieLens ``ratings.csv``);
-        for generic files it is inferred from the data and logged.
+        for generic files it is inferred from the data and logged. A scale that
+        contradicts the format's, or that the data leaves half empty, is refused.
     duplicates : {"error", "keep-last"}
         What to do with two ratings of the same item by the same user.
     limits : ReadLimits
         Bounds on decompression, line length, columns and Parquet metadata; an input
         beyond them is refused before it can exhaust memory.
+    delimiter : str, optional
+        For CSV files: one of ``,``, tab, ``;``, ``|``; sniffed from the first lines
+        when not given.
+    dates : bool
+        False reads no dates (``--no-dates``); a column that holds dates under a name
+        the tool does not know is otherwise an error, never silently dropped.
 
     Returns
     -------
@@ -88,19 +149,39 @@ def read_ratings(
     for key in columns or {}:
         if key not in FIELDS:
             raise InputError(f"unknown column field {key!r}; use {', '.join(FIELDS)}")
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise InputError(f"unknown delimiter {delimiter!r}; use comma, tab, semicolon or pipe")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     kind = detect_format(path) if format == "auto" else refine(path, format)
     logger.info("reading %s as %s", path, kind)
-    if kind == "netflix":
-        return read_netflix(path, scale=scale, duplicates=duplicates, limits=limits)
-    if kind == "parquet":
-        return read_parquet(
-            path, columns=columns, scale=scale, duplicates=duplicates, limits=limits
-        )
-    if path.is_dir():
+    if path.is_dir() and kind != "netflix":
         path = movielens_file(path)
         kind = refine(path, "movielens")
-    return read_delimited(
-        path, kind, columns=columns, scale=scale, duplicates=duplicates, limits=limits
-    )
+    if kind in FORMAT_SCALES and scale is not None and scale != FORMAT_SCALES[kind][1]:
+        name, own = FORMAT_SCALES[kind]
+        raise InputError(
+            f"{path}: --scale {scale} contradicts the {name} scale {own}; leave --scale out"
+        )
+    if kind == "netflix":
+        ratings = read_netflix(path, scale=scale, duplicates=duplicates, limits=limits)
+        if not dates:
+            ratings = ratings.with_frame(ratings.frame.drop(columns=["date"]))
+    elif kind == "parquet":
+        ratings = read_parquet(
+            path, columns=columns, scale=scale, duplicates=duplicates, limits=limits, dates=dates
+        )
+    else:
+        ratings = read_delimited(
+            path,
+            kind,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+            delimiter=delimiter,
+            dates=dates,
+        )
+    if scale is not None and ratings.n_ratings:
+        check_filled(ratings.frame["rating"].to_numpy(), scale, str(path))
+    return ratings

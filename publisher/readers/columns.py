@@ -5,14 +5,18 @@ From ``--columns``, else from common header names, else by position.
 
 from __future__ import annotations
 
+import logging
 import re
+import shlex
 from collections.abc import Mapping
 
 import pandas as pd
 
 from publisher.core.errors import InputError, show
 
-__all__ = ["FIELDS", "column_names", "map_columns", "parse_columns"]
+__all__ = ["FIELDS", "column_names", "looks_like_dates", "map_columns", "parse_columns"]
+
+logger = logging.getLogger(__name__)
 
 
 FIELDS = ("user", "item", "rating", "date")
@@ -22,8 +26,16 @@ _SYNONYMS = {
     "user": {"user", "userid", "customer", "customerid", "uid", "reviewerid", "username"},
     "item": {"item", "itemid", "movie", "movieid", "product", "productid", "asin", "iid"},
     "rating": {"rating", "score", "stars", "overall", "value"},
-    "date": {"date", "timestamp", "time", "datetime", "ratedat", "unixreviewtime", "day"},
-}
+    "date": {
+        "date", "timestamp", "time", "datetime", "ratedat", "ratedon", "ratingdate",
+        "ratingtime", "ratedate", "createdat", "created", "createdon", "ts", "when", "day",
+        "unixreviewtime", "reviewtime", "reviewdate", "eventtime",
+    },
+}  # fmt: skip
+
+#: Unix seconds a date column may hold: 1990-01-01 to 2100-01-01. Ids of 9 or 10 digits
+#: in this range are possible, so content detection never picks a column, it only asks.
+_UNIX_RANGE = (631_152_000, 4_102_444_800)
 
 
 def parse_columns(text: str) -> dict[str, str]:
@@ -47,19 +59,40 @@ def parse_columns(text: str) -> dict[str, str]:
 
 
 def map_columns(
-    frame: pd.DataFrame, columns: Mapping[str, str] | None, has_header: bool, label: str
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None,
+    has_header: bool,
+    label: str,
+    *,
+    dates: bool = True,
 ) -> dict[str, str]:
     """Which column holds each field: the mapping given, else header names, else positions.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The input's columns and, for content detection, its first rows (may be empty).
+    columns : mapping, optional
+        ``--columns``: field -> header name or 1-based position.
+    has_header : bool
+    label : str
+        The file, for messages.
+    dates : bool
+        False for ``--no-dates``: no date column is read, whatever the file holds.
 
     Raises
     ------
     InputError
-        For a mapped column that does not exist, or a field no column can be found for.
+        For a mapped column that does not exist, a field no column can be found for, or
+        a column whose values are dates when no column was chosen for dates (the
+        message says how to read it or leave it out).
     """
     names = [str(c) for c in frame.columns]
     frame.columns = names
     mapping: dict[str, str] = {}
     for field, wanted in (columns or {}).items():
+        if field == "date" and not dates:
+            raise InputError(f"--columns date={wanted} contradicts --no-dates; pass one of them")
         if wanted in names:
             mapping[field] = wanted
         elif wanted.isdigit() and 1 <= int(wanted) <= len(names):
@@ -68,26 +101,84 @@ def map_columns(
             raise InputError(
                 f"{label}: no column {show(wanted)} for {field} (columns: {column_names(names)})"
             )
+    wanted_fields = FIELDS if dates else FIELDS[:3]
     if has_header:
         normal = {re.sub(r"[^a-z0-9]", "", n.lower()): n for n in names}
-        for field in FIELDS:
+        taken = set(mapping.values())
+        for field in wanted_fields:
             if field not in mapping:
-                found = next((normal[s] for s in _SYNONYMS[field] if s in normal), None)
+                found = next(
+                    (
+                        normal[s]
+                        for s in sorted(_SYNONYMS[field])
+                        if normal.get(s) not in (None, *taken)
+                    ),
+                    None,
+                )
                 if found is not None:
                     mapping[field] = found
+                    taken.add(found)
     else:
         taken = set(mapping.values())
         free = [n for n in names if n not in taken]
-        for field in FIELDS:
+        for field in wanted_fields:
             if field not in mapping and free:
                 mapping[field] = free.pop(0)
     missing = [f for f in ("user", "item", "rating") if f not in mapping]
     if missing:
+        if len(names) == 1:  # no --columns can help: the lines were not split
+            raise InputError(
+                f"{label}: the lines do not split into columns (one column: "
+                f"{column_names(names)}); pass --delimiter comma, tab, semicolon or pipe"
+            )
         raise InputError(
             f"{label}: cannot tell which column holds {' and '.join(missing)} "
             f"(columns: {column_names(names)}); pass --columns user=COL,item=COL,rating=COL"
         )
+    unused = [n for n in names if n not in mapping.values()]
+    if dates and "date" not in mapping:
+        dated = [n for n in unused if looks_like_dates(frame[n])]
+        if dated:
+            # Reading a file without its dates understates the risk of the release: the
+            # organizer must say which it is.
+            raise InputError(
+                f"{label}: column {show(dated[0])} holds dates but its name does not say so; "
+                f"pass --columns {shlex.quote('date=' + dated[0])} to read them, or --no-dates "
+                "to leave them out"
+            )
+    if unused:
+        logger.warning(
+            "%s: column%s %s not read (only %s are)",
+            label,
+            "s" if len(unused) > 1 else "",
+            column_names(unused),
+            ", ".join(f"{f}={mapping[f]}" for f in FIELDS if f in mapping),
+        )
     return mapping
+
+
+def looks_like_dates(values: pd.Series) -> bool:
+    """Whether a column's (first) values are all dates: ISO-8601 text or Unix seconds.
+
+    Examples
+    --------
+    >>> looks_like_dates(pd.Series(["2005-09-06", "2005-10-01T10:00:00"]))
+    True
+    >>> looks_like_dates(pd.Series(["1", "2"]))
+    False
+    """
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return False
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().all():
+        lo, hi = _UNIX_RANGE
+        return bool(((numbers >= lo) & (numbers < hi)).all())
+    if not text.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}").all():
+        return False
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    return bool(parsed.notna().all())
 
 
 def column_names(names: list[str], limit: int = 12) -> str:

@@ -8,6 +8,7 @@ repeated line fails its duplicate check at once.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import itertools
 import re
@@ -55,8 +56,13 @@ def read_delimited(
     scale: Scale | None,
     duplicates: str,
     limits: ReadLimits,
+    delimiter: str | None = None,
+    dates: bool = True,
 ) -> Ratings:
     """Read a CSV, TSV or MovieLens text file (``kind`` as named by ``detect.refine``).
+
+    ``delimiter`` overrides the one sniffed from the first lines (comma, tab, semicolon
+    or pipe); ``dates=False`` reads no date column.
 
     Raises
     ------
@@ -69,10 +75,12 @@ def read_delimited(
     first = first_line(head)
     if kind == "movielens-1m":
         sep, n_fields = ":", 7  # '::' split on ':' leaves empty fields between values
-    elif kind in ("tsv", "movielens-100k"):
+    elif kind == "movielens-100k":
         sep, n_fields = "\t", 0
+    elif delimiter is not None:
+        sep, n_fields = delimiter, 0
     else:
-        sep, n_fields = ",", 0
+        sep, n_fields = sniff_delimiter(head, "\t" if kind == "tsv" else ","), 0
     fields = first.decode("utf-8", "replace").split(sep)
     has_header = not any(_is_number(f) for f in fields)
     if kind in ("movielens-100k", "movielens-1m"):
@@ -93,7 +101,8 @@ def read_delimited(
     def locate(i: int) -> str:
         return f"{label}: line {i + offset}"
 
-    names = _parse(path, limits, lambda s: _header(s, has_header, options))
+    sample = _parse(path, limits, lambda s: _sample(s, has_header, options))
+    names = [str(c) for c in sample.columns]
     if len(names) > limits.columns:
         raise limits.exceeded(
             "columns", f"{path}: line 1 has {len(names):,} columns, more than {limits.columns:,}"
@@ -102,8 +111,10 @@ def read_delimited(
         if len(names) != n_fields:
             raise InputError(f"{path}: expected 'user::item::rating::timestamp' lines")
         mapping = dict(zip(FIELDS, names[::2], strict=True))
+        if not dates:
+            del mapping["date"]
     else:
-        mapping = map_columns(pd.DataFrame(columns=names), columns, has_header, label)
+        mapping = map_columns(sample, columns, has_header, label, dates=dates)
     if not has_header:
         options["names"] = names
     options["header"] = 0 if has_header else None
@@ -163,11 +174,38 @@ def _colon_split(path: Path) -> bool:
     return b"::" in first_line(head_bytes(path))
 
 
-def _header(stream: Any, has_header: bool, options: dict[str, Any]) -> list[str]:
-    """Column names: the header's, or positions ``0..n-1`` from the first line."""
-    probe = pd.read_csv(stream, header=0 if has_header else None, nrows=0 if has_header else 1,
-                        **options)  # fmt: skip
-    return [str(c) for c in probe.columns]
+#: Rows read ahead to recognise a date column by its values.
+_SAMPLE_ROWS = 200
+
+#: Delimiters sniffed, in order of preference when several split the lines alike.
+DELIMITERS = (",", "\t", ";", "|")
+
+
+def _sample(stream: Any, has_header: bool, options: dict[str, Any]) -> pd.DataFrame:
+    """The first rows; columns named by the header, or positions ``0..n-1``."""
+    return pd.read_csv(stream, header=0 if has_header else None, nrows=_SAMPLE_ROWS, **options)
+
+
+def sniff_delimiter(head: bytes, default: str) -> str:
+    r"""The delimiter that splits the first lines into the same number (>= 2) of fields.
+
+    Complete lines of ``head`` only (the last may be cut); ``default`` when none does.
+
+    Examples
+    --------
+    >>> sniff_delimiter(b"user;item;rating\n1;2;3.5\n", ",")
+    ';'
+    >>> sniff_delimiter(b'user,title,rating\n1,"A; B",4\n', ",")
+    ','
+    """
+    text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    lines = [line for line in text.splitlines()[:-1] or text.splitlines() if line.strip()][:20]
+    best, best_fields = default, 1
+    for candidate in DELIMITERS:
+        counts = {len(row) for row in csv.reader(lines, delimiter=candidate)}
+        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+            best, best_fields = candidate, fields
+    return best
 
 
 def _read_chunks(

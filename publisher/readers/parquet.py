@@ -61,8 +61,11 @@ def read_parquet(
     scale: Scale | None,
     duplicates: str,
     limits: ReadLimits,
+    dates: bool = True,
 ) -> Ratings:
     """Read a Parquet file whose footer and row count are within ``limits``.
+
+    ``dates=False`` reads no date column.
 
     Raises
     ------
@@ -76,8 +79,16 @@ def read_parquet(
         reason = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
         raise InputError(f"{path}: not a readable Parquet file ({reason})") from None
     label = str(path)
-    frame = pd.DataFrame({name: pd.Series(dtype=object) for name in table.column_names})
-    mapping = map_columns(frame, columns, True, label)
+    # The first rows, as text, let map_columns recognise a date column by its values.
+    frame = pd.DataFrame(
+        {
+            name: table.column(name).slice(0, 200).to_pandas().astype(str)
+            if _text_like(table.column(name).type)
+            else pd.Series(dtype=object)
+            for name in table.column_names
+        }
+    )
+    mapping = map_columns(frame, columns, True, label, dates=dates)
 
     def locate(i: int) -> str:
         return f"{label}: row {i + 1}"
@@ -138,4 +149,15 @@ def _arrow_days(col: pa.ChunkedArray, name: str, label: str, locate: Locate) -> 
         return _parse_days(pd.Series(col.to_numpy(zero_copy_only=False)), locate)
     raise InputError(
         f"{label}: column {name!r} must hold dates, Unix seconds or text, not {col.type}"
+    )
+
+
+def _text_like(kind: pa.DataType) -> bool:
+    """Columns whose values may be dates under an unknown name: dates, text, integers."""
+    return bool(
+        pa.types.is_timestamp(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
     )

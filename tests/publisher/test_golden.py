@@ -157,13 +157,14 @@ def test_the_whole_evaluation_reproduces_the_golden_report():
     UPDATE_GOLDEN=1 and review the diff."""
     from publisher.core.ratings import Scale
     from publisher.engine import evaluate
+    from publisher.readers import ReadOptions
 
     evaluation = evaluate(
         GOLDEN / "input.csv",
         GOLDEN / "policy.yaml",
         key=b"golden-key-not-secret",
         seed=1,
-        scale=Scale(1, 5, 1),
+        reading=ReadOptions(scale=Scale(1, 5, 1)),
     )
     report = evaluation.report
     report["created"] = "2026-01-01T00:00:00Z"

@@ -80,7 +80,7 @@ def test_csv_with_header_and_iso_dates(tmp_path):
 
 
 def test_tsv_without_header_positional(tmp_path):
-    path = write(tmp_path, "r.tsv", "1\t10\t3\t86400\n2\t10\t1\t172800\n")
+    path = write(tmp_path, "r.tsv", "1\t10\t3\t86400\n2\t10\t5\t172800\n")
     ratings = read_ratings(path, scale=Scale(1, 5, 1))
     assert ratings.frame["date"].tolist() == [1, 2]
     assert ratings.item_ids.tolist() == [10]
@@ -121,7 +121,7 @@ def test_crlf_bom_and_blank_lines(tmp_path):
 
 def test_gzip_csv_detected_by_content(tmp_path):
     path = write(tmp_path, "r.csv.gz", gzip.compress(b"user,item,rating\n1,2,3\n"))
-    assert read_ratings(path, scale=Scale()).n_ratings == 1
+    assert read_ratings(path).n_ratings == 1
 
 
 def test_parquet_with_timestamps(tmp_path):
@@ -135,7 +135,7 @@ def test_parquet_with_timestamps(tmp_path):
     )
     path = tmp_path / "r.parquet"
     frame.to_parquet(path)
-    ratings = read_ratings(path, scale=Scale())
+    ratings = read_ratings(path)
     assert detect_format(path) == "parquet"
     assert ratings.frame["date"].tolist() == [11323, 11324]
 

@@ -73,7 +73,7 @@ def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
         "name: full\nsteps: [{pseudonymize_users: {digest_chars: 64}}]\naudits: {targets: 10}\n"
     )
     out = tmp_path / "bundle"
-    release(source, policy, out, key=KEY, seed=1, scale=None)
+    release(source, policy, out, key=KEY, seed=1)
     assert verify_bundle(out, key=KEY).origin == "verified"
     published = pd.read_parquet(out / "data" / "ratings.parquet")["user"].astype(str).unique()
     assert len(published) == len(LABELS) + 40

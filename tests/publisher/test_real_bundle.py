@@ -10,6 +10,7 @@ from policies import parse_policy
 from publisher.core.ratings import Scale
 from publisher.engine.release import release
 from publisher.engine.verify import verify_bundle
+from publisher.readers import ReadOptions
 
 from tests.conftest import TEST_KEY
 from tests.test_cli import SMALL
@@ -60,7 +61,7 @@ def bundle(tmp_path_factory):
         key=TEST_KEY,
         seed=4,
         write_csv=True,
-        scale=Scale(1, 5, 1),
+        reading=ReadOptions(scale=Scale(1, 5, 1)),
     )
     return out
 

@@ -17,7 +17,7 @@ from publisher.core.errors import PolicyError
 from publisher.core.ratings import Scale
 from publisher.engine.evaluate import seed_sequence
 from publisher.engine.release import release
-from publisher.readers import read_ratings
+from publisher.readers import ReadOptions, read_ratings
 
 from tests.conftest import TEST_KEY
 
@@ -64,9 +64,9 @@ def replay(ratings, policy, root):
 def test_seed_search_recovers_no_noise_from_a_keyed_bundle(ratings_csv, tmp_path):
     policy = parse_policy(AGGREGATES_ONLY, "counts")
     out = tmp_path / "bundle"
-    release(ratings_csv, policy, out, key=TEST_KEY, seed=1234, scale=STARS)
+    release(ratings_csv, policy, out, key=TEST_KEY, seed=1234, reading=ReadOptions(scale=STARS))
     published = pd.read_parquet(out / "aggregates" / "item_count.parquet")["count"].to_numpy()
-    original = read_ratings(ratings_csv, scale=STARS)
+    original = read_ratings(ratings_csv, reading=ReadOptions(scale=STARS))
     # Control: the key holder reproduces the release exactly, so the replay is faithful.
     assert (replay(original, policy, seed_sequence(1234, TEST_KEY)) == published).all()
     # The attacker tries every seed up to 2,000 (the true one among them) without the key.
@@ -86,7 +86,7 @@ def test_seed_search_recovers_no_noise_from_a_keyed_bundle(ratings_csv, tmp_path
 def test_seeded_release_of_noise_without_a_key_is_refused_before_any_work(ratings_csv, tmp_path):
     out = tmp_path / "bundle"
     with pytest.raises(PolicyError) as caught:
-        release(ratings_csv, "balanced", out, seed=1, scale=STARS)
+        release(ratings_csv, "balanced", out, seed=1, reading=ReadOptions(scale=STARS))
     assert str(caught.value) == (
         "--seed without the organizer's key: anyone who guessed the seed could replay and "
         "undo the random draws of steps[2].cap_user_ratings, steps[4].perturb_ratings; pass "
@@ -109,7 +109,7 @@ def test_a_seed_without_key_is_fine_when_nothing_is_random(ratings_csv, tmp_path
         "name: plain\nsteps: [{pseudonymize_users: {}}, {drop_rare_items: {min_raters: 2}}]\n"
     )
     assert policy.noise_sources() == []
-    result = release(ratings_csv, policy, tmp_path / "b", seed=1, scale=STARS)
+    result = release(ratings_csv, policy, tmp_path / "b", seed=1, reading=ReadOptions(scale=STARS))
     assert result.report["randomness"] == "seeded"
 
 
@@ -120,13 +120,25 @@ def test_keyed_seed_reproduces_and_records_no_seed(ratings_csv, tmp_path):
     )
     for name in ("a", "b"):
         runs.append(
-            release(ratings_csv, policy, tmp_path / name, key=TEST_KEY, seed=8, scale=STARS)
+            release(
+                ratings_csv,
+                policy,
+                tmp_path / name,
+                key=TEST_KEY,
+                seed=8,
+                reading=ReadOptions(scale=STARS),
+            )
         )
     a, b = (pd.read_parquet(tmp_path / n / "data" / "ratings.parquet") for n in ("a", "b"))
     pd.testing.assert_frame_equal(a, b)
     assert runs[0].report["randomness"] == "seeded-with-key"
     other = release(
-        ratings_csv, policy, tmp_path / "c", key=b"another-organizer-key", seed=8, scale=STARS
+        ratings_csv,
+        policy,
+        tmp_path / "c",
+        key=b"another-organizer-key",
+        seed=8,
+        reading=ReadOptions(scale=STARS),
     )
     assert other.report["randomness"] == "seeded-with-key"
     c = pd.read_parquet(tmp_path / "c" / "data" / "ratings.parquet")

@@ -13,6 +13,7 @@ from publisher.core.errors import ReleaseRejectedError
 from publisher.core.ratings import Scale
 from publisher.engine import release
 from publisher.engine.verify import verify_bundle
+from publisher.readers import ReadOptions
 
 from tests.conftest import shared
 
@@ -57,7 +58,15 @@ def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy
     if policy == "open":  # no gate, so the data is always published
         policy = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]\n", "open")
     try:
-        release(distinctive, policy, out, key=KEY, seed=SEED, write_csv=True, scale=Scale(1, 5, 1))
+        release(
+            distinctive,
+            policy,
+            out,
+            key=KEY,
+            seed=SEED,
+            write_csv=True,
+            reading=ReadOptions(scale=Scale(1, 5, 1)),
+        )
     except ReleaseRejectedError:
         out = tmp_path / "bundle.rejected"  # the rejected report must not leak either
     assert verify_bundle(out, key=KEY).ok
