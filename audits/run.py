@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from audits._index import IndexedTable
+from audits.dates import DateRecoveryResult
+from audits.distinguish import DistinguishabilityResult
 from audits.linkage import LinkageAudit, LinkageResult, UnprotectedAttack, attack_unprotected
 from audits.uniqueness import UniquenessAudit, UniquenessResult
 from publisher.core.adversary import (
@@ -44,12 +46,18 @@ class AuditReport:
     uniqueness: list[UniquenessResult]
     seconds: dict[str, float] = field(default_factory=dict)
     unprotected: UnprotectedAudit | None = None
+    date_recovery: list[DateRecoveryResult] = field(default_factory=list)
+    distinguishability: DistinguishabilityResult | None = None
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
-        """The ``linkage`` and ``uniqueness`` fields of report.json."""
+        """The audit fields of report.json (linkage, uniqueness, dates, decoys)."""
         return {
             "linkage": [result.to_dict(confidence_level) for result in self.linkage],
             "uniqueness": [result.to_dict(confidence_level) for result in self.uniqueness],
+            "date_recovery": [result.to_dict() for result in self.date_recovery],
+            "distinguishability": (
+                self.distinguishability.to_dict() if self.distinguishability else None
+            ),
         }
 
 

@@ -164,11 +164,16 @@ class Gate:
     max_rmse_increase : float or None
         Utility floor: the largest increase of the matrix factorization's holdout RMSE
         (release minus original) allowed; compared as measured (no interval).
+    max_decoy_auc : float or None
+        Ceiling on the distinguishability audit's ROC AUC (0.5 to 1): how well a
+        classifier tells decoys and moved rows from real ones; compared with the upper
+        end of its bootstrap interval.
     """
 
     max_reidentification_rate: tuple[float | None, ...] | None = None
     max_unique_fraction: UniquenessLimit | None = None
     max_rmse_increase: float | None = None
+    max_decoy_auc: float | None = None
 
     def __post_init__(self) -> None:
         for value in self.max_reidentification_rate or ():
@@ -176,6 +181,8 @@ class Gate:
                 check_number("Gate", "max_reidentification_rate", value, minimum=0, maximum=1)
         if self.max_rmse_increase is not None:
             check_number("Gate", "max_rmse_increase", self.max_rmse_increase, minimum=0)
+        if self.max_decoy_auc is not None:
+            check_number("Gate", "max_decoy_auc", self.max_decoy_auc, minimum=0.5, maximum=1)
 
     @property
     def active(self) -> bool:
@@ -185,13 +192,21 @@ class Gate:
             bool(rates)
             or self.max_unique_fraction is not None
             or (self.max_rmse_increase is not None)
+            or (self.max_decoy_auc is not None)
         )
 
     @classmethod
     def from_config(cls, config: Any, path: str, n_adversaries: int) -> Gate:
         """Build from the policy's ``gate`` mapping."""
         given = check_keys(
-            path, config, ("max_reidentification_rate", "max_unique_fraction", "max_rmse_increase")
+            path,
+            config,
+            (
+                "max_reidentification_rate",
+                "max_unique_fraction",
+                "max_rmse_increase",
+                "max_decoy_auc",
+            ),
         )
         rate = given.get("max_reidentification_rate")
         if isinstance(rate, list):
@@ -223,6 +238,7 @@ class Gate:
                 self.max_unique_fraction.to_dict() if self.max_unique_fraction else None
             ),
             "max_rmse_increase": self.max_rmse_increase,
+            "max_decoy_auc": self.max_decoy_auc,
         }
 
 

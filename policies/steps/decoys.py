@@ -52,17 +52,32 @@ class DeleteRatings(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class InsertRatings(Step):
-    """Insert ``round(fraction * ratings)`` plausible decoy ratings.
+    """Insert ``round(fraction * ratings)`` decoy ratings drawn like real ones.
 
-    A decoy's user is drawn in proportion to activity and its item in proportion to
-    popularity (each from a random existing rating), its rating from that item's
-    own ratings, and its date uniformly within the user's activity window (not
-    before the item's first rating). Pairs the user already rated are redrawn.
+    Each decoy starts from a random existing rating (the anchor): its customer and its
+    day, so customers are drawn in proportion to activity and days in proportion to the
+    customer's own ratings that day. A decoy is therefore never dated outside its
+    customer's first-to-last real day, and never alone on a day. Its item and rating
+    come from another random rating of the trailing ``ITEM_WINDOW_DAYS`` days up to
+    that day (popularity as it stood then, never an item before its first rating), and
+    its rating is that item's rating there. A pair the customer already rated redraws the
+    item (not the customer); after ten rounds any rating up to the day may lend, after
+    twenty the anchor is replaced (small or dense tables). Because a customer's own items
+    are refused, redrawn items run less popular than real ones; the draw leans towards
+    the more popular of two candidates by as much as a pilot sample shows matches the
+    real ratings' mean log item popularity.
+    Without dates, item and rating come from a random existing rating.
+
+    What an attacker who knows the step can still learn is measured by the
+    distinguishability audit (a classifier told which rows are decoys).
     """
 
     name: ClassVar[str] = "insert_ratings"
     changes_rows: ClassVar[bool] = True
     fraction: float
+
+    #: How far back a decoy's item and rating are drawn from, in days.
+    ITEM_WINDOW_DAYS: ClassVar[int] = 60
 
     def __post_init__(self) -> None:
         check_fraction(type(self).__name__, "fraction", self.fraction)
@@ -76,45 +91,116 @@ class InsertRatings(Step):
         n_new = round(self.fraction * n)
         if n_new == 0 or n == 0:
             return ratings.with_frame(frame.copy())
-        users = frame[USER].to_numpy()
-        items = frame[ITEM].to_numpy()
-        n_items = len(ratings.item_ids)
-        existing = sorted_unique(users.astype(np.int64) * n_items + items)
-        chosen = np.empty(0, dtype=np.int64)  # keys (user * n_items + item) of the decoys
-        new_rows = np.empty(0, dtype=np.int64)  # index of the row lending item and rating
-        new_users = np.empty(0, dtype=np.int32)
-        for _ in range(20):  # redraw collisions; a few rounds suffice unless the table is dense
-            need = n_new - len(new_users)
-            if need == 0:
-                break
-            lend = rng.integers(0, n, size=2 * need)
-            who = users[rng.integers(0, n, size=2 * need)]
-            keys = who.astype(np.int64) * n_items + items[lend]
-            first = np.zeros(len(keys), dtype=bool)
-            first[np.unique(keys, return_index=True)[1]] = True
-            fresh = first & ~np.isin(keys, existing) & ~np.isin(keys, chosen)
-            take = np.flatnonzero(fresh)[:need]
-            chosen = np.r_[chosen, keys[take]]
-            new_rows = np.r_[new_rows, lend[take]]
-            new_users = np.r_[new_users, who[take]].astype(np.int32)
-        if len(new_users) < n_new:
+        draw = _DecoyDraw(ratings, self.ITEM_WINDOW_DAYS)
+        # A customer cannot get an item they rated, so redrawing after a collision favours
+        # items they have not rated: the less popular ones. Leaning towards the more
+        # popular of two candidates undoes that; how much is set on a pilot sample so that
+        # the decoys' mean log item popularity matches the real ratings'.
+        lean = draw.calibrate(min(n_new, PILOT), rng)
+        anchors, lent = draw(rng.integers(0, n, size=n_new), lean, rng)
+        if len(anchors) < n_new:
             logger.warning(
-                "insert_ratings: table too dense, inserted %d of %d", len(new_users), n_new
+                "insert_ratings: table too dense, inserted %d of %d", len(anchors), n_new
             )
         decoys = {
-            USER: new_users,
-            ITEM: items[new_rows],
-            RATING: frame[RATING].to_numpy()[new_rows],
+            USER: draw.users[anchors],
+            ITEM: draw.items[lent],
+            RATING: frame[RATING].to_numpy()[lent],
         }
-        if ratings.has_dates:
-            days = frame[DATE].to_numpy()
-            first = pd.Series(days).groupby(users).min()
-            last = pd.Series(days).groupby(users).max()
-            item_first = pd.Series(days).groupby(items).min()
-            lo = first.reindex(new_users).to_numpy()
-            hi = last.reindex(new_users).to_numpy()
-            day = lo + np.floor(rng.random(len(new_users)) * (hi - lo + 1)).astype(np.int64)
-            floor = item_first.reindex(items[new_rows]).to_numpy()
-            decoys[DATE] = np.maximum(day, floor).astype(np.int32)
+        if draw.days is not None:
+            decoys[DATE] = draw.days[anchors]
         added = pd.DataFrame(decoys).astype(frame.dtypes.to_dict())
         return ratings.with_frame(pd.concat([frame, added], ignore_index=True))
+
+
+#: Decoys drawn on trial to set how far the item draw leans towards popular items.
+PILOT = 20_000
+
+#: Rounds of redrawing collisions before a table is declared too dense.
+ROUNDS = 60
+
+#: The leans tried: the probability of taking the more popular of two candidates.
+LEANS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class _DecoyDraw:
+    """Anchors (customer and day) and lent rows (item and rating) for decoys."""
+
+    def __init__(self, ratings: Ratings, window: int) -> None:
+        frame = ratings.frame
+        self.n = len(frame)
+        self.users = frame[USER].to_numpy()
+        self.items = frame[ITEM].to_numpy()
+        self.days = frame[DATE].to_numpy() if ratings.has_dates else None
+        self.lender = _Lender(self.days, self.n, window)
+        self.n_items = len(ratings.item_ids)
+        self.existing = sorted_unique(self.users.astype(np.int64) * self.n_items + self.items)
+        self.popularity = np.bincount(self.items, minlength=self.n_items)
+        self.log_pop = np.log1p(self.popularity)
+        self.real_log_pop = float(self.log_pop[self.items].mean())
+
+    def calibrate(self, size: int, rng: np.random.Generator) -> float:
+        """The lean whose pilot decoys come closest to the real mean log popularity."""
+        pilot = rng.integers(0, self.n, size=size)
+        gaps = []
+        for lean in LEANS:
+            _, lent = self(pilot, lean, rng)
+            mean = self.log_pop[self.items[lent]].mean() if len(lent) else self.real_log_pop
+            gaps.append(abs(mean - self.real_log_pop))
+        return LEANS[int(np.argmin(gaps))]
+
+    def __call__(
+        self, pending: np.ndarray, lean: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows lending customer and day, and rows lending item and rating, collision-free.
+
+        A collision redraws the item, not the customer (redrawing customers would favour
+        those with few ratings). After ten rounds any rating up to the day may lend;
+        after twenty a stubborn anchor (a customer who rated nearly everything) is
+        replaced.
+        """
+        chosen = np.empty(0, dtype=np.int64)  # keys (user * n_items + item) of the decoys
+        anchors = np.empty(0, dtype=np.int64)
+        lent = np.empty(0, dtype=np.int64)
+        for round_ in range(ROUNDS):
+            if not len(pending):
+                break
+            if round_ >= 20:
+                pending = rng.integers(0, self.n, size=len(pending))
+            lend = self.lender.draw(pending, rng, widen=round_ >= 10)
+            if lean:
+                other = self.lender.draw(pending, rng, widen=round_ >= 10)
+                better = self.popularity[self.items[other]] > self.popularity[self.items[lend]]
+                lend = np.where(better & (rng.random(len(lend)) < lean), other, lend)
+            keys = self.users[pending].astype(np.int64) * self.n_items + self.items[lend]
+            first = np.zeros(len(keys), dtype=bool)
+            first[np.unique(keys, return_index=True)[1]] = True
+            fresh = first & ~np.isin(keys, self.existing) & ~np.isin(keys, chosen)
+            chosen = np.r_[chosen, keys[fresh]]
+            anchors = np.r_[anchors, pending[fresh]]
+            lent = np.r_[lent, lend[fresh]]
+            pending = pending[~fresh]
+        return anchors, lent
+
+
+class _Lender:
+    """Draws, for each anchor row, a row rated in the window of days up to the anchor's."""
+
+    def __init__(self, days: np.ndarray | None, n: int, window: int) -> None:
+        self.n, self.window, self.days = n, window, days
+        if days is not None:
+            self.order = np.argsort(days, kind="stable")
+            self.sorted_days = days[self.order]
+
+    def draw(self, anchor: np.ndarray, rng: np.random.Generator, *, widen: bool) -> np.ndarray:
+        if self.days is None:  # no dates: any rating lends, by popularity
+            return rng.integers(0, self.n, size=len(anchor))
+        day = self.days[anchor]
+        lo = (
+            np.zeros(len(anchor), np.int64)
+            if widen
+            else np.searchsorted(self.sorted_days, day - self.window, side="left")
+        )
+        hi = np.searchsorted(self.sorted_days, day, side="right")  # > lo: the anchor is in
+        pick = lo + np.floor(rng.random(len(anchor)) * (hi - lo)).astype(np.int64)
+        return self.order[pick]

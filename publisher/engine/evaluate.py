@@ -43,6 +43,7 @@ from publisher.engine.bundle import (
 )
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import keyed_seed
+from publisher.engine.row_audits import row_audits
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
 from publisher.reporting.report_json import build_report, distributions, summarize
@@ -118,7 +119,9 @@ def evaluate(
         policy = dataclasses.replace(policy, licence=licence)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
-    step_seed, audit_seed, aggregate_seed, utility_seed = seed_sequence(seed, key).spawn(4)
+    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed = seed_sequence(seed, key).spawn(
+        5
+    )
     stages = stages or Stages()
     started = time.perf_counter()
     with stages("read input"):
@@ -160,6 +163,10 @@ def evaluate(
                 uniqueness_known_items=policy.audits.uniqueness_known_items,
                 seed=audit_seed,
                 unprotected=_fitting(unprotected, ratings, policy),
+            )
+        with stages("date recovery and decoy audits"):
+            audit_report.date_recovery, audit_report.distinguishability = row_audits(
+                ratings, released, policy, row_seed
             )
         with stages("utility audit"):
             utility_audit = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
@@ -227,8 +234,8 @@ def evaluate(
 def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence:
     """The root of a run's randomness: OS entropy, the seed, or the seed mixed with the key.
 
-    Its four spawned children drive, in this order, the steps, the audits, the
-    aggregates and the utility audit.
+    Its five spawned children drive, in this order, the steps, the audits, the
+    aggregates, the utility audit and the date recovery and decoy audits.
     """
     if seed is not None and key is not None:
         return np.random.SeedSequence(keyed_seed(key, seed))

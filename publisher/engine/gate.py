@@ -30,7 +30,7 @@ class GateCheck:
 
     Attributes
     ----------
-    check : {"reidentification", "uniqueness", "utility"}
+    check : {"reidentification", "uniqueness", "utility", "distinguishability"}
     description : str
         What was measured, in words.
     measured : float or None
@@ -67,6 +67,8 @@ class GateCheck:
             )
         if self.check == "utility":
             return f"{self.description}: {self.measured:.3f} > {self.threshold:.3f}"
+        if self.check == "distinguishability":
+            return f"{self.description}: {self.upper:.3f} (upper bound) > {self.threshold:.3f}"
         return (
             f"{self.description}: {100 * (self.upper or 0):.1f}% (upper bound) > "
             f"{100 * self.threshold:.1f}%"
@@ -176,6 +178,35 @@ def _utility(gate: Gate, utility: Mapping[str, Any] | None) -> list[GateCheck]:
     ]
 
 
+def _distinguishability(gate: Gate, audits: AuditReport) -> list[GateCheck]:
+    limit = gate.max_decoy_auc
+    if limit is None:
+        return []
+    found = audits.distinguishability
+    if found is None or found.auc is None or found.auc_ci is None:
+        # nothing added or moved (or nothing to tell apart): no decoy to spot
+        return [
+            GateCheck(
+                check="distinguishability",
+                description="decoys and moved rows told from real ones (ROC AUC)",
+                measured=None,
+                upper=None,
+                threshold=limit,
+                passed=True,
+            )
+        ]
+    return [
+        GateCheck(
+            check="distinguishability",
+            description="decoys and moved rows told from real ones (ROC AUC)",
+            measured=found.auc,
+            upper=found.auc_ci[1],
+            threshold=limit,
+            passed=found.auc_ci[1] <= limit,
+        )
+    ]
+
+
 def apply_gate(
     gate: Gate, audits: AuditReport, utility: Mapping[str, Any] | None = None
 ) -> GateDecision:
@@ -195,6 +226,11 @@ def apply_gate(
     GateDecision
         ``pass``, ``fail``, or ``not-gated`` when no threshold applies.
     """
-    checks = _reidentification(gate, audits) + _uniqueness(gate, audits) + _utility(gate, utility)
+    checks = (
+        _reidentification(gate, audits)
+        + _uniqueness(gate, audits)
+        + _utility(gate, utility)
+        + _distinguishability(gate, audits)
+    )
     verdict = "not-gated" if not checks else "pass" if all(c.passed for c in checks) else "fail"
     return GateDecision(verdict, tuple(checks), gate.to_dict())

@@ -70,6 +70,60 @@ def _control(control: dict[str, Any] | None, public: bool) -> str:
     return WITHHELD if public else "no users removed"
 
 
+DATES_LEAD = (
+    "An attacker who holds a customer's released ratings and knows the policy's date "
+    "steps estimates each true date (the released date, the mean or the midpoint of the "
+    "customer's dates within the attacker's window); the share of a target's dates "
+    "recovered within the tolerance, averaged over targets, best estimator, 95% bootstrap "
+    "interval"
+)
+
+DECOYS_LEAD = (
+    "A gradient-boosting classifier, told which rows of half the released customers are "
+    "decoys or moved, scores the rows of the other half: ROC AUC 0.5 means it cannot tell "
+    "them from real ratings, 1 that it always can (95% bootstrap interval over customers)"
+)
+
+
+def row_audit_lines(report: dict[str, Any]) -> dict[str, Any]:
+    """The date recovery rows and the decoy sentence, for every rendering of the report.
+
+    Returns
+    -------
+    dict
+        ``dates``: one (tolerance, unprotected, released) triple of texts per tolerance;
+        ``decoys``: one sentence, or None when the policy adds and moves no rows.
+    """
+
+    def side(figure: dict[str, Any] | None) -> str:
+        if figure is None:
+            return WITHHELD
+        low, high = figure["recovered_ci"]
+        return f"{pct(figure['recovered'])} [{pct(low)}, {pct(high)}] ({figure['estimator']})"
+
+    dates = [
+        (
+            f"within {entry['tolerance_days']} days",
+            side(entry["original"]),
+            side(entry["released"]),
+        )
+        for entry in report.get("date_recovery") or []
+    ]
+    found = report.get("distinguishability")
+    decoys = None
+    if found is not None:
+        kinds = ", ".join(found["kinds"])
+        if found["auc"] is None:
+            decoys = f"Rows added or moved by {kinds}: no figure ({found['note']})."
+        else:
+            low, high = found["auc_ci"]
+            decoys = (
+                f"Rows added or moved by {kinds}: ROC AUC {found['auc']:.3f} "
+                f"[{low:.3f}, {high:.3f}] on {found['customers']:,} sampled customers."
+            )
+    return {"dates": dates, "decoys": decoys}
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """Render report.md.
 
@@ -176,6 +230,23 @@ def render_markdown(report: dict[str, Any]) -> str:
             for d in ("original", "released")
         ]
         lines.append(f"| {m} | {cells[0]} | {cells[1]} |")
+    rows = row_audit_lines(report)
+    if rows["dates"] or rows["decoys"]:
+        lines += ["", "## Dates and decoys", ""]
+    if rows["dates"]:
+        lines += [
+            f"{DATES_LEAD}.",
+            "",
+            "| true dates recovered | unprotected | released |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in rows["dates"]]
+    if rows["decoys"]:
+        lines += (
+            ["", f"{DECOYS_LEAD}. {rows['decoys']}"]
+            if rows["dates"]
+            else [f"{DECOYS_LEAD}. {rows['decoys']}"]
+        )
     utility = report.get("utility") or {}
     if "original" in utility:
         kept = utility["kept"]
@@ -288,6 +359,9 @@ def render_html(report: dict[str, Any]) -> str:
         public_note=PUBLIC_NOTE,
         uniqueness_modes=uniqueness_modes(report),
         uniqueness_lead=UNIQUENESS_LEAD,
+        rows=row_audit_lines(report),
+        dates_lead=DATES_LEAD,
+        decoys_lead=DECOYS_LEAD,
         default_phi=DEFAULT_PHI,
         verdict_text=_VERDICT_TEXT[report["verdict"]],
         figures=figures(report),

@@ -174,6 +174,8 @@ def build_report(
         "steps": [record.to_dict() for record in steps],
         "linkage": audits["linkage"],
         "uniqueness": audits["uniqueness"],
+        "date_recovery": audits.get("date_recovery", []),
+        "distinguishability": audits.get("distinguishability"),
         "utility": utility,
         "privacy_budget": privacy_statement(policy, Scale.parse(source["scale"])).to_dict(),
         "distributions": distributions,

@@ -10,6 +10,7 @@ from typing import Any
 
 from publisher.reporting.format import MISSING, pct, risk
 from publisher.reporting.phrases import summary, uniqueness_modes
+from publisher.reporting.render import row_audit_lines
 
 __all__ = ["headline", "render_audit_table", "render_comparison", "verdict_lines"]
 
@@ -65,6 +66,12 @@ def render_audit_table(report: dict[str, Any]) -> str:
             lines.append(
                 f"  {m:>3}  {cell(sides.get('original')):<24} {cell(sides.get('released')):<24}"
             )
+    rows = row_audit_lines(report)
+    if rows["dates"]:
+        lines.append("True dates recovered by an attacker who knows the date steps")
+        lines += [f"  {a:<16} {b:<40} {c}" for a, b, c in rows["dates"]]
+    if rows["decoys"]:
+        lines.append(rows["decoys"])
     return "\n".join(lines)
 
 

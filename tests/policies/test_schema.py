@@ -130,7 +130,12 @@ BAD = [
     ),
     (
         "name: x\ngate: {max_risk: 0.1}",
-        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate, max_unique_fraction, max_rmse_increase",
+        "gate: unknown key 'max_risk'; allowed: max_reidentification_rate, max_unique_fraction, "
+        "max_rmse_increase, max_decoy_auc",
+    ),
+    (
+        "name: x\ngate: {max_decoy_auc: 0.4}",
+        "gate.max_decoy_auc: must be a number in [0.5, 1], got 0.4",
     ),
     (
         "name: x\ngate: {max_reidentification_rate: [0.1, 0.2]}",

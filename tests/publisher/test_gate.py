@@ -217,3 +217,29 @@ def test_failure_line_shows_the_upper_bound_and_threshold_in_percent():
         passed=False,
     )
     assert check.failure() == "8 items: 50.0% (upper bound) > 5.0%"
+
+
+@pytest.mark.parametrize(
+    ("auc", "ci", "limit", "verdict"),
+    [
+        (0.55, (0.52, 0.58), 0.6, "pass"),
+        (0.58, (0.56, 0.61), 0.6, "fail"),  # point below, upper bound above: fails
+        (None, None, 0.6, "pass"),  # nothing added or moved: nothing to spot
+    ],
+)
+def test_decoy_auc_gate_uses_the_upper_bound(auc, ci, limit, verdict):
+    from audits.distinguish import DistinguishabilityResult
+
+    audits = AuditReport([], [])
+    if auc is not None:
+        audits.distinguishability = DistinguishabilityResult(
+            auc, ci, 50, 1000, 100, ("insert_ratings",)
+        )
+    decision = apply_gate(Gate(max_decoy_auc=limit), audits)
+    assert decision.verdict == verdict
+    (check,) = decision.checks
+    assert (check.measured, check.upper) == (auc, ci[1] if ci else None)
+    if verdict == "fail":
+        assert decision.failures == [
+            "decoys and moved rows told from real ones (ROC AUC): 0.610 (upper bound) > 0.600"
+        ]

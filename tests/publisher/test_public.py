@@ -31,14 +31,16 @@ from tests.conftest import TEST_KEY
 pytestmark = pytest.mark.release  # a real release per module: not in mutation runs
 
 MICRODATA = """name: m
-description: Pseudonyms, rare items dropped, dates to the month, noisy ratings.
+description: Pseudonyms, rare items dropped, decoys, dates jittered and to the month, noisy ratings.
 steps:
   - pseudonymize_users: {}
   - drop_rare_items: {min_raters: 10}
+  - jitter_dates: {max_days: 10}
   - coarsen_dates: {to: month}
   - perturb_ratings: {epsilon: 2}
+  - insert_ratings: {fraction: 0.02}
 audits: {targets: 200}
-gate: {max_reidentification_rate: 0.99, max_rmse_increase: 2.0}
+gate: {max_reidentification_rate: 0.99, max_rmse_increase: 2.0, max_decoy_auc: 1.0}
 aggregates:
   epsilon: 1.0
   max_ratings_per_user: 50
@@ -93,8 +95,16 @@ def test_every_public_field_is_on_the_allowed_list(microdata_release):
         "utility.mf_rmse_increase",
         "utility.kept.ratings",
         "distributions.rating_histogram.original",
+        "date_recovery[].original.recovered",
+        "distinguishability.synthetic_rows",  # the decoy count gives the original's size
     ):
         assert path in withheld, path
+    for path in ("date_recovery[].released.recovered", "distinguishability.auc"):
+        assert path in paths, path  # the new audits are published in all three forms
+    for name in ("report.md", "report.html"):
+        text = (out / name).read_text()
+        assert "Dates and decoys" in text
+        assert "ROC AUC" in text
 
 
 # ------------------------------------------------------------------ every number
