@@ -23,7 +23,7 @@ from pathlib import Path
 
 STAGES = (
     "synth", "read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release",
-    "release_netflix",
+    "release_netflix", "row_audits",
 )  # fmt: skip
 
 
@@ -120,9 +120,32 @@ def child(stage: str, folder: Path) -> dict:
         from policies import Gate, load_policy
         from publisher.engine import release
 
+        from publisher.readers import ReadOptions
+
         policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all
         source = parquet if stage == "release" else text
-        release(source, policy, folder / "bundle", scale=Scale(1, 5, 1), overwrite=True)
+        reading = ReadOptions(scale=Scale(1, 5, 1))
+        release(source, policy, folder / "bundle", reading=reading, overwrite=True)
+    elif stage == "row_audits":
+        # The audits of steps that add or move rows, on netflix-2006 (decoys, re-dating)
+        # plus jitter: date recovery at 3 and 14 days, and the decoy classifier.
+        import dataclasses
+
+        from policies import load_policy, parse_policy
+        from publisher.engine import apply_policy
+        from publisher.engine.row_audits import row_audits
+
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        base = load_policy("netflix-2006")
+        jitter = parse_policy("{name: j, steps: [{jitter_dates: {max_days: 7}}]}").steps
+        policy = dataclasses.replace(base, steps=(*base.steps, *jitter))
+        released, _ = apply_policy(ratings, policy, key=None, seed=np.random.SeedSequence(0))
+        started = time.perf_counter()
+        recovery, decoys = row_audits(ratings, released, policy, np.random.SeedSequence(1))
+        out["date_recovery_released"] = {
+            r.tolerance_days: round(r.released.recovered, 3) for r in recovery
+        }
+        out["decoy_auc"] = round(decoys.auc, 3) if decoys and decoys.auc else None
     out["seconds"] = round(time.perf_counter() - started, 2)
     out["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     return out

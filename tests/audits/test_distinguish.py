@@ -101,7 +101,7 @@ def test_nothing_synthetic_gives_no_figure():
 def test_decoys_cannot_be_told_apart_on_movielens_100k():
     """The issue's target: AUC <= 0.6 on MovieLens 100K with 5% decoys.
 
-    Measured (seed 1 for the step, 0 for the audit): 0.590 [0.577, 0.602]; the design
+    Measured (seed 1 for the step, 0 for the audit): 0.584 [0.570, 0.597]; the design
     before this one (uniform day in the customer's window, clamped to the item's first
     rating, collisions redrawing the customer) measured 0.813 [0.783, 0.838]. Also no
     decoy is alone on its day or outside its customer's first-to-last day (the issue saw
@@ -122,3 +122,22 @@ def test_decoys_cannot_be_told_apart_on_movielens_100k():
     real = ratings.frame.groupby("user")["date"].agg(["min", "max"]).loc[decoys.user]
     assert ((decoys.date.to_numpy() >= real["min"].to_numpy())
             & (decoys.date.to_numpy() <= real["max"].to_numpy())).all()  # fmt: skip
+
+
+def test_weighted_rank_auc_matches_scikit_learn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from audits.distinguish import _Ranked
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(5, 300))
+        scores = np.round(rng.random(n), 1)  # many ties
+        labels = rng.random(n) < 0.3
+        labels[:2] = [True, False]
+        weight = rng.integers(0, 4, size=n).astype(float)
+        weight[:2] = 1
+        order = np.argsort(scores, kind="stable")
+        got = _Ranked(scores[order], labels[order]).auc(weight[order])
+        assert got == pytest.approx(roc_auc_score(labels, scores, sample_weight=weight))
+    assert _Ranked(np.array([0.1, 0.2]), np.array([True, True])).auc(np.ones(2)) is None

@@ -217,3 +217,23 @@ def test_the_date_hint_quotes_a_name_for_the_shell(tmp_path):
     assert "pass --columns 'date=Wann genau' to read them" in error_line(audit(path)[0])
     _, report = audit(path, "--columns", "date=Wann genau")
     assert report["input"]["dates"] is True
+
+
+def test_the_duplicates_advice_works_when_followed(tmp_path):
+    data = [*rows(), (1, 1, 5, "2005-09-30")]  # user 1 rates item 1 twice
+    path = write(tmp_path / "r.csv", HEADER, data)
+    line = error_line(audit(path)[0])
+    assert line.endswith("pass --duplicates keep-last to keep the last one")
+    result, report = audit(path, "--duplicates", "keep-last")
+    assert result.exit_code == 0, result.output
+    assert report["input"]["counts"]["ratings"] == len(rows())
+
+
+def test_the_limit_advice_works_when_followed(tmp_path):
+    header = [*HEADER, *(f"extra{k}" for k in range(1_001))]
+    data = [(*row, *(0,) * 1_001) for row in rows()]
+    path = write(tmp_path / "r.csv", header, data)
+    line = error_line(audit(path)[0])
+    assert line.endswith("raise the limit with --limit columns=N")
+    result, _ = audit(path, "--limit", "columns=2000")
+    assert result.exit_code == 0, result.output
