@@ -237,3 +237,17 @@ def test_the_limit_advice_works_when_followed(tmp_path):
     assert line.endswith("raise the limit with --limit columns=N")
     result, _ = audit(path, "--limit", "columns=2000")
     assert result.exit_code == 0, result.output
+
+
+def test_randomized_response_stays_on_the_scale_the_data_uses(tmp_path):
+    """No --scale: the scale is the data's (2 to 4 here), and no noisy value leaves it."""
+    import numpy as np
+
+    from policies.steps import PerturbRatings
+    from publisher.readers import read_ratings
+
+    data = [(u, i, 2 + (u * i) % 3, d) for u, i, _, d in rows(40, 6)]
+    ratings = read_ratings(write(tmp_path / "r.csv", HEADER, data))
+    assert str(ratings.scale) == "2:4:1"
+    noisy = PerturbRatings(epsilon=0.1).transform(ratings, np.random.default_rng(0))
+    assert set(noisy.frame["rating"].tolist()) == {2.0, 3.0, 4.0}

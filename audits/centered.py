@@ -1,0 +1,76 @@
+"""The length-centred scorer: Scoreboard-RH minus what a record of its length scores by chance.
+
+Scoreboard-RH's score grows with a record's length: a heavy rater (thousands of
+ratings) shares some of any adversary's items and collects a high score whoever the
+target is. On data with many heavy raters the target is crowded out, and removing them
+(``cap_user_ratings``) can make the same attack do better on the release than on the
+original. The centred score is robust to that:
+
+    Centred(aux, r) = Score(aux, r) - |r| * sum over i in supp(aux) of wt(i) * S_i / R
+
+with Score and wt(i) as in Scoreboard-RH (:mod:`audits.scoreboard`), |r| the number of
+ratings of record r, R the number of ratings in the table and S_i the sum, over all of
+item i's ratings, of their similarity to the known rating of i. The subtracted term is
+the expected Scoreboard-RH score of a record of length |r| whose ratings were drawn at
+random from the table. The claim rule is Scoreboard-RH's: the best record is claimed
+when its eccentricity (best - second) / sigma, over all records, reaches phi.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from audits._centered import centered_scoreboard
+from audits._index import IndexedTable
+from audits.scoreboard import _DATE_TABLE_DAYS, D0, RHO0, AttackOutcome, AuxiliaryInformation
+
+__all__ = ["SCORERS", "attack_centered"]
+
+#: The portfolio's scorers, by the name the report uses.
+SCORERS = ("scoreboard-rh", "centered")
+
+
+def attack_centered(
+    table: IndexedTable, aux: AuxiliaryInformation, true_records: np.ndarray, phi: float
+) -> AttackOutcome:
+    """Run the centred scorer of ``aux`` against every record of ``table``.
+
+    Parameters and result as :func:`audits.scoreboard.attack`.
+    """
+    if len(true_records) != len(aux.items):
+        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
+    scale = table.ratings.scale
+    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
+    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
+    index = table.by_item
+    lengths = table.by_record.support().astype(np.int64)
+    by_length = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
+    distinct, slot, count = np.unique(lengths, return_inverse=True, return_counts=True)
+    best, top, second, sigma, ties, true_score, p_true, entropy = centered_scoreboard(
+        index.ptr,
+        index.other,
+        index.rating,
+        index.day,
+        table.weights,
+        lengths,
+        by_length,
+        distinct.astype(np.int64),
+        count.astype(np.int64),
+        slot.astype(np.int32),
+        aux.items,
+        aux.rating,
+        aux.day,
+        aux.length,
+        aux.use_dates and index.has_dates,
+        rating_sim,
+        date_sim,
+        true_records.astype(np.int64),
+        8 * numba.get_num_threads(),
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
+    correct = (best == true_records) & (true_records >= 0)
+    at_top = (true_records >= 0) & (true_score == top)
+    top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
+    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)

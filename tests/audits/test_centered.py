@@ -1,0 +1,112 @@
+"""The centred scorer: its kernel against a plain numpy reference, and why it exists."""
+
+import numpy as np
+import pytest
+
+from audits._index import IndexedTable
+from audits.centered import attack_centered
+from audits.linkage import draw_auxiliary, eligible_items, eligible_users
+from audits.scoreboard import D0, RHO0, attack
+from publisher.core import Adversary
+from publisher.core.ratings import Ratings, Scale
+
+
+def reference(table, aux, true_records):
+    """Every record's centred score computed densely from the formula, then the figures."""
+    index = table.by_item
+    lengths = table.by_record.support().astype(float)
+    total = lengths.sum()
+    weights = table.weights
+    step = table.ratings.scale.step
+    out = []
+    for t in range(len(aux.items)):
+        score = np.zeros(table.records.n)
+        c = 0.0
+        for j in range(aux.length[t]):
+            item = aux.items[t, j]
+            lo, hi = index.ptr[item], index.ptr[item + 1]
+            sim = np.exp(-np.abs(index.rating[lo:hi].astype(int) - aux.rating[t, j]) * step / RHO0)
+            if aux.use_dates and index.has_dates:
+                gap = np.minimum(np.abs(index.day[lo:hi].astype(int) - aux.day[t, j]), 4095)
+                sim = sim + np.exp(-gap / D0)
+            score[index.other[lo:hi]] += weights[item] * sim
+            c += weights[item] * sim.sum()
+        centred = score - lengths * c / total
+        order = np.argsort(-centred, kind="stable")
+        top, second = centred[order[0]], centred[order[1]]
+        sd = centred.std()
+        best = int(np.flatnonzero(centred == top).min())
+        p = np.exp((centred - top) / sd)
+        p /= p.sum()
+        tr = true_records[t]
+        out.append((best, top, second, sd, p[tr] if tr >= 0 else 0.0))
+    return out
+
+
+def random_table(seed, n_users=60, n_items=25):
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for u in range(n_users):
+        # a few heavy raters among light ones: what the centring is for
+        count = int(rng.integers(20, n_items)) if u % 10 == 0 else int(rng.integers(3, 8))
+        for i in rng.choice(n_items, size=count, replace=False):
+            rows[(u, int(i))] = (int(rng.integers(1, 6)), int(rng.integers(10_000, 10_200)))
+    keys = list(rows)
+    return Ratings.from_columns(
+        [u for u, _ in keys], [i for _, i in keys], [rows[k][0] for k in keys],
+        np.array([rows[k][1] for k in keys]), scale=Scale(1, 5, 1),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dates", [True, False])
+def test_kernel_matches_the_dense_reference(seed, dates):
+    table = IndexedTable(random_table(seed))
+    adversary = Adversary(known_items=3, rating_tolerance=1,
+                          date_tolerance_days=7 if dates else None)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    eligible = eligible_items(table, adversary)
+    users = eligible_users(table, adversary, eligible)
+    targets = np.sort(rng.choice(users, size=min(20, len(users)), replace=False))
+    aux = draw_auxiliary(table, adversary, targets, eligible, rng)
+    truth = table.records.of_code[targets].astype(np.int64)
+    truth[0] = -1  # one control target: no true record
+    got = attack_centered(table, aux, truth, 1.5)
+    for t, (best, top, second, sd, p_true) in enumerate(reference(table, aux, truth)):
+        assert got.eccentricity[t] == pytest.approx((top - second) / sd, rel=1e-5, abs=1e-9)
+        assert got.true_probability[t] == pytest.approx(p_true, rel=1e-5, abs=1e-12)
+        if truth[t] >= 0:
+            assert got.correct[t] == (best == truth[t])
+
+
+def test_a_heavy_rater_no_longer_crowds_out_the_target():
+    """The adversary knows four items of customer a, two of them wrongly (a never rated
+    items 2 and 3). The heavy rater h rated everything: Scoreboard-RH scores h 2.52 w
+    (two inexact matches at 0.26, two exact) against a's 2 w (two exact) and names h;
+    the centred score takes h's 200 ratings into account (about 1.6 w by chance) and
+    names a. (w = 1 / ln 2 for items with two raters.)"""
+    n_items = 200
+    heavy = [("h", i, 3, 10_000) for i in range(n_items)]
+    light = [("a", 0, 5, 10_000), ("a", 1, 1, 10_000), ("b", 2, 4, 10_000), ("b", 3, 2, 10_000)]
+    fillers = [(f"f{k}", i, 3, 10_000) for k in range(40) for i in range(4 + k % 5, 200, 17)]
+    rows = heavy + light + fillers
+    table = IndexedTable(Ratings.from_columns(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+        np.array([r[3] for r in rows]), scale=Scale(1, 5, 1),
+    ))  # fmt: skip
+    from audits.scoreboard import AuxiliaryInformation
+
+    a = table.ratings.user_ids.tolist().index("a")
+    aux = AuxiliaryInformation(
+        targets=np.array([a]), items=np.array([[0, 1, 2, 3]], np.int32),
+        rating=np.array([[4, 0, 2, 2]]),  # scale positions: ratings 5, 1, 3, 3
+        day=np.full((1, 4), 10_000), length=np.array([4]), use_dates=False,
+    )  # fmt: skip
+    truth = table.records.of_code[[a]].astype(np.int64)
+    heavy_record = table.records.of_code[table.ratings.user_ids.tolist().index("h")]
+    plain = attack(table, aux, truth, 1.5)
+    centred = attack_centered(table, aux, truth, 1.5)
+    assert not plain.correct[0]  # Scoreboard-RH's best record is the heavy rater
+    assert plain.top1_credit[0] < 1
+    assert centred.correct[0]
+    assert heavy_record != truth[0]
