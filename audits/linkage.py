@@ -7,6 +7,14 @@ same attack on the unprotected data (targets drawn from all of its eligible cust
 on a control set of customers the policy removed, and a random-guess baseline make the
 figure honest.
 
+The attack is a portfolio of two scorers run on the same knowledge: Scoreboard-RH,
+exactly as published, and the length-centred score (:mod:`audits.centered`), robust to
+records of thousands of ratings. Each side reports the WORST CASE over the portfolio,
+the scorer that re-identifies most; the gate reads it. The unprotected side also
+attacks the original passed through the policy's suppression steps with fresh
+randomness (an attacker of the unprotected data can always apply them first), and its
+figure is the worst over every attack on the original.
+
 References
 ----------
 A. Narayanan and V. Shmatikov, "Robust De-anonymization of Large Sparse Datasets",
@@ -22,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from audits._index import IndexedTable
+from audits.centered import SCORERS, attack_centered
 from audits.frames import check_aligned
 from audits.scoreboard import PHI_GRID, AttackOutcome, AuxiliaryInformation, attack
 from audits.stats import Risk, wilson_interval
@@ -30,6 +39,7 @@ from publisher.core.ratings import Ratings
 
 __all__ = [
     "PHI_GRID",
+    "SCORERS",
     "AttackOutcome",
     "AuxiliaryInformation",
     "LinkageAudit",
@@ -143,13 +153,23 @@ class UnprotectedAttack:
     ----------
     adversary : Adversary
     outcome : AttackOutcome
+        Scoreboard-RH.
     n_eligible : int
         Eligible customers of the original data.
+    centered : AttackOutcome
+        The centred scorer, on the same targets and knowledge.
+    targets : numpy.ndarray
+        User codes of the targets.
+    aux : AuxiliaryInformation
+        Their knowledge, reused to attack the original through the policy's steps.
     """
 
     adversary: Adversary
     outcome: AttackOutcome
     n_eligible: int
+    centered: AttackOutcome
+    targets: np.ndarray
+    aux: AuxiliaryInformation
 
 
 def attack_unprotected(
@@ -181,16 +201,22 @@ def attack_unprotected(
     targets = rng.choice(candidates, size=min(n_targets, len(candidates)), replace=False)
     targets.sort()
     aux = draw_auxiliary(original, adversary, targets, eligible, rng)
-    outcome = attack(original, aux, original.records.of_code[targets], phi)
-    return UnprotectedAttack(adversary, outcome, len(candidates))
+    truth = original.records.of_code[targets]
+    outcome = attack(original, aux, truth, phi)
+    centered = attack_centered(original, aux, truth, phi)
+    return UnprotectedAttack(adversary, outcome, len(candidates), centered, targets, aux)
 
 
 @dataclass
 class LinkageResult:
     """One adversary's attack on the release, on the unprotected data and on the control set.
 
-    ``original`` is the attack on the unprotected data (:func:`attack_unprotected`):
-    targets drawn from all of its eligible customers, independently of the release.
+    ``released`` and ``original`` are Scoreboard-RH's outcomes (the published attack);
+    ``portfolio`` holds every scorer's, by scorer name: ``released``, ``original`` (the
+    attack on the unprotected data, :func:`attack_unprotected`: targets drawn from all
+    of its eligible customers, independently of the release) and ``simulated`` (the
+    same targets and knowledge against the original passed through the policy's
+    suppression steps; None without them). Reports and the gate read the worst case.
     """
 
     adversary: Adversary
@@ -200,9 +226,39 @@ class LinkageResult:
     control: AttackOutcome | None
     baseline: float
     warnings: list[str] = field(default_factory=list)
+    portfolio: dict[str, dict[str, AttackOutcome | None]] = field(default_factory=dict)
+
+    def _sides(self) -> dict[str, dict[str, AttackOutcome | None]]:
+        return self.portfolio or {
+            "scoreboard-rh": {"released": self.released, "original": self.original}
+        }
+
+    def worst_released(self) -> tuple[str, AttackOutcome]:
+        """The scorer that re-identifies most on the release, and its outcome."""
+        found = [
+            (name, sides["released"])
+            for name, sides in self._sides().items()
+            if sides.get("released") is not None
+        ]
+        return max(found, key=lambda pair: pair[1].risk().value)  # type: ignore[union-attr,return-value]
+
+    def worst_original(self) -> tuple[str, str, AttackOutcome]:
+        """The attack on the original that re-identifies most: scorer, table, outcome.
+
+        The table is ``original`` or ``policy-simulated``.
+        """
+        found = [
+            (name, "original" if side == "original" else "policy-simulated", outcome)
+            for name, sides in self._sides().items()
+            for side, outcome in sides.items()
+            if side in ("original", "simulated") and outcome is not None
+        ]
+        return max(found, key=lambda triple: triple[2].risk().value)
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
-        """The report.json ``linkage`` entry."""
+        """The report.json ``linkage`` entry: worst cases first, then every scorer."""
+        scorer, worst = self.worst_released()
+        by, table, unprotected = self.worst_original()
         out: dict[str, Any] = {
             "adversary": self.adversary.to_dict(),
             "description": self.adversary.describe(),
@@ -210,8 +266,19 @@ class LinkageResult:
             "eligible_users": self.n_eligible,
             "phi": self.released.phi,
             "baseline": self.baseline,
-            "released": self.released.to_dict(confidence_level),
-            "original": self.original.to_dict(confidence_level),
+            "released": {**worst.to_dict(confidence_level), "scorer": scorer},
+            "original": {
+                **unprotected.to_dict(confidence_level),
+                "scorer": by,
+                "attacked": table,
+            },
+            "scorers": {
+                name: {
+                    side: outcome.to_dict(confidence_level) if outcome is not None else None
+                    for side, outcome in sides.items()
+                }
+                for name, sides in self._sides().items()
+            },
             "control": None,
             "warnings": self.warnings,
         }
@@ -224,6 +291,22 @@ class LinkageResult:
                 "false_claims_ci": list(wilson_interval(claims, n, confidence_level)),
             }
         return out
+
+
+def exceeds(result: LinkageResult, confidence_level: float = 0.95) -> bool:
+    """Whether the release's worst case exceeds the unprotected one beyond both intervals.
+
+    That is, the release's lower bound is above the unprotected side's upper bound.
+    """
+    _, worst = result.worst_released()
+    _, _, unprotected = result.worst_original()
+    return worst.risk(confidence_level).ci[0] > unprotected.risk(confidence_level).ci[1]
+
+
+def _risk_text(outcome: AttackOutcome) -> str:
+    risk = outcome.risk()
+    low, high = risk.ci
+    return f"{100 * risk.value:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%]"
 
 
 class LinkageAudit:
@@ -245,6 +328,9 @@ class LinkageAudit:
         The attack on the unprotected data, when already drawn (one per adversary,
         shared by every release of the same data); otherwise drawn here from ``rng``
         first.
+    simulated : IndexedTable, optional
+        The original passed through the policy's suppression steps with fresh
+        randomness: attacked with the unprotected side's targets and knowledge.
 
     Examples
     --------
@@ -268,6 +354,7 @@ class LinkageAudit:
         phi: float = DEFAULT_PHI,
         rng: np.random.Generator,
         unprotected: UnprotectedAttack | None = None,
+        simulated: IndexedTable | None = None,
     ) -> None:
         if n_targets < 1:
             raise ValueError(f"n_targets must be >= 1, got {n_targets}")
@@ -285,6 +372,7 @@ class LinkageAudit:
         if unprotected is not None and unprotected.adversary != adversary:
             raise ValueError("the unprotected attack was drawn for another adversary")
         self.unprotected = unprotected
+        self.simulated = simulated
         self._result: LinkageResult | None = None
 
     def evaluate(self) -> LinkageAudit:
@@ -306,7 +394,25 @@ class LinkageAudit:
         targets = self.rng.choice(pool, size=min(self.n_targets, len(pool)), replace=False)
         targets.sort()
         aux = draw_auxiliary(self.original, adversary, targets, eligible, self.rng)
-        released = attack(self.released, aux, self.released.records.of_code[targets], self.phi)
+        truth = self.released.records.of_code[targets]
+        released = attack(self.released, aux, truth, self.phi)
+        portfolio: dict[str, dict[str, AttackOutcome | None]] = {
+            "scoreboard-rh": {"released": released, "original": original, "simulated": None},
+            "centered": {
+                "released": attack_centered(self.released, aux, truth, self.phi),
+                "original": self.unprotected.centered,
+                "simulated": None,
+            },
+        }
+        if self.simulated is not None:
+            sim_truth = self.simulated.records.of_code[self.unprotected.targets]
+            sim_aux = self.unprotected.aux
+            portfolio["scoreboard-rh"]["simulated"] = attack(
+                self.simulated, sim_aux, sim_truth, self.phi
+            )
+            portfolio["centered"]["simulated"] = attack_centered(
+                self.simulated, sim_aux, sim_truth, self.phi
+            )
         removed = candidates[~in_release]
         control = None
         if len(removed):
@@ -332,9 +438,18 @@ class LinkageAudit:
                 f"all {len(targets)} eligible released users were attacked "
                 f"(fewer than the {self.n_targets} targets asked for)"
             )
-        self._result = LinkageResult(
-            adversary, len(pool), released, original, control, baseline, warnings
+        result = LinkageResult(
+            adversary, len(pool), released, original, control, baseline, warnings, portfolio
         )
+        if len(targets) and exceeds(result):
+            _, worst = result.worst_released()
+            _, _, unprotected = result.worst_original()
+            warnings.append(
+                "the release is more re-identifiable than the unprotected data, beyond the "
+                f"intervals ({_risk_text(worst)} against {_risk_text(unprotected)}), even "
+                "for an attacker who applies the policy's suppression steps first"
+            )
+        self._result = result
         return self
 
     def results(self) -> LinkageResult:

@@ -119,7 +119,6 @@ def child(stage: str, folder: Path) -> dict:
 
         from policies import Gate, load_policy
         from publisher.engine import release
-
         from publisher.readers import ReadOptions
 
         policy = dataclasses.replace(load_policy("balanced"), gate=Gate())  # time it all

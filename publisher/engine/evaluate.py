@@ -44,6 +44,7 @@ from publisher.engine.bundle import (
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import keyed_seed
 from publisher.engine.row_audits import row_audits
+from publisher.engine.simulate import explain_inversions, simulate_policy, suppression_steps
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
 from publisher.reporting.report_json import build_report, distributions, summarize
@@ -119,9 +120,8 @@ def evaluate(
         policy = dataclasses.replace(policy, licence=licence)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
-    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed = seed_sequence(seed, key).spawn(
-        5
-    )
+    children = seed_sequence(seed, key).spawn(6)
+    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children
     stages = stages or Stages()
     started = time.perf_counter()
     with stages("read input"):
@@ -153,6 +153,8 @@ def evaluate(
             )
     utility: dict[str, Any] | None = None
     if microdata:
+        suppression = suppression_steps(policy)
+        simulated_seed, explain_seed = simulation_seed.spawn(2)
         with stages("linkage and uniqueness audits"):
             audit_report = run_audits(
                 ratings,
@@ -163,7 +165,9 @@ def evaluate(
                 uniqueness_known_items=policy.audits.uniqueness_known_items,
                 seed=audit_seed,
                 unprotected=_fitting(unprotected, ratings, policy),
+                simulated=simulate_policy(ratings, suppression, simulated_seed),
             )
+            explain_inversions(ratings, audit_report, suppression, explain_seed)
         with stages("date recovery and decoy audits"):
             audit_report.date_recovery, audit_report.distinguishability = row_audits(
                 ratings, released, policy, row_seed
@@ -234,8 +238,9 @@ def evaluate(
 def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence:
     """The root of a run's randomness: OS entropy, the seed, or the seed mixed with the key.
 
-    Its five spawned children drive, in this order, the steps, the audits, the
-    aggregates, the utility audit and the date recovery and decoy audits.
+    Its six spawned children drive, in this order, the steps, the audits, the
+    aggregates, the utility audit, the date recovery and decoy audits, and the attacker
+    who simulates the policy.
     """
     if seed is not None and key is not None:
         return np.random.SeedSequence(keyed_seed(key, seed))

@@ -118,7 +118,9 @@ def _reidentification(gate: Gate, audits: AuditReport) -> list[GateCheck]:
     for k, (limit, result) in enumerate(zip(rates, audits.linkage, strict=False)):
         if limit is None:
             continue
-        risk = result.released.risk(CONFIDENCE_LEVEL)
+        # the worst case over the scorers' portfolio (audits.linkage)
+        _, worst = result.worst_released()
+        risk = worst.risk(CONFIDENCE_LEVEL)
         inconclusive = result.released.n < MIN_TARGETS
         checks.append(
             GateCheck(

@@ -154,7 +154,9 @@ def _is_report(path: Path) -> bool:
         report = load_json(path, max_bytes=MAX_JSON_BYTES)
     except (PublisherError, OSError):
         return False
-    return isinstance(report, dict) and report.get("schema") == REPORT_SCHEMA
+    # any version this tool wrote (an older bundle is still ours to replace)
+    schema = report.get("schema") if isinstance(report, dict) else None
+    return isinstance(schema, str) and schema.startswith(REPORT_SCHEMA.rsplit("/", 1)[0] + "/")
 
 
 def check_file_output(path: Path, *, overwrite: bool = False, report: bool = False) -> None:

@@ -54,3 +54,23 @@ def risk(side: dict[str, Any] | None) -> str:
         return WITHHELD
     lo, hi = side["reidentified_ci"]
     return f"{pct(side['reidentified'])} [{pct(lo)}, {pct(hi)}]"
+
+
+def attacker(side: dict[str, Any] | None) -> str:
+    """Which attack gave a worst-case figure, when not plain Scoreboard-RH on its table.
+
+    Examples
+    --------
+    >>> attacker({"scorer": "centered", "attacked": "policy-simulated"})
+    ' (centred score, policy simulated)'
+    >>> attacker({"scorer": "scoreboard-rh"})
+    ''
+    """
+    if side is None:
+        return ""
+    parts = []
+    if side.get("scorer") == "centered":
+        parts.append("centred score")
+    if side.get("attacked") == "policy-simulated":
+        parts.append("policy simulated")
+    return f" ({', '.join(parts)})" if parts else ""

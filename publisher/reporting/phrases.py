@@ -80,3 +80,15 @@ def uniqueness_modes(report: dict[str, Any]) -> str:
     )
     dates = f"dates within {days} days" if days is not None else "dates (none in the data)"
     return f"items / + exact ratings / + {dates}"
+
+
+#: How the re-identification figures are chosen, for every rendering.
+PORTFOLIO_LEAD = (
+    "Each figure is the worst case over two scorers run on the same knowledge: "
+    "Scoreboard-RH as published, and the length-centred score (Scoreboard-RH minus what a "
+    "record of the same length scores by chance), which heavy raters cannot crowd out. "
+    "The unprotected figure is also the worst over the original and the original passed "
+    "through the policy's suppression steps with fresh randomness (an attacker of the "
+    "unprotected data can apply them first). The attack is named where it is not "
+    "Scoreboard-RH on the table itself."
+)

@@ -49,7 +49,9 @@ PUBLIC_FIELDS: dict[str, str] = {
     "linkage[].eligible_users": "released customers with enough ratings to attack",
     "linkage[].phi": "the claim threshold, as declared",
     "linkage[].baseline": "random guessing on the release: 1 / released customers",
-    "linkage[].released": "the attack's figures on the release",
+    "linkage[].released": "the attack's figures on the release (the portfolio's worst case)",
+    "linkage[].scorers.scoreboard-rh.released": "Scoreboard-RH's figures on the release",
+    "linkage[].scorers.centered.released": "the centred scorer's figures on the release",
     "linkage[].warnings": (
         "caveats in words; one says whether the attack on the original beat random "
         "guessing, the one bit about the original kept because it says whether the "

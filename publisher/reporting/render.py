@@ -15,8 +15,9 @@ import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
-from publisher.reporting.format import WITHHELD, count, number, pct, risk
+from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
 from publisher.reporting.phrases import (
+    PORTFOLIO_LEAD,
     PUBLIC_NOTE,
     UNIQUENESS_LEAD,
     is_public,
@@ -189,8 +190,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         control = entry["control"]
         lines.append(
             f"| A{k} | {entry['description']} | {count(entry['targets'])} | "
-            f"{risk(entry['original'])} | "
-            f"{risk(entry['released'])} | {pct(entry['released']['top1'])} | "
+            f"{risk(entry['original'])}{attacker(entry['original'])} | "
+            f"{risk(entry['released'])}{attacker(entry['released'])} | "
+            f"{pct(entry['released']['top1'])} | "
             f"{pct(entry['released']['false_claims'])} | "
             f"{_control(control, public)} | "
             f"{pct(entry['released']['mean_true_probability'])} |"
@@ -203,6 +205,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "in one run shows the same unprotected figures). A claim needs "
         f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. "
         "Intervals are 95% Wilson intervals.",
+        "",
+        PORTFOLIO_LEAD,
         "",
     ]
     lines.extend(f"- note: {note}" for note in head["notes"])
@@ -334,6 +338,7 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["pct"] = pct
     env.filters["risk"] = risk
+    env.filters["attacker"] = attacker
     env.filters["num"] = number
     return env
 
@@ -360,6 +365,7 @@ def render_html(report: dict[str, Any]) -> str:
         uniqueness_modes=uniqueness_modes(report),
         uniqueness_lead=UNIQUENESS_LEAD,
         rows=row_audit_lines(report),
+        portfolio_lead=PORTFOLIO_LEAD,
         dates_lead=DATES_LEAD,
         decoys_lead=DECOYS_LEAD,
         default_phi=DEFAULT_PHI,

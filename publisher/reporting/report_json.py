@@ -28,8 +28,11 @@ __all__ = [
 ]
 
 #: Version 2 adds ``view``: ``review`` (every figure) or ``public`` (the allowed list of
-#: :mod:`publisher.reporting.public`, every other field null).
-REPORT_SCHEMA = "publisher.report/2"
+#: :mod:`publisher.reporting.public`, every other field null). Version 3: ``linkage[]``
+#: ``released`` and ``original`` are the worst case over the scorers' portfolio (with the
+#: ``scorer``, and for ``original`` the table ``attacked``), every scorer's figures are
+#: under ``scorers``; ``date_recovery`` and ``distinguishability`` are new.
+REPORT_SCHEMA = "publisher.report/3"
 
 
 def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:

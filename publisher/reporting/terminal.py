@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from publisher.reporting.format import MISSING, pct, risk
+from publisher.reporting.format import MISSING, attacker, pct, risk
 from publisher.reporting.phrases import summary, uniqueness_modes
 from publisher.reporting.render import row_audit_lines
 
@@ -32,18 +32,20 @@ def render_audit_table(report: dict[str, Any]) -> str:
     if linkage:
         first = linkage[0]
         lines.append(
-            f"Re-identification (Scoreboard-RH, claim at eccentricity >= {first['phi']:g}; "
-            f"random guess {pct(first['baseline'])}); 95% Wilson intervals"
+            f"Re-identification, worst of Scoreboard-RH and the length-centred score (claim at "
+            f"eccentricity >= {first['phi']:g}; random guess {pct(first['baseline'])}); 95% "
+            "Wilson intervals"
         )
         width = max(len(entry["description"]) for entry in linkage)
         lines.append(
-            f"  {'adversary':<{width}}  {'targets':>7}  {'unprotected':<24} {'released':<24} "
+            f"  {'adversary':<{width}}  {'targets':>7}  {'unprotected':<40} {'released':<40} "
             "false claims"
         )
         for entry in linkage:
             lines.append(
                 f"  {entry['description']:<{width}}  {entry['targets']:>7,}  "
-                f"{risk(entry['original']):<24} {risk(entry['released']):<24} "
+                f"{risk(entry['original']) + attacker(entry['original']):<40} "
+                f"{risk(entry['released']) + attacker(entry['released']):<40} "
                 f"{pct(entry['released']['false_claims'])}"
             )
         lines.extend(f"  note: {note}" for note in summary(report)["notes"])
@@ -89,7 +91,8 @@ def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
     width = max(len(e["description"]) for e in first)
     names = ["unprotected"] + [name for name, _ in reports]
     lines = [
-        "Re-identified (95% Wilson interval), same adversaries on each release:",
+        "Re-identified, worst case over the scorers (95% Wilson interval), same adversaries "
+        "on each release:",
         f"  {'adversary':<{width}}  " + " ".join(f"{n:<24}" for n in names),
     ]
     for k, entry in enumerate(first):

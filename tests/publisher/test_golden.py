@@ -149,29 +149,53 @@ def test_field_paths_of_a_report():
     assert "linkage[].released.reidentified" in paths
 
 
-def test_the_whole_evaluation_reproduces_the_golden_report():
-    """input.csv under policy.yaml, seeded with a key: every field of report.json is
-    computed again and compared with report-pass.json (only the time of the run and the
-    steps' seconds are set aside). A changed figure, phrase or rounding anywhere between
-    the steps and report.json fails here; after an intended change, regenerate with
-    UPDATE_GOLDEN=1 and review the diff."""
+def golden_evaluation(gate=None):
+    """input.csv under policy.yaml (its gate replaced by ``gate``), seeded with a key."""
+    import dataclasses
+
+    from policies import load_policy
     from publisher.core.ratings import Scale
     from publisher.engine import evaluate
     from publisher.readers import ReadOptions
 
-    evaluation = evaluate(
+    policy = load_policy(GOLDEN / "policy.yaml")
+    if gate is not None:
+        policy = dataclasses.replace(policy, gate=gate)
+    report = evaluate(
         GOLDEN / "input.csv",
-        GOLDEN / "policy.yaml",
+        policy,
         key=b"golden-key-not-secret",
         seed=1,
         reading=ReadOptions(scale=Scale(1, 5, 1)),
-    )
-    report = evaluation.report
+    ).report
     report["created"] = "2026-01-01T00:00:00Z"
     for step in report["steps"]:
         step["seconds"] = 0.001
     report["input"]["name"] = "golden_small.csv"  # the name the golden files were made with
-    check("report-pass.json", as_json(report))
+    return report
+
+
+def test_the_whole_evaluation_reproduces_the_golden_report():
+    """Every field of report.json is computed again and compared with report-pass.json
+    (only the time of the run and the steps' seconds are set aside). A changed figure,
+    phrase or rounding anywhere between the steps and report.json fails here; after an
+    intended change, regenerate with UPDATE_GOLDEN=1 and review the diff."""
+    check("report-pass.json", as_json(golden_evaluation()))
+
+
+def test_a_failing_gate_reproduces_the_golden_rejection():
+    """The same evaluation under a gate it fails: report-fail.json."""
+    from policies import Gate
+    from policies.schema import UniquenessLimit
+
+    gate = Gate(
+        max_reidentification_rate=(0.05, 0.95, None),
+        max_unique_fraction=UniquenessLimit(known_items=2, fraction=0.99),
+        max_rmse_increase=0.1,
+    )
+    report = golden_evaluation(gate)
+    assert report["verdict"] == "fail"
+    check("report-fail.json", as_json(report))
 
 
 def test_summary_notes_list_each_warning_once_in_order():

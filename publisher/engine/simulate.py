@@ -1,0 +1,93 @@
+"""The attacker who simulates the policy: the original through its suppression steps.
+
+Every step of a policy is a randomized function of the original data, so an attacker of
+the unprotected data can apply the steps that only remove ratings (rare items, sparse
+customers, caps, sampling, deletions) and then attack. Its figure is a further attack
+on the unprotected side: the unprotected risk is the worst of every attack on the
+original (issue 17). When a release still exceeds it beyond the intervals, the step
+that explains it is found by simulating each suppression step alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from audits import AuditReport
+from audits._index import IndexedTable
+from audits.linkage import _risk_text, exceeds
+from audits.scoreboard import attack
+from policies import Policy
+from policies.steps import (
+    CapUserRatings,
+    DeleteRatings,
+    DropRareItems,
+    DropSparseUsers,
+    SampleUsers,
+    Step,
+)
+from publisher.core.ratings import Ratings
+
+__all__ = ["SUPPRESSION", "explain_inversions", "simulate_policy", "suppression_steps"]
+
+#: Steps that only remove ratings: an attacker of the original can apply them.
+SUPPRESSION = (DropRareItems, DropSparseUsers, CapUserRatings, SampleUsers, DeleteRatings)
+
+
+def suppression_steps(policy: Policy) -> list[tuple[str, Step]]:
+    """The policy's suppression steps, in order, with their ``steps[k].name`` labels."""
+    return [
+        (f"steps[{k}].{step.name}", step)
+        for k, step in enumerate(policy.steps)
+        if isinstance(step, SUPPRESSION)
+    ]
+
+
+def simulate_policy(
+    original: Ratings, steps: list[tuple[str, Step]], seed: np.random.SeedSequence
+) -> Ratings | None:
+    """The original through ``steps`` with fresh randomness; None without steps."""
+    if not steps:
+        return None
+    current = original
+    for (_, step), child in zip(steps, seed.spawn(len(steps)), strict=True):
+        current = step.transform(current, np.random.default_rng(child))
+    return current
+
+
+def explain_inversions(
+    original: Ratings,
+    report: AuditReport,
+    steps: list[tuple[str, Step]],
+    seed: np.random.SeedSequence,
+) -> None:
+    """Name, in the warning of each inverted adversary, the step that explains it.
+
+    For an adversary whose release exceeds every attack on the original beyond the
+    intervals, each suppression step is simulated alone and attacked with the
+    unprotected side's knowledge (Scoreboard-RH); the step giving the highest figure
+    is named with it. Without suppression steps the warning says that none explains it.
+    """
+    inverted = [result for result in report.linkage if result.released.n and exceeds(result)]
+    if not inverted or report.unprotected is None:
+        return
+    alone = {
+        label: IndexedTable(simulate_policy(original, [(label, step)], child))  # type: ignore[arg-type]
+        for (label, step), child in zip(steps, seed.spawn(len(steps)), strict=True)
+    }
+    for result in inverted:
+        k = report.linkage.index(result)
+        drawn = report.unprotected.attacks[k]
+        figures = {
+            label: attack(
+                table, drawn.aux, table.records.of_code[drawn.targets], result.released.phi
+            )
+            for label, table in alone.items()
+        }
+        if figures:
+            label, outcome = max(figures.items(), key=lambda pair: pair[1].risk().value)
+            result.warnings[-1] += (
+                f"; {label} explains most of it: alone, it raises the attack on the "
+                f"original to {_risk_text(outcome)}"
+            )
+        else:
+            result.warnings[-1] += "; the policy has no suppression step to explain it"
