@@ -303,7 +303,10 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Re-identification (Scoreboard-RH, claim at eccentricity >= 1.5")
+    assert lines[0].startswith(
+        "Re-identification, worst of Scoreboard-RH and the length-centred score (claim at "
+        "eccentricity >= 1.5"
+    )
     assert lines[2].startswith(
         "  8 items (2 wrong), ratings within 1, dates within 14 days      943"
     )
@@ -339,7 +342,7 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
         "-q",
     )
     assert result.exit_code == 0, result.output
-    assert "Re-identification (Scoreboard-RH" in result.stdout
+    assert "Re-identification, worst of Scoreboard-RH" in result.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "not-gated"
     assert [s["name"] for s in report["steps"]] == [

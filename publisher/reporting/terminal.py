@@ -37,15 +37,22 @@ def render_audit_table(report: dict[str, Any]) -> str:
             "Wilson intervals"
         )
         width = max(len(entry["description"]) for entry in linkage)
+        cells = [
+            (
+                risk(entry["original"]) + attacker(entry["original"]),
+                risk(entry["released"]) + attacker(entry["released"]),
+            )
+            for entry in linkage
+        ]
+        wide = [max(24, *(len(c[k]) for c in cells)) for k in (0, 1)]
         lines.append(
-            f"  {'adversary':<{width}}  {'targets':>7}  {'unprotected':<40} {'released':<40} "
-            "false claims"
+            f"  {'adversary':<{width}}  {'targets':>7}  {'unprotected':<{wide[0]}}  "
+            f"{'released':<{wide[1]}}  false claims"
         )
-        for entry in linkage:
+        for entry, (original, released) in zip(linkage, cells, strict=True):
             lines.append(
                 f"  {entry['description']:<{width}}  {entry['targets']:>7,}  "
-                f"{risk(entry['original']) + attacker(entry['original']):<40} "
-                f"{risk(entry['released']) + attacker(entry['released']):<40} "
+                f"{original:<{wide[0]}}  {released:<{wide[1]}}  "
                 f"{pct(entry['released']['false_claims'])}"
             )
         lines.extend(f"  note: {note}" for note in summary(report)["notes"])

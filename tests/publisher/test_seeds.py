@@ -66,7 +66,7 @@ def test_seed_search_recovers_no_noise_from_a_keyed_bundle(ratings_csv, tmp_path
     out = tmp_path / "bundle"
     release(ratings_csv, policy, out, key=TEST_KEY, seed=1234, reading=ReadOptions(scale=STARS))
     published = pd.read_parquet(out / "aggregates" / "item_count.parquet")["count"].to_numpy()
-    original = read_ratings(ratings_csv, reading=ReadOptions(scale=STARS))
+    original = read_ratings(ratings_csv, scale=STARS)
     # Control: the key holder reproduces the release exactly, so the replay is faithful.
     assert (replay(original, policy, seed_sequence(1234, TEST_KEY)) == published).all()
     # The attacker tries every seed up to 2,000 (the true one among them) without the key.

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from publisher.cli import main
 from publisher.demo import demo_data
-from publisher.reporting.format import count, pct, risk
+from publisher.reporting.format import attacker, count, pct, risk
 
 from tests.conftest import KEYED
 
@@ -66,10 +66,10 @@ def published(tmp_path_factory):
     assert report["verdict"] == "pass"
     targets = [e["targets"] for e in report["linkage"]]
     assert len(set(targets)) > 1, targets  # adversaries attacked different numbers
-    # and the worst adversary differs between the two sides, each by a clear margin
-    for side in ("released", "original"):
-        rates = sorted(e[side]["reidentified"] for e in report["linkage"])
-        assert rates[-1] > rates[-2], side
+    # and the worst adversary differs between the two sides (on the original two reach
+    # 100% against the portfolio: ties go to the first adversary, in every view alike)
+    rates = sorted(e["released"]["reidentified"] for e in report["linkage"])
+    assert rates[-1] > rates[-2]
     worst = {
         side: max(range(3), key=lambda k: report["linkage"][k][side]["reidentified"])
         for side in ("released", "original")
@@ -145,8 +145,8 @@ def test_terminal_matches_report(published):
         assert cells == [
             entry["description"],
             count(entry["targets"]),
-            risk(entry["original"]),
-            risk(entry["released"]),
+            risk(entry["original"]) + attacker(entry["original"]),
+            risk(entry["released"]) + attacker(entry["released"]),
             pct(entry["released"]["false_claims"]),
         ]
 
@@ -169,8 +169,8 @@ def test_markdown_matches_report(view):
         assert row[1:5] == [
             entry["description"],
             count(entry["targets"]),
-            risk(entry["original"]),
-            risk(entry["released"]),
+            risk(entry["original"]) + attacker(entry["original"]),
+            risk(entry["released"]) + attacker(entry["released"]),
         ]
     summary = report["summary"]
     worst_release = re.search(r"\| worst on this release \| ([^|]+) \| ([^|]+) \| ([^|]+) \|", text)
@@ -220,8 +220,8 @@ def test_html_matches_report(view):
         assert row[0] == "" or row[0].startswith("A")
         assert row[2:5] == [
             count(entry["targets"]),
-            risk(entry["original"]),
-            risk(entry["released"]),
+            risk(entry["original"]) + attacker(entry["original"]),
+            risk(entry["released"]) + attacker(entry["released"]),
         ]
     guarantees = next(
         t for t in page.tables if t[0] and t[0][:3] == ["component", "mechanism", "epsilon"]
