@@ -23,6 +23,7 @@ import numpy as np
 
 from audits._centered import centered_scoreboard
 from audits._index import IndexedTable
+from audits._kernels import DENSE_SHARE
 from audits.scoreboard import _DATE_TABLE_DAYS, D0, RHO0, AttackOutcome, AuxiliaryInformation
 
 __all__ = ["SCORERS", "attack_centered"]
@@ -32,7 +33,12 @@ SCORERS = ("scoreboard-rh", "centered")
 
 
 def attack_centered(
-    table: IndexedTable, aux: AuxiliaryInformation, true_records: np.ndarray, phi: float
+    table: IndexedTable,
+    aux: AuxiliaryInformation,
+    true_records: np.ndarray,
+    phi: float,
+    *,
+    dense_share: float = DENSE_SHARE,
 ) -> AttackOutcome:
     """Run the centred scorer of ``aux`` against every record of ``table``.
 
@@ -67,6 +73,7 @@ def attack_centered(
         date_sim,
         true_records.astype(np.int64),
         8 * numba.get_num_threads(),
+        dense_share,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)

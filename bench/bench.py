@@ -23,7 +23,7 @@ from pathlib import Path
 
 STAGES = (
     "synth", "read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release",
-    "release_netflix", "row_audits",
+    "release_netflix", "row_audits", "scorers",
 )  # fmt: skip
 
 
@@ -125,6 +125,31 @@ def child(stage: str, folder: Path) -> dict:
         source = parquet if stage == "release" else text
         reading = ReadOptions(scale=Scale(1, 5, 1))
         release(source, policy, folder / "bundle", reading=reading, overwrite=True)
+    elif stage == "scorers":
+        # The portfolio's two scorers on the same knowledge, one scan per target each.
+        from audits._index import IndexedTable
+        from audits.centered import attack_centered
+        from audits.linkage import draw_auxiliary, eligible_items, eligible_users
+        from audits.scoreboard import attack
+        from publisher.core import Adversary
+
+        ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
+        table = IndexedTable(ratings)
+        _ = table.by_item, table.by_record, table.weights
+        for m in (2, 8):
+            adversary = Adversary(known_items=m, date_tolerance_days=14)
+            rng = np.random.default_rng(m)
+            eligible = eligible_items(table, adversary)
+            users = eligible_users(table, adversary, eligible)
+            targets = np.sort(rng.choice(users, size=1000, replace=False))
+            aux = draw_auxiliary(table, adversary, targets, eligible, rng)
+            truth = table.records.of_code[targets]
+            for name, scorer in (("scoreboard", attack), ("centered", attack_centered)):
+                scorer(table, aux, truth, 1.5)  # compile and warm outside the clock
+                t0 = time.perf_counter()
+                outcome = scorer(table, aux, truth, 1.5)
+                out[f"{name}_targets_per_s_m{m}"] = round(1000 / (time.perf_counter() - t0), 1)
+                out[f"{name}_reidentified_m{m}"] = round(outcome.risk().value, 3)
     elif stage == "row_audits":
         # The audits of steps that add or move rows, on netflix-2006 (decoys, re-dating)
         # plus jitter: date recovery at 3 and 14 days, and the decoy classifier.

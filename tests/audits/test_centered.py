@@ -60,7 +60,8 @@ def random_table(seed, n_users=60, n_items=25):
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("dates", [True, False])
-def test_kernel_matches_the_dense_reference(seed, dates):
+@pytest.mark.parametrize("dense_share", [0.0, float("inf")], ids=["whole-table", "touched"])
+def test_kernel_matches_the_dense_reference(seed, dates, dense_share):
     table = IndexedTable(random_table(seed))
     adversary = Adversary(known_items=3, rating_tolerance=1,
                           date_tolerance_days=7 if dates else None)  # fmt: skip
@@ -71,7 +72,7 @@ def test_kernel_matches_the_dense_reference(seed, dates):
     aux = draw_auxiliary(table, adversary, targets, eligible, rng)
     truth = table.records.of_code[targets].astype(np.int64)
     truth[0] = -1  # one control target: no true record
-    got = attack_centered(table, aux, truth, 1.5)
+    got = attack_centered(table, aux, truth, 1.5, dense_share=dense_share)
     for t, (best, top, second, sd, p_true) in enumerate(reference(table, aux, truth)):
         assert got.eccentricity[t] == pytest.approx((top - second) / sd, rel=1e-5, abs=1e-9)
         assert got.true_probability[t] == pytest.approx(p_true, rel=1e-5, abs=1e-12)
