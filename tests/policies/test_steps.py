@@ -576,3 +576,73 @@ def test_period_starts_exactly(period, expected):
     out = period_starts(days.astype(np.int32), period)
     assert out.dtype == np.int32
     assert out.astype("datetime64[D]").astype(str).tolist() == expected
+
+
+def two_periods(n_users=200, seed=0):
+    """Items 0-19 rated on days 1000-1010 only, items 20-39 on days 2000-2010 only;
+    every customer rated in both periods."""
+    rng = np.random.default_rng(seed)
+    users, items, values, days = [], [], [], []
+    for u in range(n_users):
+        for period, base in ((0, 1000), (20, 2000)):
+            chosen = rng.choice(20, size=5, replace=False) + period
+            users += [u] * 5
+            items += chosen.tolist()
+            values += rng.integers(1, 6, size=5).tolist()
+            days += (base + rng.integers(0, 11, size=5)).tolist()
+    return Ratings.from_columns(np.array(users), np.array(items), np.array(values, float),
+                                np.array(days), scale=Scale(1, 5, 1))  # fmt: skip
+
+
+def test_decoy_items_and_ratings_come_from_the_trailing_window_of_their_day():
+    """A decoy dated in the second period takes its item and rating from a rating of the
+    60 days up to its day: never an item of the first period (1,000 days earlier)."""
+    table = two_periods()
+    out = InsertRatings(fraction=0.05).transform(table, np.random.default_rng(2))
+    frame, added = table.frame, out.frame.iloc[table.n_ratings :]
+    assert len(added) == round(0.05 * table.n_ratings)
+    for row in added.itertuples():
+        lenders = frame[(frame["item"] == row.item) & (frame["rating"] == row.rating)]
+        window = lenders[(lenders["date"] <= row.date) & (lenders["date"] >= row.date - 60)]
+        assert len(window), row  # some real rating of the window lent item and value
+        assert (row.item >= 20) == (row.date >= 2000), row
+
+
+def test_in_sorted_at_and_beyond_both_ends():
+    from policies.steps.decoys import _in_sorted
+
+    keys = np.array([3, 5, 9], np.int64)
+    assert _in_sorted(keys, np.array([1, 3, 4, 9, 12], np.int64)).tolist() == [
+        False, True, False, True, False,
+    ]  # fmt: skip
+    assert _in_sorted(np.empty(0, np.int64), np.array([1], np.int64)).tolist() == [False]
+
+
+def test_decoy_popularity_is_calibrated_towards_the_real_ratings():
+    """Heavy raters rated the popular items, so collisions push plain decoys towards
+    unpopular items; the calibrated lean brings their mean log item popularity back
+    closer to the real ratings' than no lean does (seeded: the gap in mean log popularity
+    measured 0.45 without a lean, 0.26 with the calibrated one; asserted: a quarter less)."""
+    from policies.steps.decoys import _DecoyDraw
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 400, 200
+    weights = 1 / np.arange(1, n_items + 1)
+    users, items, days = [], [], []
+    for u in range(n_users):
+        count = 150 if u < 40 else int(rng.integers(5, 30))
+        chosen = rng.choice(n_items, size=count, replace=False, p=weights / weights.sum())
+        users += [u] * count
+        items += chosen.tolist()
+        days += rng.integers(1000, 1030, size=count).tolist()
+    table = Ratings.from_columns(np.array(users), np.array(items), np.full(len(users), 3.0),
+                                 np.array(days), scale=Scale(1, 5, 1))  # fmt: skip
+    draw = _DecoyDraw(table, 60)
+    anchors = np.random.default_rng(1).integers(0, draw.n, size=2000)
+    _, plain = draw(anchors, 0.0, np.random.default_rng(2))
+    plain_gap = abs(draw.log_pop[draw.items[plain]].mean() - draw.real_log_pop)
+    lean = draw.calibrate(2000, np.random.default_rng(3))
+    assert lean > 0
+    _, leaning = draw(anchors, lean, np.random.default_rng(2))
+    lean_gap = abs(draw.log_pop[draw.items[leaning]].mean() - draw.real_log_pop)
+    assert lean_gap < 0.75 * plain_gap
