@@ -45,6 +45,7 @@ __all__ = [
     "LinkageAudit",
     "LinkageResult",
     "UnprotectedAttack",
+    "attack_simulated",
     "attack_unprotected",
     "draw_auxiliary",
     "eligible_items",
@@ -293,6 +294,21 @@ class LinkageResult:
         return out
 
 
+def attack_simulated(
+    table: IndexedTable, unprotected: UnprotectedAttack, phi: float
+) -> dict[str, AttackOutcome]:
+    """Both scorers against the policy-simulated original, by scorer name.
+
+    The unprotected side's targets and knowledge are reused; a target the simulation
+    removed cannot be found.
+    """
+    truth = table.records.of_code[unprotected.targets]
+    return {
+        "scoreboard-rh": attack(table, unprotected.aux, truth, phi),
+        "centered": attack_centered(table, unprotected.aux, truth, phi),
+    }
+
+
 def exceeds(result: LinkageResult, confidence_level: float = 0.95) -> bool:
     """Whether the release's worst case exceeds the unprotected one beyond both intervals.
 
@@ -328,9 +344,10 @@ class LinkageAudit:
         The attack on the unprotected data, when already drawn (one per adversary,
         shared by every release of the same data); otherwise drawn here from ``rng``
         first.
-    simulated : IndexedTable, optional
+    simulated : IndexedTable or dict, optional
         The original passed through the policy's suppression steps with fresh
-        randomness: attacked with the unprotected side's targets and knowledge.
+        randomness, attacked here with the unprotected side's targets and knowledge;
+        or those attacks' outcomes by scorer, already run (:func:`attack_simulated`).
 
     Examples
     --------
@@ -354,7 +371,7 @@ class LinkageAudit:
         phi: float = DEFAULT_PHI,
         rng: np.random.Generator,
         unprotected: UnprotectedAttack | None = None,
-        simulated: IndexedTable | None = None,
+        simulated: IndexedTable | dict[str, AttackOutcome] | None = None,
     ) -> None:
         if n_targets < 1:
             raise ValueError(f"n_targets must be >= 1, got {n_targets}")
@@ -404,15 +421,11 @@ class LinkageAudit:
                 "simulated": None,
             },
         }
-        if self.simulated is not None:
-            sim_truth = self.simulated.records.of_code[self.unprotected.targets]
-            sim_aux = self.unprotected.aux
-            portfolio["scoreboard-rh"]["simulated"] = attack(
-                self.simulated, sim_aux, sim_truth, self.phi
-            )
-            portfolio["centered"]["simulated"] = attack_centered(
-                self.simulated, sim_aux, sim_truth, self.phi
-            )
+        simulated = self.simulated
+        if isinstance(simulated, IndexedTable):
+            simulated = attack_simulated(simulated, self.unprotected, self.phi)
+        for name, outcome in (simulated or {}).items():
+            portfolio[name]["simulated"] = outcome
         removed = candidates[~in_release]
         control = None
         if len(removed):
