@@ -124,3 +124,20 @@ def test_attack_outcome_figures_by_hand():
     )
     assert one_wrong.to_dict()["false_claims"] == 1.0  # one target, one false claim
     assert empty.precision_recall()[0] == {"phi": 0.0, "precision": None, "recall": 0.0}
+
+
+def test_attack_outcome_risk_of_no_targets_and_mismatched_inputs():
+    import numpy as np
+
+    from audits._index import IndexedTable
+    from audits.scoreboard import AttackOutcome, AuxiliaryInformation, attack
+    from publisher.core.ratings import Ratings, Scale
+
+    empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
+    assert empty.risk().value == 0.0
+    assert empty.risk(0.9).ci == wilson_interval(0, 0, 0.9)
+    table = IndexedTable(Ratings.from_columns(["a"], [1], [3], scale=Scale(1, 5, 1)))
+    aux = AuxiliaryInformation(np.array([0]), np.zeros((1, 1), np.int32), np.zeros((1, 1), int),
+                               np.zeros((1, 1), int), np.array([1]), False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"^2 true records for 1 targets$"):
+        attack(table, aux, np.array([0, 0]), 1.5)

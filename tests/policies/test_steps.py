@@ -646,3 +646,12 @@ def test_decoy_popularity_is_calibrated_towards_the_real_ratings():
     _, leaning = draw(anchors, lean, np.random.default_rng(2))
     lean_gap = abs(draw.log_pop[draw.items[leaning]].mean() - draw.real_log_pop)
     assert lean_gap < 0.75 * plain_gap
+
+
+def test_a_short_or_text_pseudonym_key_is_refused_by_name():
+    from publisher.core.errors import PolicyError
+
+    for key in (b"short", "k" * 20):
+        with pytest.raises(PolicyError) as caught:
+            PseudonymizeUsers(key=key)
+        assert str(caught.value) == "the pseudonymization key must be at least 16 bytes"

@@ -505,3 +505,8 @@ def test_load_json_names_a_path_it_cannot_open(tmp_path):
     with pytest.raises(BundleVerificationError) as caught:
         load_json(path)
     assert str(caught.value) == f"{path}: Not a directory"
+
+
+def test_printable_keeps_printable_characters_as_they_are():
+    assert printable("a\\b 'c'") == "a\\b 'c'"
+    assert printable("tab\there") == "tab\\there"

@@ -217,3 +217,14 @@ def test_summary_notes_list_each_warning_once_in_order():
         entry["warnings"] = ["shared warning"]
     report["linkage"][-1]["warnings"] = ["shared warning", "last only"]
     assert summarize(report)["notes"] == ["shared warning", "last only"]
+
+
+def test_datasheet_of_an_unkeyed_unseeded_release_says_so():
+    report = load("report-pass.json")
+    report["pseudonymization"], report["randomness"] = "ephemeral-key", "os-entropy"
+    text = render_datasheet(public_view(report), FILES)
+    assert (
+        "Randomness came from fresh operating-system entropy. Pseudonyms were computed with a "
+        "fresh random key that was discarded, so these pseudonyms cannot be reproduced or "
+        "linked to any other release."
+    ) in text

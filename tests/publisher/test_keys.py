@@ -146,3 +146,23 @@ def test_keyed_seed_is_hmac_of_the_seed_under_the_seed_subkey():
         derive_key(key, "pseudonyms"),
         derive_key(key, "manifest"),
     )
+
+
+def test_key_length_limits_are_inclusive(tmp_path):
+    from publisher.engine.keys import MAX_KEY_BYTES, MIN_KEY_BYTES, load_key
+
+    exact = tmp_path / "k16"
+    exact.write_bytes(b"k" * MIN_KEY_BYTES)
+    assert load_key(exact)[0] == b"k" * MIN_KEY_BYTES
+    longest = tmp_path / "kmax"
+    longest.write_bytes(b"k" * MAX_KEY_BYTES)
+    assert load_key(longest)[0] == b"k" * MAX_KEY_BYTES
+    too_long = tmp_path / "klong"
+    too_long.write_bytes(b"k" * (MAX_KEY_BYTES + 1))
+    with pytest.raises(PublisherError) as caught:
+        load_key(too_long)
+    assert str(caught.value) == f"{too_long}: a key file holds at most {MAX_KEY_BYTES} bytes"
+    assert load_key(None, environ={"PUBLISHER_KEY": "k" * MIN_KEY_BYTES})[1] == "environment"
+    with pytest.raises(PublisherError) as caught:
+        load_key(None, environ={"PUBLISHER_KEY": "k" * (MAX_KEY_BYTES + 1)})
+    assert str(caught.value) == f"PUBLISHER_KEY: the key must be at most {MAX_KEY_BYTES} bytes"
