@@ -243,3 +243,20 @@ def test_decoy_auc_gate_uses_the_upper_bound(auc, ci, limit, verdict):
         assert decision.failures == [
             "decoys and moved rows told from real ones (ROC AUC): 0.610 (upper bound) > 0.600"
         ]
+
+
+def test_decoy_auc_at_the_threshold_passes_and_no_figure_is_a_named_pass():
+    from audits.distinguish import DistinguishabilityResult
+
+    audits = AuditReport([], [])
+    audits.distinguishability = DistinguishabilityResult(
+        0.55, (0.5, 0.6), 50, 1000, 100, ("insert_ratings",)
+    )
+    assert apply_gate(Gate(max_decoy_auc=0.6), audits).verdict == "pass"  # upper == limit
+    (check,) = apply_gate(Gate(max_decoy_auc=0.6), AuditReport([], [])).checks
+    assert (check.check, check.description, check.threshold, check.passed) == (
+        "distinguishability",
+        "decoys and moved rows told from real ones (ROC AUC)",
+        0.6,
+        True,
+    )
