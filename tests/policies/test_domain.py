@@ -454,3 +454,21 @@ def test_noisy_means_are_clipped_to_the_scale_at_both_ends():
     # at epsilon 0.01 the noise dwarfs three ratings: both bounds are reached
     assert (values == 1).any()
     assert (values == 5).any()
+
+
+def test_the_date_span_limit_is_exact():
+    from policies.domain import MAX_DAYS
+
+    first = dt.date(1950, 1, 1)
+    for days, ok in ((MAX_DAYS, True), (MAX_DAYS + 1, False)):
+        last = first + dt.timedelta(days=days)
+        text = (
+            "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+            f"statistics: [ratings_per_period], domain: {{dates: {{from: {first}, to: {last}}}}}}}"
+        )
+        if ok:
+            got = parse_policy(text).aggregates.domain.dates
+            assert got.last - got.first == MAX_DAYS
+        else:
+            with pytest.raises(PolicyError, match="spans more than 200 years"):
+                parse_policy(text)

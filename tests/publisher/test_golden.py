@@ -228,3 +228,29 @@ def test_datasheet_of_an_unkeyed_unseeded_release_says_so():
         "fresh random key that was discarded, so these pseudonyms cannot be reproduced or "
         "linked to any other release."
     ) in text
+
+
+def test_the_row_audits_reach_report_json():
+    """A policy that adds rows and moves dates: both new audits are in the report."""
+    import dataclasses
+
+    from policies import load_policy, parse_policy
+    from publisher.core.ratings import Scale
+    from publisher.engine import evaluate
+    from publisher.readers import ReadOptions
+
+    extra = parse_policy(
+        "{name: x, steps: [{jitter_dates: {max_days: 3}}, {insert_ratings: {fraction: 0.1}}]}"
+    ).steps
+    policy = load_policy(GOLDEN / "policy.yaml")
+    policy = dataclasses.replace(policy, steps=(*policy.steps, *extra))
+    report = evaluate(
+        GOLDEN / "input.csv", policy, key=b"golden-key-not-secret", seed=1,
+        reading=ReadOptions(scale=Scale(1, 5, 1)),
+    ).report  # fmt: skip
+    assert [e["tolerance_days"] for e in report["date_recovery"]] == [3, 14]
+    assert report["distinguishability"]["kinds"] == ["insert_ratings"]
+    # every (customer, item) pair of the golden input is rated: no decoy fits, and the
+    # report says so rather than leaving the field out
+    assert report["distinguishability"]["note"] == "no row to tell apart: every row is real"
+    assert validate_report(report) == []
