@@ -202,7 +202,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "Targets: released customers attacked per adversary (each row says how many). "
         "Unprotected: the same adversary against the data before the policy, its targets "
         "drawn from all eligible customers, once per adversary (every report of this data "
-        "in one run shows the same unprotected figures). A claim needs "
+        "in one run shows the same attacks on the original itself; the attack through the "
+        "policy's suppression steps is this policy's own). A claim needs "
         f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. "
         "Intervals are 95% Wilson intervals.",
         "",
