@@ -111,3 +111,27 @@ def test_a_heavy_rater_no_longer_crowds_out_the_target():
     assert plain.top1_credit[0] < 1
     assert centred.correct[0]
     assert heavy_record != truth[0]
+
+
+def test_scoreboard_rating_similarity_follows_the_scale_step():
+    """On a half-star scale one step is half a star: exp(-0.5 / 1.5), not exp(-1 / 1.5)."""
+    rows = [("a", 1, 4.5), ("a", 2, 2.0), ("b", 1, 4.0), ("b", 3, 1.0), ("c", 2, 2.0),
+            ("c", 3, 5.0), ("d", 4, 3.0)]  # fmt: skip
+    ratings = Ratings.from_columns([r[0] for r in rows], [r[1] for r in rows],
+                                   [r[2] for r in rows], scale=Scale(0.5, 5, 0.5))  # fmt: skip
+    table = IndexedTable(ratings)
+    from audits.scoreboard import AuxiliaryInformation
+
+    # known: item 1 rated 4.5 (a's value; b's is one half-star step away)
+    item = int(np.searchsorted(ratings.item_ids, 1))
+    aux = AuxiliaryInformation(
+        targets=np.array([0]), items=np.array([[item]], np.int32),
+        rating=np.array([[ratings.scale.to_index(np.array([4.5]))[0]]]),
+        day=np.zeros((1, 1), int), length=np.array([1]), use_dates=False,
+    )  # fmt: skip
+    truth = table.records.of_code[[0]].astype(np.int64)
+    out = attack(table, aux, truth, 1.5)
+    w = table.weights[item]
+    scores = np.array([w * 1.0, w * np.exp(-0.5 / RHO0), 0.0, 0.0])  # a, b, c, d
+    expected = (scores[0] - scores[1]) / scores.std()
+    assert out.eccentricity[0] == pytest.approx(expected, rel=1e-5)
