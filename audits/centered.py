@@ -24,7 +24,12 @@ import numpy as np
 from audits._centered import centered_scoreboard
 from audits._index import IndexedTable
 from audits._kernels import DENSE_SHARE
-from audits.scoreboard import _DATE_TABLE_DAYS, D0, RHO0, AttackOutcome, AuxiliaryInformation
+from audits.scoreboard import (
+    AttackOutcome,
+    AuxiliaryInformation,
+    outcome_of,
+    similarity_tables,
+)
 
 __all__ = ["SCORERS", "attack_centered"]
 
@@ -44,16 +49,12 @@ def attack_centered(
 
     Parameters and result as :func:`audits.scoreboard.attack`.
     """
-    if len(true_records) != len(aux.items):
-        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
-    scale = table.ratings.scale
-    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
-    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
+    rating_sim, date_sim = similarity_tables(table, aux, true_records)
     index = table.by_item
     lengths = table.by_record.support().astype(np.int64)
     by_length = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
     distinct, slot, count = np.unique(lengths, return_inverse=True, return_counts=True)
-    best, top, second, sigma, ties, true_score, p_true, entropy = centered_scoreboard(
+    scored = centered_scoreboard(
         index.ptr,
         index.other,
         index.rating,
@@ -75,9 +76,4 @@ def attack_centered(
         8 * numba.get_num_threads(),
         dense_share,
     )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
-    correct = (best == true_records) & (true_records >= 0)
-    at_top = (true_records >= 0) & (true_score == top)
-    top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
-    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
+    return outcome_of(scored, true_records, phi, top_must_be_positive=False)

@@ -188,15 +188,10 @@ def attack(
     -------
     AttackOutcome
     """
-    if len(true_records) != len(aux.items):
-        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
-    scale = table.ratings.scale
-    # float32 tables: the scores are accumulated in float32 (see audits._kernels)
-    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
-    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
+    rating_sim, date_sim = similarity_tables(table, aux, true_records)
     index = table.by_item
     use_dates = aux.use_dates and index.has_dates
-    best, top, second, sigma, ties, true_score, p_true, entropy = scoreboard(
+    scored = scoreboard(
         index.ptr,
         index.other,
         index.rating,
@@ -214,9 +209,43 @@ def attack(
         8 * numba.get_num_threads(),
         dense_share,
     )
+    # a top score of 0 means nobody shares a known item: no top-1 credit
+    return outcome_of(scored, true_records, phi, top_must_be_positive=True)
+
+
+def similarity_tables(
+    table: IndexedTable, aux: AuxiliaryInformation, true_records: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rating and date similarity tables of a scorer, after checking its inputs.
+
+    float32 tables: the kernels accumulate scores in float32 (see audits._kernels).
+    """
+    if len(true_records) != len(aux.items):
+        raise ValueError(f"{len(true_records)} true records for {len(aux.items)} targets")
+    scale = table.ratings.scale
+    rating_sim = np.exp(-np.arange(scale.k) * scale.step / RHO0).astype(np.float32)
+    date_sim = np.exp(-np.arange(_DATE_TABLE_DAYS) / D0).astype(np.float32)
+    return rating_sim, date_sim
+
+
+def outcome_of(
+    scored: tuple[np.ndarray, ...],
+    true_records: np.ndarray,
+    phi: float,
+    *,
+    top_must_be_positive: bool,
+) -> AttackOutcome:
+    """An :class:`AttackOutcome` from a scoring kernel's eight arrays.
+
+    ``top_must_be_positive``: a best score of 0 gives no top-1 credit (Scoreboard-RH,
+    where 0 means no record shares a known item; centred scores may be negative).
+    """
+    best, top, second, sigma, ties, true_score, p_true, entropy = scored
     with np.errstate(invalid="ignore", divide="ignore"):
         eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
     correct = (best == true_records) & (true_records >= 0)
-    at_top = (true_records >= 0) & (true_score == top) & (top > 0)
+    at_top = (true_records >= 0) & (true_score == top)
+    if top_must_be_positive:
+        at_top &= top > 0
     top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
     return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
