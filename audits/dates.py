@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from publisher.core.ratings import DATE, ITEM, USER, Ratings
+from audits.frames import matched_rows
+from publisher.core.ratings import DATE, USER, Ratings
 
 __all__ = ["ESTIMATORS", "DateRecoveryResult", "Recovery", "date_recovery"]
 
@@ -119,14 +120,15 @@ def date_recovery(
     # Targets first, then only their rows: the join stays small at any scale.
     present = np.unique(released.frame[USER].to_numpy())
     chosen = rng.choice(present, size=min(n_targets, len(present)), replace=False)
-    rel = released.frame[np.isin(released.frame[USER].to_numpy(), chosen)]
-    orig = original.frame[np.isin(original.frame[USER].to_numpy(), chosen)]
     # Real released ratings: pairs present in the original (decoys are not).
-    n_items = max(len(original.item_ids), len(released.item_ids))
-    rel_keys = rel[USER].to_numpy().astype(np.int64) * n_items + rel[ITEM].to_numpy()
-    orig_keys = orig[USER].to_numpy().astype(np.int64) * n_items + orig[ITEM].to_numpy()
-    common, rel_at, orig_at = np.intersect1d(rel_keys, orig_keys, return_indices=True)
-    if not len(common):
+    pairs = matched_rows(original, released, chosen)
+    rel, orig, rel_at, orig_at = (
+        pairs.released,
+        pairs.original,
+        pairs.released_at,
+        pairs.original_at,
+    )
+    if not len(rel_at):
         return []
     targets = np.unique(rel[USER].to_numpy()[rel_at])  # those with a real rating left
     true_days = orig[DATE].to_numpy()[orig_at]

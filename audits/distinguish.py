@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.frames import matched_rows
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings
 
 __all__ = ["FEATURES", "DistinguishabilityResult", "distinguishability", "row_features"]
@@ -81,22 +82,13 @@ def synthetic_rows(
 
     With ``users``, only those customers' released rows, in table order.
     """
-    n_items = max(len(original.item_ids), len(released.item_ids))
-    rel, orig = released.frame, original.frame
-    if users is not None:
-        rel = rel[np.isin(rel[USER].to_numpy(), users)]
-        orig = orig[np.isin(orig[USER].to_numpy(), users)]
-    rel_keys = rel[USER].to_numpy().astype(np.int64) * n_items + rel[ITEM].to_numpy()
-    orig_keys = orig[USER].to_numpy().astype(np.int64) * n_items + orig[ITEM].to_numpy()
-    if not len(orig_keys):
-        return np.ones(len(rel_keys), dtype=bool)
-    order = np.argsort(orig_keys)
-    at = np.searchsorted(orig_keys[order], rel_keys).clip(0, len(orig_keys) - 1)
-    match = orig_keys[order][at] == rel_keys
-    label = ~match
+    pairs = matched_rows(original, released, users)
+    label = np.ones(len(pairs.released), dtype=bool)
+    label[pairs.released_at] = False  # a pair the original has is a real rating
     if moved and original.has_dates and released.has_dates:
-        true_day = orig[DATE].to_numpy()[order][at]
-        label |= match & (rel[DATE].to_numpy() != true_day)
+        released_day = pairs.released[DATE].to_numpy()[pairs.released_at]
+        true_day = pairs.original[DATE].to_numpy()[pairs.original_at]
+        label[pairs.released_at] = released_day != true_day
     return label
 
 

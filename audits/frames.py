@@ -20,7 +20,7 @@ import pandas as pd
 from publisher.core.errors import InputError, show
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, Scale
 
-__all__ = ["check_aligned", "paired_tables"]
+__all__ = ["check_aligned", "matched_rows", "paired_tables"]
 
 _FIELDS = ("user", "item", "rating", "date")
 
@@ -150,3 +150,37 @@ def check_aligned(original: Ratings, released: Ratings) -> None:
         and not np.array_equal(np.asarray(original.user_ids), np.asarray(released.user_ids))
     ):
         raise ValueError("original and released do not share user codes" + advice)
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchedRows:
+    """The rows of two code-sharing tables restricted to some customers, and which match.
+
+    ``released.iloc[released_at[k]]`` and ``original.iloc[original_at[k]]`` rate the same
+    (customer, item); a released row in no pair is one the original does not have (a
+    decoy).
+    """
+
+    released: pd.DataFrame
+    original: pd.DataFrame
+    released_at: np.ndarray
+    original_at: np.ndarray
+
+
+def matched_rows(
+    original: Ratings, released: Ratings, users: np.ndarray | None = None
+) -> MatchedRows:
+    """Pair the released rows with the original rows of the same (customer, item).
+
+    With ``users`` (user codes), only those customers' rows, in table order: the join
+    then stays small at any scale. Each table holds a (customer, item) pair at most once.
+    """
+    rel, orig = released.frame, original.frame
+    if users is not None:
+        rel = rel[np.isin(rel[USER].to_numpy(), users)]
+        orig = orig[np.isin(orig[USER].to_numpy(), users)]
+    n_items = max(len(original.item_ids), len(released.item_ids))
+    rel_keys = rel[USER].to_numpy().astype(np.int64) * n_items + rel[ITEM].to_numpy()
+    orig_keys = orig[USER].to_numpy().astype(np.int64) * n_items + orig[ITEM].to_numpy()
+    _, rel_at, orig_at = np.intersect1d(rel_keys, orig_keys, return_indices=True)
+    return MatchedRows(rel, orig, rel_at, orig_at)
