@@ -50,6 +50,8 @@ __all__ = [
     "draw_auxiliary",
     "eligible_items",
     "eligible_users",
+    "exceeds",
+    "risk_text",
 ]
 
 
@@ -319,7 +321,8 @@ def exceeds(result: LinkageResult, confidence_level: float = 0.95) -> bool:
     return worst.risk(confidence_level).ci[0] > unprotected.risk(confidence_level).ci[1]
 
 
-def _risk_text(outcome: AttackOutcome) -> str:
+def risk_text(outcome: AttackOutcome) -> str:
+    """A re-identification rate and its interval in words: ``12.3% [10.1%, 14.8%]``."""
     risk = outcome.risk()
     low, high = risk.ci
     return f"{100 * risk.value:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%]"
@@ -459,7 +462,7 @@ class LinkageAudit:
             _, _, unprotected = result.worst_original()
             warnings.append(
                 "the release is more re-identifiable than the unprotected data, beyond the "
-                f"intervals ({_risk_text(worst)} against {_risk_text(unprotected)}), even "
+                f"intervals ({risk_text(worst)} against {risk_text(unprotected)}), even "
                 "for an attacker who applies the policy's suppression steps first"
             )
         self._result = result

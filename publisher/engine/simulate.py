@@ -14,7 +14,7 @@ import numpy as np
 
 from audits import AuditReport
 from audits._index import IndexedTable
-from audits.linkage import _risk_text, exceeds
+from audits.linkage import exceeds, risk_text
 from audits.scoreboard import attack
 from policies import Policy
 from policies.steps import (
@@ -87,7 +87,7 @@ def explain_inversions(
             label, outcome = max(figures.items(), key=lambda pair: pair[1].risk().value)
             result.warnings[-1] += (
                 f"; {label} explains most of it: alone, it raises the attack on the "
-                f"original to {_risk_text(outcome)}"
+                f"original to {risk_text(outcome)}"
             )
         else:
             result.warnings[-1] += "; the policy has no suppression step to explain it"
