@@ -206,9 +206,28 @@ class IndexedTable:
 
     def drop_indexes(self, keep: tuple[str, ...] = ()) -> None:
         """Free the posting indexes but those named in ``keep`` (rebuilt on demand)."""
-        for name in ("by_item", "by_record", "weights"):
+        for name in ("by_item", "by_record", "weights", "length_buckets"):
             if name not in keep:
                 self.__dict__.pop(name, None)
+
+    @functools.cached_property
+    def length_buckets(self) -> tuple[np.ndarray, ...]:
+        """Records by length, for the centred scorer (audits.centered).
+
+        Ratings per record (int64), records sorted by (length, record) (int32), the
+        distinct lengths ascending and how many records have each (int64), and each
+        record's position among the distinct lengths (int32).
+        """
+        lengths = self.by_record.support().astype(np.int64)
+        by_length = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
+        distinct, slot, count = np.unique(lengths, return_inverse=True, return_counts=True)
+        return (
+            lengths,
+            by_length,
+            distinct.astype(np.int64),
+            count.astype(np.int64),
+            slot.astype(np.int32),
+        )
 
     @functools.cached_property
     def weights(self) -> np.ndarray:

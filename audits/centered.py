@@ -51,9 +51,7 @@ def attack_centered(
     """
     rating_sim, date_sim = similarity_tables(table, aux, true_records)
     index = table.by_item
-    lengths = table.by_record.support().astype(np.int64)
-    by_length = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
-    distinct, slot, count = np.unique(lengths, return_inverse=True, return_counts=True)
+    lengths, by_length, distinct, count, slot = table.length_buckets
     scored = centered_scoreboard(
         index.ptr,
         index.other,
@@ -62,9 +60,9 @@ def attack_centered(
         table.weights,
         lengths,
         by_length,
-        distinct.astype(np.int64),
-        count.astype(np.int64),
-        slot.astype(np.int32),
+        distinct,
+        count,
+        slot,
         aux.items,
         aux.rating,
         aux.day,
