@@ -260,3 +260,21 @@ def test_decoy_auc_at_the_threshold_passes_and_no_figure_is_a_named_pass():
         0.6,
         True,
     )
+
+
+def test_the_gate_reads_the_worst_scorer_of_the_portfolio():
+    """Scoreboard-RH re-identifies 1% of 400 targets, the centred score 30%: the check
+    measures 30% and fails a 5% threshold."""
+    weak, strong = outcome(400, 4), outcome(400, 120)
+    result = LinkageResult(
+        Adversary(known_items=2), 500, weak, weak, None, 0.001, [],
+        {
+            "scoreboard-rh": {"released": weak, "original": weak, "simulated": None},
+            "centered": {"released": strong, "original": strong, "simulated": None},
+        },
+    )  # fmt: skip
+    decision = apply_gate(Gate(max_reidentification_rate=(0.05,)), AuditReport([result], []))
+    (check,) = decision.checks
+    assert check.measured == 0.3
+    assert check.upper == wilson_interval(120, 400)[1]
+    assert decision.verdict == "fail"
