@@ -199,6 +199,11 @@ EITHER = (
             "domain.items.column: must be a column name, got 5",
         ),
         ("{items: {catalogue: c.csv}}", {"c.csv": "\n\n"}, "lists no items"),
+        (
+            "{items: {catalogue: c.csv, column: movieId}}",
+            {"c.csv": "movieId,title\n1,a\n2,b,c,d\n"},
+            "c.csv): cannot parse (Error tokenizing data. C error: Expected 2 fields in line 3, saw 4)",
+        ),
         ("5", {}, "domain: must be a mapping with items, dates and/or scale"),
         (
             "{items: {range: [1, 2]}, colour: red}",

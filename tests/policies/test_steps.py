@@ -655,3 +655,64 @@ def test_a_short_or_text_pseudonym_key_is_refused_by_name():
         with pytest.raises(PolicyError) as caught:
             PseudonymizeUsers(key=key)
         assert str(caught.value) == "the pseudonymization key must be at least 16 bytes"
+
+
+def test_each_anchor_draws_its_own_lender_in_its_window():
+    """Anchors of one day each draw their own row of the window (a draw shared by a
+    round would give them all the same lent item and rating)."""
+    from policies.steps.decoys import _Lender
+
+    days = np.repeat(np.arange(100, 200), 10)  # ten ratings a day for 100 days
+    lender = _Lender(days, len(days), 60)
+    anchors = np.full(500, len(days) - 1)  # the last day's last rating, 500 times
+    picks = lender.draw(anchors, np.random.default_rng(0), widen=False)
+    assert ((days[picks] >= 139) & (days[picks] <= 199)).all()  # the window: 60 days up to 199
+    assert len(np.unique(picks)) > 300  # 610 rows to draw from; one shared draw gives 1
+
+
+def _lean_table() -> Ratings:
+    """One rating per customer (no collisions to redraw), items of very uneven
+    popularity, no dates: every lent row is a uniform draw over the rows."""
+    rng = np.random.default_rng(4)
+    weights = 1 / np.arange(1, 101)
+    items = rng.choice(100, size=5000, p=weights / weights.sum())
+    return Ratings.from_columns(np.arange(5000), items, np.full(5000, 3.0), scale=Scale(1, 5, 1))
+
+
+def test_the_lean_swaps_that_share_of_the_more_popular_candidates():
+    """Lean l: when the second candidate is the more popular, take it with probability l.
+    Lean 0 is a uniform row, lean 1 the more popular of two rows, lean 0.5 halfway in
+    expectation. Seeded; 5,000 decoys put the halfway mean within a few percent of the
+    gap (asserted: between 30% and 70% of it)."""
+    from policies.steps.decoys import _DecoyDraw
+
+    draw = _DecoyDraw(_lean_table(), 60)
+    pending = np.arange(draw.n)
+    means = {}
+    for lean in (0.0, 0.5, 1.0):
+        _, lent = draw(pending, lean, np.random.default_rng(7))
+        assert len(lent) == draw.n
+        means[lean] = draw.log_pop[draw.items[lent]].mean()
+    gap = means[1.0] - means[0.0]
+    assert gap > 0.3  # the more popular of two items is much more popular here
+    assert 0.3 < (means[0.5] - means[0.0]) / gap < 0.7
+
+
+def test_a_stubborn_anchor_can_be_replaced_by_any_row_including_the_first():
+    """Customer b rated every item, so an anchor on b never finds a new pair; after 40
+    rounds the anchor is redrawn from all rows, and only row 0 (customer a) can take a
+    decoy. Over ten seeds most draws succeed, always on row 0."""
+    from policies.steps.decoys import _DecoyDraw
+
+    table = Ratings.from_columns(["a", "b", "b", "b", "b"], [0, 0, 1, 2, 3],
+                                 np.full(5, 3.0), scale=Scale(1, 5, 1))  # fmt: skip
+    draw = _DecoyDraw(table, 60)
+    row_of_a = int(np.flatnonzero(draw.users == draw.users[0])[0])
+    assert row_of_a == 0 and (draw.users[1:] != draw.users[0]).all()
+    found = []
+    for seed in range(10):
+        anchors, lent = draw(np.array([1]), 0.0, np.random.default_rng(seed))
+        assert anchors.tolist() in ([], [0])
+        found += anchors.tolist()
+        assert draw.items[lent].tolist() in ([], [1], [2], [3])
+    assert len(found) >= 6  # 92% a seed (0.12 a round over 20 rounds)

@@ -510,3 +510,5 @@ def test_load_json_names_a_path_it_cannot_open(tmp_path):
 def test_printable_keeps_printable_characters_as_they_are():
     assert printable("a\\b 'c'") == "a\\b 'c'"
     assert printable("tab\there") == "tab\\there"
+    # a backslash beside an escaped character stays one backslash (its repr doubles it)
+    assert printable("a\\b\tc'") == "a\\b\\tc'"
