@@ -252,3 +252,51 @@ def test_audit_validates_arguments(five):
         match=r"The 'wrong_items' parameter of Adversary must be an integer in \[0, 1\]\. Got 2 instead\.",
     ):
         Adversary(known_items=2, wrong_items=2)
+
+
+def test_eligible_items_leave_out_the_most_rated_and_the_unrated(five):
+    from audits.linkage import eligible_items
+
+    # supports: item 0 has 3 raters (A, B, E), items 1-3 have 2 each
+    assert eligible_items(five, Adversary(known_items=2)).tolist() == [True] * 4
+    assert eligible_items(five, Adversary(known_items=2, exclude_top=1)).tolist() == [
+        False, True, True, True,
+    ]  # fmt: skip
+    # ties are broken by item code: the top two are items 0 and 1, not 0 and 2 or 3
+    assert eligible_items(five, Adversary(known_items=2, exclude_top=2)).tolist() == [
+        False, False, True, True,
+    ]  # fmt: skip
+    # a catalogue item nobody rated is never known
+    unrated = IndexedTable(Ratings.from_codes([0, 0, 1], ["a", "b"], [0, 2, 2], [7, 8, 9],
+                                              [3.0, 4.0, 5.0], scale=Scale(1, 5, 1)))  # fmt: skip
+    assert eligible_items(unrated, Adversary(known_items=1)).tolist() == [True, False, True]
+
+
+def test_excluding_the_top_items_breaks_ties_by_item_code_on_a_larger_table():
+    """60 items with supports of 1 to 3 raters: the ten most rated are the stable order's
+    (an unstable sort picks other items among the tied ones)."""
+    from audits.linkage import eligible_items
+
+    support = np.random.default_rng(0).integers(1, 4, size=60)
+    items = np.repeat(np.arange(60), support)
+    users = np.concatenate([np.arange(s) for s in support])  # user j rates j-th copy
+    table = IndexedTable(Ratings.from_columns(users, items, np.full(len(items), 3.0),
+                                              scale=Scale(1, 5, 1)))  # fmt: skip
+    excluded = ~eligible_items(table, Adversary(known_items=1, exclude_top=10))
+    expected = np.argsort(-support, kind="stable")[:10]
+    assert np.flatnonzero(excluded).tolist() == sorted(expected.tolist())
+
+
+def test_eligible_users_count_only_their_eligible_ratings(five):
+    from audits.linkage import eligible_items, eligible_users
+
+    def names(adversary):
+        codes = eligible_users(five, adversary, eligible_items(five, adversary))
+        return sorted(five.ratings.user_ids[codes].tolist())  # eligible_users gives codes
+
+    # every item eligible: A, B, C and E rated two items, D one
+    assert names(Adversary(known_items=2)) == ["A", "B", "C", "E"]
+    # without item 0 only C keeps two eligible ratings (items 1 and 2)
+    assert names(Adversary(known_items=2, exclude_top=1)) == ["C"]
+    assert names(Adversary(known_items=1, exclude_top=1)) == ["A", "B", "C", "D", "E"]
+    assert names(Adversary(known_items=1, exclude_top=2)) == ["B", "C", "D", "E"]
