@@ -300,3 +300,49 @@ def test_eligible_users_count_only_their_eligible_ratings(five):
     assert names(Adversary(known_items=2, exclude_top=1)) == ["C"]
     assert names(Adversary(known_items=1, exclude_top=1)) == ["A", "B", "C", "D", "E"]
     assert names(Adversary(known_items=1, exclude_top=2)) == ["B", "C", "D", "E"]
+
+
+def test_auxiliary_information_follows_the_adversary_on_a_half_star_scale():
+    """Known ratings are the target's own, off by whole stars within the tolerance and
+    by days within the date tolerance; wrong items are distinct items the target did not
+    rate, any rating of the scale, dated within the target's first to last day."""
+    from audits.linkage import draw_auxiliary
+
+    rng = np.random.default_rng(8)
+    users, items, values, days = [], [], [], []
+    for u in range(300):
+        chosen = rng.choice(40, size=10, replace=False)
+        users += [u] * 10
+        items += chosen.tolist()
+        values += (rng.integers(1, 11, size=10) / 2).tolist()  # 0.5 to 5 stars
+        days += (5000 + 7 * u + rng.integers(0, 3, size=10)).tolist()  # three days a user
+    scale = Scale(0.5, 5, 0.5)
+    table = IndexedTable(Ratings.from_columns(users, items, values, days, scale=scale))
+    frame = table.ratings.frame
+    adversary = Adversary(known_items=6, wrong_items=2, rating_tolerance=1, date_tolerance_days=5)
+    targets = np.arange(300, dtype=np.int32)
+    eligible = np.ones(40, bool)
+    eligible[39] = False  # never known: neither as a true nor as a wrong item
+    aux = draw_auxiliary(table, adversary, targets, eligible, np.random.default_rng(1))
+    assert aux.targets.tolist() == targets.tolist()
+    assert aux.length.tolist() == [6] * 300
+    assert aux.use_dates
+    offsets, wrong_ratings = [], []
+    for row, code in enumerate(targets):
+        own = frame[frame["user"] == code].set_index("item")
+        known, wrong = aux.items[row, :4], aux.items[row, 4:6]
+        assert len(set(aux.items[row, :6].tolist())) == 6
+        assert set(known.tolist()) <= set(own.index)
+        assert 39 not in known
+        positions = scale.to_index(own.loc[known, "rating"].to_numpy())
+        offsets += (aux.rating[row, :4] - positions).tolist()
+        assert (np.abs(aux.day[row, :4] - own.loc[known, "date"].to_numpy()) <= 5).all()
+        assert not set(wrong.tolist()) & set(own.index)
+        assert 39 not in wrong
+        wrong_ratings += aux.rating[row, 4:6].tolist()
+        low, high = own["date"].min(), own["date"].max()
+        assert ((aux.day[row, 4:6] >= low) & (aux.day[row, 4:6] <= high)).all()
+    # whole stars (two half-star positions) either way, clipped at the ends of the scale
+    assert set(offsets) == {-2, -1, 0, 1, 2}  # -1 and 1 only where 0.5 or 5 clips
+    assert offsets.count(1) + offsets.count(-1) < offsets.count(2) + offsets.count(-2)
+    assert set(wrong_ratings) == set(range(scale.k))  # all 10 positions, 600 draws

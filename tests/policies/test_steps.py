@@ -708,7 +708,8 @@ def test_a_stubborn_anchor_can_be_replaced_by_any_row_including_the_first():
                                  np.full(5, 3.0), scale=Scale(1, 5, 1))  # fmt: skip
     draw = _DecoyDraw(table, 60)
     row_of_a = int(np.flatnonzero(draw.users == draw.users[0])[0])
-    assert row_of_a == 0 and (draw.users[1:] != draw.users[0]).all()
+    assert row_of_a == 0
+    assert (draw.users[1:] != draw.users[0]).all()
     found = []
     for seed in range(10):
         anchors, lent = draw(np.array([1]), 0.0, np.random.default_rng(seed))

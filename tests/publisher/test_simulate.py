@@ -135,3 +135,42 @@ def test_an_inversion_names_the_step_that_explains_it():
     assert ("steps[1].drop_rare_items" in result.warnings[-1]) or (
         "steps[2].cap_user_ratings" in result.warnings[-1]
     )
+
+
+def test_the_policy_simulated_attack_can_be_the_unprotected_worst_case():
+    result = LinkageResult(
+        Adversary(known_items=2), 500, outcome(400, 40), outcome(400, 20), None, 0.001, [],
+        {"scoreboard-rh": {"released": outcome(400, 40), "original": outcome(400, 20),
+                           "simulated": outcome(400, 90)}},
+    )  # fmt: skip
+    assert result.worst_original()[:2] == ("scoreboard-rh", "policy-simulated")
+    assert result.worst_original()[2].n_reidentified == 90
+    entry = result.to_dict()
+    assert entry["original"]["attacked"] == "policy-simulated"
+    # without a portfolio the published attack stands alone, under its own name
+    alone = LinkageResult(Adversary(known_items=2), 500, outcome(400, 40), outcome(400, 20),
+                          None, 0.001)  # fmt: skip
+    assert alone.worst_released()[0] == "scoreboard-rh"
+    assert alone.worst_original()[:2] == ("scoreboard-rh", "original")
+    scorers = alone.to_dict()["scorers"]
+    assert {name: {side: figures["reidentified"] for side, figures in sides.items()}
+            for name, sides in scorers.items()} == {
+        "scoreboard-rh": {"released": 0.1, "original": 0.05}
+    }  # fmt: skip
+
+
+def test_an_inversion_needs_the_release_strictly_above_both_intervals():
+    from types import SimpleNamespace
+
+    def side(low, high):
+        return SimpleNamespace(risk=lambda _level: SimpleNamespace(ci=(low, high)))
+
+    def result(released, unprotected):
+        return SimpleNamespace(
+            worst_released=lambda: ("s", released),
+            worst_original=lambda: ("s", "original", unprotected),
+        )
+
+    assert exceeds(result(side(0.30, 0.40), side(0.10, 0.29)))
+    assert not exceeds(result(side(0.30, 0.40), side(0.10, 0.30)))  # touching: not beyond
+    assert not exceeds(result(side(0.30, 0.40), side(0.10, 0.35)))
