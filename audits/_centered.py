@@ -16,10 +16,14 @@ as similar as item i's average rating (S_i / supp(i)), so |r| * C is its expecte
 Scoreboard-RH score. Claims, eccentricity and the entropic output are computed on the
 centred scores over all records, as for Scoreboard-RH.
 
-Only records that rated a known item are visited (the touched list). The others score
--|r| * C, which depends on their length alone: their maximum is found by walking the
-records in order of length, and their moments and entropic sums come from counts per
-distinct length, less the touched records'.
+Raw scores are Scoreboard-RH's, accumulated by the same compiled helpers (float32,
+branch-free touched list). Only records that rated a known item are visited. The
+others score -|r| * C, which depends on their length alone: their maximum is found by
+walking the records in order of length, and their moments and entropic sums come from
+counts per distinct length, less the touched records'. A target whose items reach
+most records is scored in whole-table passes instead, block by block: a block whose
+largest centred score is below the running second best is passed over after one
+vectorized pass.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ import numba
 import numpy as np
 from numba import prange
 
-from audits._kernels import _similarity, exp_nonpositive
+from audits._kernels import (
+    _BLOCK,
+    _FAST,
+    _add_item_dense,
+    _add_item_sparse,
+    _top_two,
+    exp_nonpositive,
+)
 
 __all__ = ["centered_scoreboard"]
 
@@ -60,7 +71,7 @@ def centered_scoreboard(
 
     Parameters
     ----------
-    record_length : int64 array
+    record_length : float64 array
         Ratings per record.
     by_length : int32 array
         Records sorted by (length, record number).
@@ -80,9 +91,8 @@ def centered_scoreboard(
     """
     n_records = len(record_length)
     n_targets, m = aux_items.shape
-    total = np.float64(record_length.sum())
-    sum_l = total
-    sum_l2 = np.float64((record_length.astype(np.float64) ** 2).sum())
+    sum_l = record_length.sum()
+    sum_l2 = (record_length * record_length).sum()
     best = np.full(n_targets, -1, dtype=np.int32)
     top = np.zeros(n_targets)
     second = np.zeros(n_targets)
@@ -93,157 +103,155 @@ def centered_scoreboard(
     entropy_bits = np.zeros(n_targets)
     n_chunks = max(1, min(n_targets, n_chunks))
     n_levels = len(rating_sim)
-    last = np.int32(len(date_sim) - 1)
     for chunk in prange(n_chunks):
-        scores = np.zeros(n_records, dtype=np.float64)
-        touched = np.empty(n_records, dtype=np.int32)
-        seen = np.zeros(n_records, dtype=np.bool_)
+        scores = np.zeros(n_records, dtype=np.float32)
+        touched = np.empty(n_records + 1, dtype=np.int32)  # +1: the branch-free append
         touched_per_slot = np.zeros(len(distinct_length), dtype=np.int64)
+        block = np.empty(_BLOCK, dtype=np.float64)
         rows = np.empty((m, n_levels), dtype=np.float32)
         first = chunk * n_targets // n_chunks
         stop = (chunk + 1) * n_targets // n_chunks
         for t in range(first, stop):
-            n_touched = 0
-            c = 0.0
             postings = 0
             for j in range(aux_len[t]):
                 item = aux_items[t, j]
                 postings += item_ptr[item + 1] - item_ptr[item]
                 for level in range(n_levels):
                     rows[j, level] = rating_sim[abs(aux_rating[t, j] - level)]
-            if postings >= dense_share * n_records:
-                (best[t], top[t], second[t], sigma[t], ties[t], true_score[t],
-                 true_probability[t], entropy_bits[t]) = _dense_target(
-                    scores, item_ptr, post_record, post_rating, post_day, weights,
-                    record_length, total, aux_items[t], aux_day[t], aux_len[t], rows,
-                    use_dates, date_sim, true_record[t],
-                )  # fmt: skip
-                continue
+            dense = postings >= dense_share * n_records
+            n_touched = 0
+            c = 0.0
             for j in range(aux_len[t]):
                 item = aux_items[t, j]
-                w = np.float64(weights[item])
+                w = np.float32(weights[item])
                 if w == 0.0:
                     continue
-                day = np.int32(aux_day[t, j])
-                item_sum = 0.0
-                for k in range(item_ptr[item], item_ptr[item + 1]):
-                    r = post_record[k]
-                    s = np.float64(
-                        _similarity(rows[j], post_rating[k], day, post_day[k], last, date_sim,
-                                    use_dates)
+                lo, hi = item_ptr[item], item_ptr[item + 1]
+                if dense:
+                    item_sum = _add_item_dense(
+                        scores, post_record[lo:hi], post_rating[lo:hi], post_day[lo:hi], w,
+                        rows[j], aux_day[t, j], date_sim, use_dates,
                     )  # fmt: skip
-                    item_sum += s
-                    if not seen[r]:
-                        seen[r] = True
-                        touched[n_touched] = r
-                        n_touched += 1
-                    scores[r] += w * s
-                c += w * item_sum
-            c /= total
-            # touched records: centred scores, moments and the top two
-            m1 = -np.inf
-            m2 = -np.inf
-            arg = -1
-            n_top = 0
-            s1 = 0.0
-            s2 = 0.0
-            for k in range(n_touched):
-                r = touched[k]
-                length = np.float64(record_length[r])
-                v = scores[r] - length * c
-                s1 += scores[r]
-                s2 += v * v - (length * c) ** 2
-                touched_per_slot[length_slot[r]] += 1
-                if v > m1:
-                    m2 = m1
-                    m1 = v
-                    arg = r
-                    n_top = 1
-                elif v == m1:
-                    m2 = m1
-                    arg = min(arg, r)
-                    n_top += 1
-                elif v > m2:
-                    m2 = v
-            s1 -= c * sum_l
-            s2 += c * c * sum_l2
-            # untouched records: the shortest scores highest (-length * c, c >= 0)
-            n_untouched = n_records - n_touched
-            if n_untouched > 0:
-                u = -1
-                for k in range(n_records):
-                    if not seen[by_length[k]]:
-                        u = by_length[k]
-                        break
-                slot = length_slot[u]
-                tied = length_count[slot] - touched_per_slot[slot]
-                v = -np.float64(record_length[u]) * c
-                if c == 0.0:
-                    tied = n_untouched
-                    v = 0.0
-                if v > m1:
-                    m2 = (
-                        v
-                        if tied > 1
-                        else max(
-                            m1,
-                            _next_untouched(
-                                distinct_length, length_count, touched_per_slot, slot, c, v
-                            ),
-                        )
-                    )
-                    m1 = v
-                    arg = u
-                    n_top = tied
-                elif v == m1:
-                    m2 = m1
-                    arg = min(arg, u)
-                    n_top += tied
-                elif v > m2:
-                    m2 = v
-            mean = s1 / n_records
-            sd = np.sqrt(max(s2 / n_records - mean * mean, 0.0))
+                else:
+                    n_touched, item_sum = _add_item_sparse(
+                        scores, touched, n_touched, post_record[lo:hi], post_rating[lo:hi],
+                        post_day[lo:hi], w, rows[j], aux_day[t, j], date_sim, use_dates,
+                    )  # fmt: skip
+                c += np.float64(w) * item_sum
+            c /= sum_l
             tr = true_record[t]
-            ts = scores[tr] - np.float64(record_length[tr]) * c if tr >= 0 else 0.0
-            if sd > 0.0:
-                inverse_sd = 1.0 / sd
-                z = 0.0
-                weighted = 0.0
-                for k in range(n_touched):
-                    r = touched[k]
-                    length = np.float64(record_length[r])
-                    x = (scores[r] - length * c - m1) * inverse_sd
-                    e = exp_nonpositive(x)
-                    z += e
-                    weighted += e * x
-                    x0 = (-length * c - m1) * inverse_sd  # taken out of the length counts
-                    e0 = exp_nonpositive(x0)
-                    z -= e0
-                    weighted -= e0 * x0
-                for b in range(len(distinct_length)):
-                    x0 = (-np.float64(distinct_length[b]) * c - m1) * inverse_sd
-                    e0 = length_count[b] * exp_nonpositive(x0)
-                    z += e0
-                    weighted += e0 * x0
-                p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
-                h = np.log(z) - weighted / z
+            ts = np.float64(scores[tr]) - record_length[tr] * c if tr >= 0 else 0.0
+            if dense:
+                result = _dense_target(scores, record_length, c, block, tr, ts)
             else:
-                p_true = 1.0 / n_records if tr >= 0 else 0.0
-                h = np.log(n_records)
-            for k in range(n_touched):
-                r = touched[k]
-                scores[r] = 0.0
-                seen[r] = False
-                touched_per_slot[length_slot[r]] = 0
-            best[t] = arg
-            top[t] = m1
-            second[t] = m2 if m2 > -np.inf else m1
-            sigma[t] = sd
-            ties[t] = n_top
+                result = _sparse_target(
+                    scores, touched, n_touched, record_length, by_length, distinct_length,
+                    length_count, length_slot, touched_per_slot, c, sum_l, sum_l2, tr, ts,
+                )  # fmt: skip
+            (best[t], top[t], second[t], sigma[t], ties[t], true_probability[t],
+             entropy_bits[t]) = result  # fmt: skip
             true_score[t] = ts
-            true_probability[t] = p_true
-            entropy_bits[t] = h / np.log(2.0)
     return best, top, second, sigma, ties, true_score, true_probability, entropy_bits
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _sparse_target(
+    scores: np.ndarray,
+    touched: np.ndarray,
+    n_touched: int,
+    record_length: np.ndarray,
+    by_length: np.ndarray,
+    distinct_length: np.ndarray,
+    length_count: np.ndarray,
+    length_slot: np.ndarray,
+    touched_per_slot: np.ndarray,
+    c: float,
+    sum_l: float,
+    sum_l2: float,
+    tr: int,
+    ts: float,
+) -> tuple[int, float, float, float, int, float, float]:
+    """One target's summary from its touched records and the counts per length; resets."""
+    n_records = len(record_length)
+    m1 = -np.inf
+    m2 = -np.inf
+    arg = -1
+    n_top = 0
+    s1 = 0.0
+    s2 = 0.0
+    for k in range(n_touched):
+        r = touched[k]
+        lc = record_length[r] * c
+        raw = np.float64(scores[r])
+        v = raw - lc
+        s1 += raw
+        s2 += v * v - lc * lc  # an untouched record of this length would add lc^2
+        touched_per_slot[length_slot[r]] += 1
+        m1, m2, arg, n_top = _top_two(v, r, m1, m2, arg, n_top)
+    s1 -= c * sum_l
+    s2 += c * c * sum_l2
+    # untouched records: the shortest scores highest (-length * c, c >= 0)
+    n_untouched = n_records - n_touched
+    if n_untouched > 0:
+        u = -1
+        for k in range(n_records):
+            if scores[by_length[k]] == 0.0:  # untouched
+                u = by_length[k]
+                break
+        slot = length_slot[u]
+        tied = length_count[slot] - touched_per_slot[slot]
+        v = -record_length[u] * c
+        if c == 0.0:
+            tied = n_untouched
+            v = 0.0
+        if v > m1:
+            m2 = (
+                v
+                if tied > 1
+                else max(
+                    m1,
+                    _next_untouched(distinct_length, length_count, touched_per_slot, slot, c, v),
+                )
+            )
+            m1 = v
+            arg = u
+            n_top = tied
+        elif v == m1:
+            m2 = m1
+            arg = min(arg, u)
+            n_top += tied
+        elif v > m2:
+            m2 = v
+    mean = s1 / n_records
+    sd = np.sqrt(max(s2 / n_records - mean * mean, 0.0))
+    if sd > 0.0:
+        inverse_sd = 1.0 / sd
+        z = 0.0
+        weighted = 0.0
+        for k in range(n_touched):
+            r = touched[k]
+            x = (np.float64(scores[r]) - record_length[r] * c - m1) * inverse_sd
+            e = exp_nonpositive(x)
+            z += e
+            weighted += e * x
+        # the untouched records, by length: one exponential per distinct length
+        for b in range(len(distinct_length)):
+            free = length_count[b] - touched_per_slot[b]
+            if free > 0:
+                x0 = (-np.float64(distinct_length[b]) * c - m1) * inverse_sd
+                e0 = free * exp_nonpositive(x0)
+                z += e0
+                weighted += e0 * x0
+        p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
+        h = np.log(z) - weighted / z
+    else:
+        p_true = 1.0 / n_records if tr >= 0 else 0.0
+        h = np.log(n_records)
+    for k in range(n_touched):
+        r = touched[k]
+        scores[r] = 0.0
+        touched_per_slot[length_slot[r]] = 0
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0)
 
 
 @numba.njit(cache=True)
@@ -262,80 +270,75 @@ def _next_untouched(
     return v
 
 
+@numba.njit(cache=True, fastmath=_FAST)
+def _centre_block(
+    scores: np.ndarray, lengths: np.ndarray, c: float, out: np.ndarray
+) -> tuple[float, float, float]:
+    """Centred scores of one block into ``out``: their sum, sum of squares and maximum."""
+    s1 = 0.0
+    s2 = 0.0
+    block_max = -np.inf
+    for k in range(len(scores)):
+        v = np.float64(scores[k]) - lengths[k] * c
+        out[k] = v
+        s1 += v
+        s2 += v * v
+        block_max = max(block_max, v)
+    return s1, s2, block_max
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _centred_entropy(
+    scores: np.ndarray, lengths: np.ndarray, c: float, m1: float, inverse_sd: float
+) -> tuple[float, float]:
+    """Sum over the records of e = exp((v - m1) / sd) and of e * (v - m1) / sd; resets."""
+    z = 0.0
+    weighted = 0.0
+    for k in range(len(scores)):
+        x = (np.float64(scores[k]) - lengths[k] * c - m1) * inverse_sd
+        e = exp_nonpositive(x)
+        z += e
+        weighted += e * x
+        scores[k] = 0.0
+    return z, weighted
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _dense_target(
     scores: np.ndarray,
-    item_ptr: np.ndarray,
-    post_record: np.ndarray,
-    post_rating: np.ndarray,
-    post_day: np.ndarray,
-    weights: np.ndarray,
     record_length: np.ndarray,
-    total: float,
-    items: np.ndarray,
-    days: np.ndarray,
-    n_known: int,
-    rows: np.ndarray,
-    use_dates: bool,
-    date_sim: np.ndarray,
+    c: float,
+    block: np.ndarray,
     tr: int,
-) -> tuple[int, float, float, float, int, float, float, float]:
-    """One target scored in whole-table passes (its items reach most records)."""
+    ts: float,
+) -> tuple[int, float, float, float, int, float, float]:
+    """One target in whole-table passes (its items reach most records); resets."""
     n_records = len(record_length)
-    last = np.int32(len(date_sim) - 1)
-    c = 0.0
-    for j in range(n_known):
-        item = items[j]
-        w = np.float64(weights[item])
-        if w == 0.0:
-            continue
-        day = np.int32(days[j])
-        item_sum = 0.0
-        for k in range(item_ptr[item], item_ptr[item + 1]):
-            s = np.float64(
-                _similarity(rows[j], post_rating[k], day, post_day[k], last, date_sim, use_dates)
-            )
-            item_sum += s
-            scores[post_record[k]] += w * s
-        c += w * item_sum
-    c /= total
     m1 = -np.inf
     m2 = -np.inf
     arg = -1
     n_top = 0
     s1 = 0.0
     s2 = 0.0
-    for r in range(n_records):
-        v = scores[r] - np.float64(record_length[r]) * c
-        s1 += v
-        s2 += v * v
-        if v > m1:
-            m2 = m1
-            m1 = v
-            arg = r
-            n_top = 1
-        elif v == m1:
-            m2 = m1
-            n_top += 1
-        elif v > m2:
-            m2 = v
+    for b0 in range(0, n_records, _BLOCK):
+        b1 = min(b0 + _BLOCK, n_records)
+        # slices, not offsets: loops over range(len) vectorize (no negative-index checks)
+        b_s1, b_s2, block_max = _centre_block(scores[b0:b1], record_length[b0:b1], c, block)
+        s1 += b_s1
+        s2 += b_s2
+        if block_max < m2:
+            continue  # nothing here reaches the second best
+        for k in range(b1 - b0):  # the block's own values: the scan sees what the max saw
+            m1, m2, arg, n_top = _top_two(block[k], b0 + k, m1, m2, arg, n_top)
     mean = s1 / n_records
     sd = np.sqrt(max(s2 / n_records - mean * mean, 0.0))
-    ts = scores[tr] - np.float64(record_length[tr]) * c if tr >= 0 else 0.0
     if sd > 0.0:
         inverse_sd = 1.0 / sd
-        z = 0.0
-        weighted = 0.0
-        for r in range(n_records):
-            x = (scores[r] - np.float64(record_length[r]) * c - m1) * inverse_sd
-            e = exp_nonpositive(x)
-            z += e
-            weighted += e * x
-            scores[r] = 0.0
+        z, weighted = _centred_entropy(scores, record_length, c, m1, inverse_sd)
         p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
         h = np.log(z) - weighted / z
     else:
         scores[:] = 0.0
         p_true = 1.0 / n_records if tr >= 0 else 0.0
         h = np.log(n_records)
-    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, ts, p_true, h / np.log(2.0)
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0)

@@ -214,15 +214,16 @@ class IndexedTable:
     def length_buckets(self) -> tuple[np.ndarray, ...]:
         """Records by length, for the centred scorer (audits.centered).
 
-        Ratings per record (int64), records sorted by (length, record) (int32), the
-        distinct lengths ascending and how many records have each (int64), and each
-        record's position among the distinct lengths (int32).
+        Ratings per record (float64: the kernel multiplies them), records sorted by
+        (length, record) (int32), the distinct lengths ascending and how many records
+        have each (int64), and each record's position among the distinct lengths
+        (int32).
         """
         lengths = self.by_record.support().astype(np.int64)
         by_length = np.lexsort((np.arange(len(lengths)), lengths)).astype(np.int32)
         distinct, slot, count = np.unique(lengths, return_inverse=True, return_counts=True)
         return (
-            lengths,
+            lengths.astype(np.float64),
             by_length,
             distinct.astype(np.int64),
             count.astype(np.int64),

@@ -102,14 +102,20 @@ def _add_item_dense(
     known_day: int,
     date_sim: np.ndarray,
     use_dates: bool,
-) -> None:
-    """Add one known item's similarity to every record that rated it."""
+) -> float:
+    """Add one known item's similarity to every record that rated it.
+
+    Returns the sum of the similarities (before weighting), which the centred scorer
+    needs (:mod:`audits._centered`); Scoreboard-RH ignores it.
+    """
     last = np.int32(len(date_sim) - 1)
     day = np.int32(known_day)
+    total = 0.0
     for k in range(len(records)):
-        scores[np.uint32(records[k])] += weight * _similarity(
-            rating_row, ratings[k], day, days[k], last, date_sim, use_dates
-        )
+        s = _similarity(rating_row, ratings[k], day, days[k], last, date_sim, use_dates)
+        total += np.float64(s)
+        scores[np.uint32(records[k])] += weight * s
+    return total
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -125,18 +131,24 @@ def _add_item_sparse(
     known_day: int,
     date_sim: np.ndarray,
     use_dates: bool,
-) -> int:
-    """As :func:`_add_item_dense`, appending first-touched records; returns the count."""
+) -> tuple[int, float]:
+    """As :func:`_add_item_dense`, appending first-touched records.
+
+    Returns the count of touched records and the sum of the similarities.
+    """
     last = np.int32(len(date_sim) - 1)
     day = np.int32(known_day)
+    total = 0.0
     for k in range(len(records)):
         r = np.uint32(records[k])
         s = _similarity(rating_row, ratings[k], day, days[k], last, date_sim, use_dates)
-        # branch-free "first touch": always write, advance only if new
+        total += np.float64(s)
+        # branch-free "first touch": always write, advance only if new (a touched
+        # record's score is > 0: every similarity and weight used is)
         touched[np.uint32(n_touched)] = r
         n_touched += scores[r] == 0.0
         scores[r] += weight * s
-    return n_touched
+    return n_touched, total
 
 
 @numba.njit(cache=True, inline="always")
@@ -344,7 +356,7 @@ def scoreboard(
                         use_dates,
                     )
                 else:
-                    n_touched = _add_item_sparse(
+                    n_touched, _ = _add_item_sparse(
                         scores,
                         touched,
                         n_touched,
