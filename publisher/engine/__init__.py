@@ -5,7 +5,7 @@ It produces one :class:`~publisher.engine.evaluate.Evaluation` per release; repo
 """
 
 from publisher.engine.apply import StepRecord, apply_policy
-from publisher.engine.evaluate import Evaluation, evaluate
+from publisher.engine.evaluate import Evaluation, evaluate, evaluate_ratings
 from publisher.engine.release import ReleaseResult, release
 from publisher.engine.report_files import read_report, rerender, write_reports
 
@@ -15,6 +15,7 @@ __all__ = [
     "StepRecord",
     "apply_policy",
     "evaluate",
+    "evaluate_ratings",
     "read_report",
     "release",
     "rerender",

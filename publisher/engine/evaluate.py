@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,6 @@ def evaluate(
         policy = load_policy(policy)
     if licence is not None:
         policy = dataclasses.replace(policy, licence=licence)
-    # Steps and audits get separate children, so adding a step never shifts audit noise.
-    # Spawned children are fixed by position: appending one never shifts the others.
-    children = seed_sequence(seed, key).spawn(6)
-    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children
     stages = stages or Stages()
     started = time.perf_counter()
     with stages("read input"):
@@ -133,6 +130,61 @@ def evaluate(
         ratings.n_items,
         time.perf_counter() - started,
     )
+    input_format = detect_format(input) if reading.format == "auto" else reading.format
+
+    def digest() -> str:
+        with stages("hash input"):
+            return input_digest(input)
+
+    return evaluate_ratings(
+        ratings,
+        policy,
+        input_format=input_format,
+        input_sha256=digest,
+        key=key,
+        seed=seed,
+        stages=stages,
+        unprotected=unprotected,
+    )
+
+
+def evaluate_ratings(
+    ratings: Ratings,
+    policy: Policy,
+    *,
+    input_format: str,
+    input_sha256: str | Callable[[], str],
+    key: bytes | None = None,
+    seed: int | None = None,
+    stages: Stages | None = None,
+    unprotected: UnprotectedAudit | None = None,
+) -> Evaluation:
+    """Apply ``policy`` to ratings already read and run its audits (no bundle).
+
+    :func:`evaluate` reads the input and calls this; ``publisher tune`` calls it once
+    per candidate policy on the same table, so every figure of a candidate is the one
+    ``publisher audit`` would show for that policy and seed.
+
+    Parameters
+    ----------
+    ratings : Ratings
+    policy : Policy
+    input_format : str
+        The input's format, as reported.
+    input_sha256 : str or callable
+        The input's digest, or a function computing it (called after the audits).
+    key, seed, stages, unprotected
+        As for :func:`evaluate`.
+
+    Returns
+    -------
+    Evaluation
+    """
+    # Steps and audits get separate children, so adding a step never shifts audit noise.
+    # Spawned children are fixed by position: appending one never shifts the others.
+    children = seed_sequence(seed, key).spawn(6)
+    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children
+    stages = stages or Stages()
     with stages("policy steps"):
         released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
     microdata = policy.aggregates is None or policy.aggregates.microdata
@@ -189,11 +241,10 @@ def evaluate(
             aggregates["item_mean"],
             policy.aggregates,  # type: ignore[arg-type]
         )
-    with stages("hash input"):
-        digest = input_digest(input)
+    digest = input_sha256() if callable(input_sha256) else input_sha256
     source = {
         "name": ratings.source,
-        "format": detect_format(input) if reading.format == "auto" else reading.format,
+        "format": input_format,
         "sha256": digest,
         "scale": str(ratings.scale),
         "dates": ratings.has_dates,
