@@ -20,6 +20,7 @@ from publisher.commands.bundle import report_command, verify_command
 from publisher.commands.demo import demo_command, synth_command
 from publisher.commands.policy import policy_group
 from publisher.commands.release import audit_command, release_command
+from publisher.commands.tune import tune_command
 
 __all__ = ["main"]
 
@@ -58,6 +59,7 @@ for command, name in (
     (report_command, "report"),
     (demo_command, "demo"),
     (policy_group, "policy"),
+    (tune_command, "tune"),
     (synth_command, "synth"),
 ):
     main.add_command(command, name)

@@ -1,0 +1,209 @@
+"""frontier.html and the terminal table, drawn from frontier.json alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import matplotlib.pyplot as plt
+
+from publisher.reporting import plots  # noqa: F401  (sets the headless backend and style)
+from publisher.reporting.plots import _uri
+
+__all__ = ["frontier_plot", "render_frontier_html", "terminal_table"]
+
+PASS, FAIL, SCREEN, PRESET, REC = "#15803d", "#b91c1c", "#d1d5db", "#1d4ed8", "#f59e0b"
+
+
+def _gate_limit(frontier: dict[str, Any]) -> float | None:
+    limits = [v for v in frontier["gate"].get("max_reidentification_rate") or [] if v is not None]
+    return min(limits) if limits else None
+
+
+def frontier_plot(frontier: dict[str, Any]) -> str | None:
+    """Two panels, risk upper bound (log scale) against utility lost and ratings kept.
+
+    Left: the candidates audited in full (the objective needs the utility audit), the
+    frontier, the recommendation with its re-audit and the presets. Right: every
+    candidate evaluated, screened ones included, against the share of ratings kept
+    (exact for every candidate).
+    """
+    candidates = [c for c in frontier["candidates"] if c["risk_upper"] is not None]
+    if not candidates:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 4.2), sharey=True)
+    audited = [c for c in candidates if c["rung"] == "full" and c["utility_lost"] is not None]
+    for status, colour, label in (("failed", FAIL, "failed the gate"), ("passed", PASS, "passed")):
+        points = [c for c in audited if c["status"] == status]
+        if points:
+            left.scatter(
+                [c["utility_lost"] for c in points],
+                [100 * c["risk_upper"] for c in points],
+                s=22, color=colour, alpha=0.8, label=f"{label} ({len(points)})", zorder=3,
+            )  # fmt: skip
+    front = sorted((c["utility_lost"], 100 * c["risk_upper"]) for c in audited if c["on_frontier"])
+    if front:
+        left.step([x for x, _ in front], [y for _, y in front], where="post", color="#111827",
+                  linewidth=1, label="frontier", zorder=2)  # fmt: skip
+    for k, (name, figures) in enumerate(frontier["presets"].items()):
+        if figures.get("utility_lost") is None:
+            continue
+        x, y = figures["utility_lost"], 100 * figures["risk_upper"]
+        left.scatter([x], [y], marker="D", s=36, color=PRESET, zorder=4,
+                     label="presets" if k == 0 else None)  # fmt: skip
+        left.annotate(name, (x, y), textcoords="offset points", xytext=(6, -10 if k % 2 else 4),
+                      color=PRESET)  # fmt: skip
+    rec = frontier["recommended"]
+    if rec is not None:
+        for side, marker, label in (("search", "*", "recommended"), ("reaudit", "x", "re-audit")):
+            figures = rec[side]
+            if figures.get("utility_lost") is not None:
+                left.scatter([figures["utility_lost"]], [100 * figures["risk_upper"]],
+                             marker=marker, s=140 if marker == "*" else 60, color=REC, zorder=5,
+                             label=f"{label} (#{rec['candidate']})")  # fmt: skip
+    left.set_xlabel(f"utility lost: {frontier['objective']['name'].replace('_', ' ')}")
+    left.set_ylabel("worst re-identification, upper bound (%)")
+    for status, colour in (("passed", PASS), ("failed", FAIL), ("screened-out", SCREEN)):
+        points = [c for c in candidates if c["status"] == status]
+        kept = [(c["utility"] or {}).get("ratings_kept") for c in points]
+        xy = [(100 * x, 100 * c["risk_upper"]) for x, c in zip(kept, points, strict=True) if x]
+        if xy:
+            right.scatter([x for x, _ in xy], [y for _, y in xy], s=16, color=colour,
+                          alpha=0.8, label=f"{status} ({len(xy)})", zorder=3)  # fmt: skip
+    right.set_xlabel("ratings kept (%)")
+    limit = _gate_limit(frontier)
+    for ax in (left, right):
+        if limit is not None:
+            ax.axhline(100 * limit, color="#111827", linestyle="--", linewidth=1,
+                       label="gate" if ax is left else None)  # fmt: skip
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16), ncol=2, frameon=False, fontsize=8)
+    low = min(100 * c["risk_upper"] for c in candidates)
+    left.set_ylim(max(min(low, 100 * (limit or 1)) / 1.5, 0.01), 100)
+    return _uri(fig)
+
+
+def _knobs_text(knobs: dict[str, Any]) -> str:
+    return ", ".join(f"{k.split('.')[-1]}={'none' if v is None else v}" for k, v in knobs.items())
+
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Privacy-utility frontier: {{ f.input.name }}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;
+color:#111827}
+table{border-collapse:collapse;font-size:12px}
+td,th{border-bottom:1px solid #e5e7eb;padding:2px 8px;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.passed{color:#15803d}.failed{color:#b91c1c}
+.muted{color:#6b7280}img{max-width:100%}
+</style></head><body>
+<h1>Privacy-utility frontier</h1>
+<p>{{ f.input.name }} ({{ f.input.counts.ratings }} ratings) &middot; base policy
+<code>{{ f.base_policy.name }}</code> &middot; objective: {{ f.objective.description }}.</p>
+<p>{{ s.candidates }} candidates: {{ s.passed }} passed and {{ s.failed }} failed the full audit
+({{ s.targets }} targets per adversary), {{ s.screened_out }} were screened out on
+{{ s.screen_targets }} targets (interval wholly above a threshold), {{ s.pruned }} were
+pruned (they protect at least as much as a candidate that passed), {{ s.not_reached }} were
+not reached{% if s.budget_exhausted %} (the time budget ran out){% endif %}; {{ s.seconds }} s.</p>
+{% if f.recommended %}{% set r = f.recommended %}
+<h2>Recommended: candidate #{{ r.candidate }}</h2>
+<p>{{ knobs(r.knobs) }}. On the search's draws (seed {{ s.seed }}): worst re-identification
+upper bound {{ pct(r.search.risk_upper) }}, utility lost {{ num(r.search.utility_lost) }}.
+Re-audited on fresh draws (seed {{ r.reaudit.seed }}): upper bound
+{{ pct(r.reaudit.risk_upper) }}, utility lost {{ num(r.reaudit.utility_lost) }}, verdict
+{{ r.reaudit.verdict }}. Choosing the best of many noisy audits flatters the winner: quote
+the re-audit. The policy is in <code>recommended.yaml</code>.</p>
+{% else %}
+<h2>No recommendation</h2><p>No candidate passed the gate (or none passed its re-audit on
+fresh draws). Widen the space: more suppression, coarser dates, more noise.</p>
+{% endif %}
+{% if plot %}
+<img alt="risk against utility lost, one point per candidate" src="{{ plot }}">
+{% endif %}
+<p class="muted">Height: the largest upper end of the 95% interval of the release's
+worst-case re-identification over the adversaries (log scale; dashed: the gate). Left, the
+candidates audited in full against the objective, the frontier (no candidate has both less
+risk and less utility lost) and the shipped presets' steps under the same audits and gate
+(diamonds). Right, every candidate evaluated against the share of ratings kept: screened-out
+candidates (grey) were attacked on {{ s.screen_targets }} targets only, and their utility
+was not measured.</p>
+<h2>Presets</h2>
+<table><tr><th>preset</th><th>verdict</th><th>risk upper</th><th>utility lost</th>
+<th>ratings kept</th></tr>
+{% for name, p in f.presets.items() %}<tr><td>{{ name }}</td><td>{{ p.verdict or p.error }}</td>
+<td class="n">{{ pct(p.risk_upper) }}</td><td class="n">{{ num(p.utility_lost) }}</td>
+<td class="n">{{ pct(p.utility.ratings_kept if p.utility else None) }}</td></tr>{% endfor %}
+</table>
+<h2>Every candidate</h2>
+<table><tr><th>#</th><th>knobs</th><th>status</th><th>risk upper</th><th>utility lost</th>
+<th>ratings kept</th><th>why</th></tr>
+{% for c in f.candidates %}
+<tr><td class="n">{{ c.number }}</td><td>{{ knobs(c.knobs) }}</td>
+<td class="{{ c.status }}">{{ c.status }}{% if c.on_frontier %} &#9670;{% endif %}</td>
+<td class="n">{{ pct(c.risk_upper) }}</td><td class="n">{{ num(c.utility_lost) }}</td>
+<td class="n">{{ pct(c.utility.ratings_kept if c.utility else None) }}</td>
+<td class="muted">{{ c.reason }}</td></tr>{% endfor %}
+</table>
+<p class="muted">&#9670; on the frontier. Generated by ratings-publisher {{ f.tool.version }},
+{{ f.created }}.</p>
+</body></html>
+"""
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def render_frontier_html(frontier: dict[str, Any]) -> str:
+    """frontier.html: one self-contained page (the plot is an SVG data URI)."""
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(_TEMPLATE)
+    return template.render(
+        f=frontier,
+        s=frontier["search"],
+        plot=frontier_plot(frontier),
+        pct=_pct,
+        num=_num,
+        knobs=_knobs_text,
+    )
+
+
+def terminal_table(frontier: dict[str, Any], rows: int = 12) -> str:
+    """The frontier's candidates, the presets and the recommendation, as plain text."""
+    lines = [f"{'':3} {'candidate':52} {'status':12} {'risk upper':>10} {'lost':>7} {'kept':>7}"]
+
+    def row(mark: str, label: str, status: str, figures: dict[str, Any]) -> str:
+        kept = (figures.get("utility") or {}).get("ratings_kept")
+        return (
+            f"{mark:3} {label[:52]:52} {status:12} {_pct(figures.get('risk_upper')):>10} "
+            f"{_num(figures.get('utility_lost')):>7} {_pct(kept):>7}"
+        )
+
+    rec = frontier["recommended"]
+    front = sorted(
+        (c for c in frontier["candidates"] if c["on_frontier"]),
+        key=lambda c: c["utility_lost"],
+    )
+    for c in front[:rows]:
+        mark = "*" if rec and c["number"] == rec["candidate"] else ""
+        lines.append(row(mark, f"#{c['number']} {_knobs_text(c['knobs'])}", c["status"], c))
+    for name, figures in frontier["presets"].items():
+        lines.append(row("", f"preset {name}", figures.get("verdict", "error"), figures))
+    s = frontier["search"]
+    lines.append(
+        f"{s['candidates']} candidates: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['screened_out']} screened out, {s['pruned']} pruned, {s['not_reached']} not "
+        f"reached; {s['seconds']} s"
+    )
+    if rec is not None:
+        lines.append(
+            f"recommended #{rec['candidate']} ({_knobs_text(rec['knobs'])}): re-audit on fresh "
+            f"draws {_pct(rec['reaudit']['risk_upper'])} ({rec['reaudit']['verdict']})"
+        )
+    return "\n".join(lines)

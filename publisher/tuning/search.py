@@ -1,0 +1,381 @@
+"""The search of ``publisher tune``: screen, audit in full, prune, re-audit the winner.
+
+One table, read once; the attacks on the unprotected data drawn once per target count
+and reused by every candidate (their figures do not depend on the policy). Each
+candidate then goes through up to two rungs:
+
+1. **screen**: the policy's steps and the linkage audit alone, on ``screen_targets``
+   targets. A candidate whose re-identification interval lies wholly above a gate
+   threshold (lower bound > threshold) cannot pass with more targets either, bar a
+   1-in-40 draw, and stops here.
+2. **full audit**: :func:`publisher.engine.evaluate_ratings`, the evaluation
+   ``publisher audit`` runs (same targets, audits, utility and gate), with the
+   search's seed.
+
+Candidates are taken from the least to the most protective. A candidate that protects
+at least as much as one that already passed the full audit, on every knob ordered by
+protection and equal on the others, is not evaluated: it removes or perturbs at least
+as much data, so its utility is no better (exactly so for the share of ratings kept
+under ``drop_rare_items``, ``cap_user_ratings`` and ``drop_sparse_users``; in
+expectation for the factorization RMSE and the popularity correlation). ``prune=False``
+evaluates them all.
+
+Choosing the best of many noisy audits flatters the winner, so the winner is audited
+again on fresh draws (another seed: new step noise, new targets, new auxiliary
+information, a new unprotected side). It is recommended only if that re-audit passes;
+otherwise the next passing candidate is tried (at most :data:`MAX_REAUDITS`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from audits import UnprotectedAudit, run_audits
+from policies import Policy, load_policy
+from policies.schema import list_presets
+from publisher.core.errors import PolicyError
+from publisher.core.ratings import Ratings
+from publisher.engine.apply import apply_policy
+from publisher.engine.evaluate import Evaluation, evaluate_ratings
+from publisher.tuning.space import Candidate, Space
+
+__all__ = ["MAX_REAUDITS", "Trial", "TuneResult", "figures_of", "tune_ratings"]
+
+logger = logging.getLogger(__name__)
+
+#: Passing candidates re-audited on fresh draws, best first, before giving up.
+MAX_REAUDITS = 3
+
+
+@dataclass
+class Trial:
+    """What happened to one candidate.
+
+    Attributes
+    ----------
+    candidate : Candidate
+    status : str
+        ``passed`` or ``failed`` (full audit), ``screened-out`` (clearly above a
+        threshold on the screen), ``pruned`` (protects at least as much as a passed
+        candidate), ``not-reached`` (the time budget ran out first).
+    reason : str
+        One line: the failed check, the candidate that pruned it...
+    figures : dict or None
+        Risk per adversary and utility (see :func:`figures_of`), from the most
+        thorough rung run.
+    rung : str or None
+        ``screen`` or ``full``: where ``figures`` come from.
+    seconds : float
+    """
+
+    candidate: Candidate
+    status: str = "not-reached"
+    reason: str = ""
+    figures: dict[str, Any] | None = None
+    rung: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class TuneResult:
+    """The search's outcome: every trial, the recommendation and its fresh re-audit."""
+
+    space: Space
+    base: Policy
+    trials: list[Trial]
+    seed: int
+    fresh_seed: int
+    screen_targets: int
+    recommended: Trial | None = None
+    reaudit: dict[str, Any] | None = None
+    reaudits: list[dict[str, Any]] = field(default_factory=list)
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budget_exhausted: bool = False
+    seconds: float = 0.0
+    evaluation: Evaluation | None = None
+
+
+def figures_of(evaluation: Evaluation) -> dict[str, Any]:
+    """The figures of one evaluation a search compares: risk, utility, the gate.
+
+    ``risk`` lists, per adversary, the release's worst case over the scorer portfolio
+    with its interval; ``risk_upper`` is the largest upper bound among them.
+    """
+    report = evaluation.report
+    risk = [
+        {
+            "adversary": entry["description"],
+            "reidentified": entry["released"]["reidentified"],
+            "ci": entry["released"]["reidentified_ci"],
+            "scorer": entry["released"]["scorer"],
+            "targets": entry["targets"],
+        }
+        for entry in report["linkage"]
+    ]
+    utility = report.get("utility") or {}
+    failures = [c for c in report["gate"]["checks"] if not c["passed"]]
+    return {
+        "risk": risk,
+        "risk_upper": max((r["ci"][1] for r in risk), default=0.0),
+        "utility": {
+            "rmse_increase": utility.get("mf_rmse_increase"),
+            "ratings_kept": (utility.get("kept") or {}).get("ratings"),
+            "popularity_spearman": utility.get("item_popularity_spearman"),
+        },
+        "released": report["released"],
+        "verdict": report["verdict"],
+        "failed_checks": [_check_text(c) for c in failures],
+    }
+
+
+def _check_text(check: dict[str, Any]) -> str:
+    return (
+        f"{check['check']}: {check['description']} upper {check['upper']:.3g} > "
+        f"{check['threshold']:.3g}"
+    )
+
+
+def utility_lost(figures: dict[str, Any], objective: str) -> float | None:
+    """The objective as a loss (lower is better): what the frontier plots."""
+    value = figures["utility"][objective]
+    if value is None:
+        return None
+    return float(value) if objective == "rmse_increase" else 1.0 - float(value)
+
+
+def tune_ratings(
+    ratings: Ratings,
+    base: Policy,
+    space: Space,
+    *,
+    seed: int,
+    budget_seconds: float | None = None,
+    screen_targets: int | None = None,
+    prune: bool = True,
+    presets: bool = True,
+    progress: Callable[[Trial, int, int], None] | None = None,
+    input_format: str = "",
+    input_sha256: str = "",
+) -> TuneResult:
+    """Search ``space`` on ``ratings`` for the most useful policy that passes ``base``'s gate.
+
+    Parameters
+    ----------
+    ratings : Ratings
+        The original table, read once.
+    base : Policy
+        Gate, audits and fixed steps; its gate must set a threshold.
+    space : Space
+    seed : int
+        Draws of the search (steps, targets, auxiliary information); the re-audit of
+        the winner uses another seed derived from it.
+    budget_seconds : float, optional
+        Stop evaluating candidates after this long (the re-audit runs after it).
+    screen_targets : int, optional
+        Targets per adversary on the screen (default: a fifth of the policy's, at
+        least 100).
+    prune : bool
+        Skip candidates that protect at least as much as one that passed.
+    presets : bool
+        Also evaluate the shipped presets' steps under ``base``'s audits and gate.
+    progress : callable, optional
+        Called after each candidate with the trial, its position and the count.
+
+    Returns
+    -------
+    TuneResult
+    """
+    if not base.gate.active:
+        raise PolicyError(
+            "policy: gate: sets no threshold, so no candidate can pass or fail; "
+            "add e.g. 'max_reidentification_rate: 0.05' to the base policy"
+        )
+    if base.aggregates is not None and not base.aggregates.microdata:
+        raise PolicyError("policy: aggregates.microdata is false: there is no release to tune")
+    space.check_base(base)
+    started = time.perf_counter()
+    deadline = None if budget_seconds is None else started + budget_seconds
+    targets = base.audits.targets
+    screen_targets = screen_targets or max(100, targets // 5)
+    screen_targets = min(screen_targets, targets)
+    fresh_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
+    if fresh_seed == seed:  # never the same draws
+        fresh_seed += 1
+    candidates = space.candidates(base)
+    trials = [Trial(c) for c in candidates]
+    result = TuneResult(space, base, trials, seed, fresh_seed, screen_targets)
+    cache: dict[str, UnprotectedAudit | None] = {"screen": None, "full": None}
+
+    def evaluate(policy: Policy, *, fresh: bool = False) -> Evaluation:
+        evaluation = evaluate_ratings(
+            ratings,
+            policy,
+            input_format=input_format,
+            input_sha256=input_sha256,
+            seed=fresh_seed if fresh else seed,
+            unprotected=None if fresh else cache["full"],
+        )
+        if not fresh:
+            cache["full"] = evaluation.unprotected
+        return evaluation
+
+    passed: list[Trial] = []
+    for k, trial in enumerate(trials):
+        if deadline is not None and time.perf_counter() > deadline:
+            result.budget_exhausted = True
+            break
+        t0 = time.perf_counter()
+        dominating = next(
+            (p for p in passed if trial.candidate.protects_at_least(p.candidate, space.knobs)),
+            None,
+        ) if prune else None  # fmt: skip
+        if dominating is not None:
+            trial.status = "pruned"
+            trial.reason = (
+                f"protects at least as much as #{dominating.candidate.number} "
+                f"({dominating.candidate.describe(space.knobs)}), which passed"
+            )
+        else:
+            _run_trial(trial, ratings, base, screen_targets, seed, cache, evaluate)
+            if trial.status == "passed":
+                passed.append(trial)
+        trial.seconds = time.perf_counter() - t0
+        if progress is not None:
+            progress(trial, k, len(trials))
+    if presets:
+        result.presets = _presets(base, evaluate)
+    _recommend(result, passed, evaluate)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_trial(
+    trial: Trial,
+    ratings: Ratings,
+    base: Policy,
+    screen_targets: int,
+    seed: int,
+    cache: dict[str, UnprotectedAudit | None],
+    evaluate: Callable[..., Evaluation],
+) -> None:
+    policy = trial.candidate.policy
+    if screen_targets < base.audits.targets:
+        screen = _screen(ratings, policy, screen_targets, seed, cache)
+        trial.figures, trial.rung = screen, "screen"
+        if screen["clear_failures"]:
+            trial.status = "screened-out"
+            trial.reason = screen["clear_failures"][0]
+            return
+    evaluation = evaluate(policy)
+    trial.figures, trial.rung = figures_of(evaluation), "full"
+    trial.status = "passed" if evaluation.report["verdict"] == "pass" else "failed"
+    trial.reason = "; ".join(trial.figures["failed_checks"])
+
+
+def _screen(
+    ratings: Ratings,
+    policy: Policy,
+    n_targets: int,
+    seed: int,
+    cache: dict[str, UnprotectedAudit | None],
+) -> dict[str, Any]:
+    """The linkage audit alone on fewer targets, and the thresholds it clearly exceeds."""
+    step_seed, audit_seed = np.random.SeedSequence([seed, 1]).spawn(2)
+    released, _ = apply_policy(ratings, policy, key=None, seed=step_seed)
+    audits = policy.audits
+    unprotected = cache["screen"]
+    report = run_audits(
+        ratings,
+        released,
+        adversaries=audits.adversaries,
+        n_targets=n_targets,
+        phi=audits.phi,
+        uniqueness_known_items=(1,),  # the screen reads linkage only; one cheap m
+        seed=audit_seed,
+        unprotected=unprotected,
+    )
+    cache["screen"] = report.unprotected
+    thresholds = policy.gate.max_reidentification_rate or (None,) * len(report.linkage)
+    risk: list[dict[str, Any]] = []
+    clear: list[str] = []
+    for result, threshold in zip(report.linkage, thresholds, strict=True):
+        scorer, worst = result.worst_released()
+        figure = worst.risk()
+        risk.append(
+            {
+                "adversary": result.adversary.describe(),
+                "reidentified": figure.value,
+                "ci": list(figure.ci),
+                "scorer": scorer,
+                "targets": worst.n,
+            }
+        )
+        if threshold is not None and figure.ci[0] > threshold:
+            clear.append(
+                f"reidentification: {result.adversary.describe()} lower "
+                f"{figure.ci[0]:.3g} > {threshold:.3g} on {worst.n} targets"
+            )
+    return {
+        "risk": risk,
+        "risk_upper": max((r["ci"][1] for r in risk), default=0.0),
+        # the share kept is exact and free; the other measures need the utility audit
+        "utility": {
+            "rmse_increase": None,
+            "ratings_kept": released.n_ratings / ratings.n_ratings,
+            "popularity_spearman": None,
+        },
+        "released": released.counts(),
+        "verdict": "fail" if clear else "undecided",
+        "failed_checks": clear,
+        "clear_failures": clear,
+    }
+
+
+def _presets(base: Policy, evaluate: Callable[..., Evaluation]) -> dict[str, dict[str, Any]]:
+    """Each shipped preset's steps under the base's audits and gate, for comparison."""
+    out = {}
+    for name in list_presets():
+        preset = load_policy(name)
+        policy = dataclasses.replace(preset, audits=base.audits, gate=base.gate)
+        t0 = time.perf_counter()
+        try:
+            figures = figures_of(evaluate(policy))
+        except PolicyError as exc:  # e.g. a preset that leaves no ratings of this data
+            figures = {"error": str(exc)}
+        figures["seconds"] = round(time.perf_counter() - t0, 2)
+        out[name] = figures
+    return out
+
+
+def _recommend(
+    result: TuneResult, passed: list[Trial], evaluate: Callable[..., Evaluation]
+) -> None:
+    """The most useful passing candidate whose re-audit on fresh draws passes too."""
+    objective = result.space.objective
+    ranked = sorted(
+        (t for t in passed if utility_lost(t.figures or {}, objective) is not None),
+        key=lambda t: utility_lost(t.figures, objective),  # type: ignore[arg-type,return-value]
+    )  # stable: among equals, the least protective (tried first)
+    for trial in ranked[:MAX_REAUDITS]:
+        evaluation = evaluate(trial.candidate.policy, fresh=True)
+        figures = figures_of(evaluation)
+        figures["seed"] = result.fresh_seed
+        figures["candidate"] = trial.candidate.number
+        result.reaudits.append(figures)
+        if evaluation.report["verdict"] == "pass":
+            result.recommended = trial
+            result.reaudit = figures
+            result.evaluation = evaluation
+            return
+        logger.info(
+            "candidate #%d passed on the search's draws but failed its re-audit: %s",
+            trial.candidate.number,
+            "; ".join(figures["failed_checks"]),
+        )
