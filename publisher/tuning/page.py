@@ -6,8 +6,9 @@ from typing import Any
 
 import jinja2
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
-from publisher.reporting import plots  # noqa: F401  (sets the headless backend and style)
+from publisher.reporting import plots  # noqa: F401  (the headless backend and the style)
 from publisher.reporting.plots import _uri
 
 __all__ = ["frontier_plot", "render_frontier_html", "terminal_table"]
