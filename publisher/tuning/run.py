@@ -101,6 +101,8 @@ def tune(
     space.check_base(policy)
     if budget_minutes is not None and not budget_minutes > 0:
         raise PublisherError(f"--budget-minutes: must be > 0, got {budget_minutes}")
+    if out.exists() or out.is_symlink():
+        raise PublisherError(f"{out}: already exists; tune writes a new folder: name another --out")
     check_output(out, inputs=[input], overwrite=False)
     ratings = reading.read(input)
     seed = secrets.randbits(63) if seed is None else seed

@@ -271,7 +271,13 @@ def parse_space(text: str, label: str = "space") -> Space:
         for k, value in enumerate(values):
             if value is None or (step, param, value) == ("coarsen_dates", "to", "drop"):
                 continue
-            build_step({step: {param: value, **_companions(step, param)}}, f"{where}[{k}]")
+            try:
+                build_step({step: {param: value, **_companions(step, param)}}, "@")
+            except PolicyError as exc:  # "@.step.param: problem" -> "space: step.param[k]: ..."
+                problem = str(exc).removeprefix(f"@.{step}").removeprefix(f".{param}")
+                if (step, param) == ("coarsen_dates", "to"):
+                    problem += " (or, in a space, null or drop)"
+                raise PolicyError(f"{where}[{k}]{problem}") from None
         knobs.append(Knob(step, param, tuple(values)))
     if not knobs:
         raise PolicyError(f"{label}: names no knob to search")

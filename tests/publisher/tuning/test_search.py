@@ -1,0 +1,123 @@
+"""The search: the known frontier, pruning, the fresh re-audit, the budget."""
+
+import pytest
+
+from policies import parse_policy
+from publisher.core.errors import PolicyError
+from publisher.tuning import search as search_module
+from publisher.tuning.frontier import frontier_dict
+from publisher.tuning.search import tune_ratings
+from publisher.tuning.space import parse_space
+
+from .conftest import KEPT
+
+SPACE = """
+objective: ratings_kept
+drop_rare_items.min_raters: [null, 2, 5]
+perturb_ratings.epsilon: [null, 1]
+"""
+
+
+def by_knobs(result):
+    return {t.candidate.describe(result.space.knobs): t for t in result.trials}
+
+
+def test_the_knob_that_removes_all_risk_is_recommended_at_its_known_cost(known_table, base_policy):
+    result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=3)
+    trials = by_knobs(result)
+    # without the knob, the rare items single customers out: far above the 5% gate
+    assert trials["min_raters=none epsilon=none"].status == "screened-out"
+    assert trials["min_raters=none epsilon=none"].figures["risk"][0]["reidentified"] > 0.3
+    # with it, ten identical histories: nobody is claimed, 10 of 13 ratings kept
+    winner = trials["min_raters=2 epsilon=none"]
+    assert winner.status == "passed"
+    assert winner.figures["risk"][0]["reidentified"] == 0.0
+    assert winner.figures["utility"]["ratings_kept"] == pytest.approx(KEPT, abs=1e-12)
+    assert result.recommended is winner
+    assert result.reaudit["verdict"] == "pass"
+    assert result.reaudit["utility"]["ratings_kept"] == pytest.approx(KEPT, abs=1e-12)
+    frontier = frontier_dict(result, {"name": "known", "sha256": "0" * 64, "counts": {}})
+    assert frontier["recommended"]["candidate"] == winner.candidate.number
+    on_frontier = [c for c in frontier["candidates"] if c["on_frontier"]]
+    assert [c["knobs"]["drop_rare_items.min_raters"] for c in on_frontier] == [2]
+
+
+def test_pruning_skips_only_candidates_a_passed_one_dominates_and_changes_nothing(
+    known_table, base_policy
+):
+    space = parse_space(SPACE)
+    pruned = tune_ratings(known_table, base_policy, space, seed=3, presets=False)
+    everything = tune_ratings(known_table, base_policy, space, seed=3, presets=False, prune=False)
+    passed = [t for t in pruned.trials if t.status == "passed"]
+    skipped = [t for t in pruned.trials if t.status == "pruned"]
+    assert len(skipped) == 3  # min_raters 5, and epsilon 1 on top of 2 or 5
+    for trial in skipped:
+        assert any(trial.candidate.protects_at_least(p.candidate, space.knobs) for p in passed)
+    # audited one by one, every pruned candidate passes too, and is no more useful
+    full = {t.candidate.number: t for t in everything.trials}
+    assert not any(t.status == "pruned" for t in everything.trials)
+    best = pruned.recommended.figures["utility"]["ratings_kept"]
+    for trial in skipped:
+        assert full[trial.candidate.number].status == "passed"
+        assert full[trial.candidate.number].figures["utility"]["ratings_kept"] <= best
+    assert pruned.recommended.candidate.number == everything.recommended.candidate.number
+
+
+def test_the_winner_is_re_audited_on_fresh_draws(known_table, base_policy, monkeypatch):
+    calls = []
+    real = search_module.evaluate_ratings
+
+    def spy(ratings, policy, **kwargs):
+        calls.append(kwargs)
+        return real(ratings, policy, **kwargs)
+
+    monkeypatch.setattr(search_module, "evaluate_ratings", spy)
+    space = parse_space(SPACE)
+    result = tune_ratings(known_table, base_policy, space, seed=3, presets=False, prune=False)
+    *search, reaudit = calls
+    assert len(search) == 4  # min_raters 2 or 5, with or without noise
+    assert {c["seed"] for c in search} == {3}
+    assert search[0]["unprotected"] is None  # drawn once...
+    assert all(c["unprotected"] is not None for c in search[1:])  # ...and reused
+    assert reaudit["seed"] == result.fresh_seed != 3
+    assert reaudit["unprotected"] is None  # new targets and knowledge, not the search's
+    assert result.reaudit["seed"] == result.fresh_seed
+    assert result.reaudits[0]["candidate"] == result.recommended.candidate.number
+
+
+def test_a_failed_re_audit_moves_on_to_the_next_passing_candidate(
+    known_table, base_policy, monkeypatch
+):
+    real = search_module.evaluate_ratings
+    fresh = []
+
+    def failing_fresh(ratings, policy, **kwargs):
+        evaluation = real(ratings, policy, **kwargs)
+        if kwargs["unprotected"] is None and kwargs["seed"] != 3:
+            fresh.append(policy)
+            if len(fresh) == 1:  # the winner's re-audit fails
+                evaluation.report["verdict"] = "fail"
+        return evaluation
+
+    monkeypatch.setattr(search_module, "evaluate_ratings", failing_fresh)
+    space = parse_space(SPACE)
+    result = tune_ratings(known_table, base_policy, space, seed=3, presets=False, prune=False)
+    assert len(result.reaudits) == 2
+    assert result.reaudits[0]["verdict"] == "fail"
+    assert result.recommended.candidate.number == result.reaudits[1]["candidate"]
+    assert result.recommended.candidate.number != result.reaudits[0]["candidate"]
+
+
+def test_a_spent_budget_stops_the_search_and_recommends_nothing(known_table, base_policy):
+    result = tune_ratings(
+        known_table, base_policy, parse_space(SPACE), seed=3, budget_seconds=0, presets=False
+    )
+    assert result.budget_exhausted
+    assert {t.status for t in result.trials} == {"not-reached"}
+    assert result.recommended is None
+
+
+def test_a_base_without_a_gate_is_refused(known_table):
+    base = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]")
+    with pytest.raises(PolicyError, match="gate: sets no threshold"):
+        tune_ratings(known_table, base, parse_space(SPACE), seed=1)
