@@ -23,8 +23,16 @@ from pathlib import Path
 
 STAGES = (
     "synth", "read_parquet", "read_netflix", "steps", "linkage", "naive", "uniqueness", "release",
-    "release_netflix", "row_audits", "scorers",
+    "release_netflix", "row_audits", "scorers", "tune",
 )  # fmt: skip
+
+#: The 20-candidate space of issue 18's Netflix-scale measurements.
+TUNE_SPACE = """\
+objective: rmse_increase
+drop_rare_items.min_raters: [null, 200, 1000, 5000, 20000]
+coarsen_dates.to: [null, year]
+perturb_ratings.epsilon: [null, 1]
+"""
 
 
 def child(stage: str, folder: Path) -> dict:
@@ -150,6 +158,36 @@ def child(stage: str, folder: Path) -> dict:
                 outcome = scorer(table, aux, truth, 1.5)
                 out[f"{name}_targets_per_s_m{m}"] = round(1000 / (time.perf_counter() - t0), 1)
                 out[f"{name}_reidentified_m{m}"] = round(outcome.risk().value, 3)
+    elif stage == "tune":
+        # publisher tune of the balanced preset over TUNE_SPACE (20 candidates).
+        import shutil
+
+        from publisher.readers import ReadOptions
+        from publisher.tuning import parse_space, tune
+
+        out_dir = folder / "tune"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        statuses: dict[str, int] = {}
+
+        def progress(trial, k, n):
+            statuses[trial.status] = statuses.get(trial.status, 0) + 1
+            print(f"    [{k + 1}/{n}] {trial.status} {trial.seconds:.0f} s", file=sys.stderr)
+
+        try:
+            run = tune(parquet, "balanced", out_dir, space=parse_space(TUNE_SPACE), seed=1,
+                       reading=ReadOptions(scale=Scale(1, 5, 1)), progress=progress)  # fmt: skip
+            frontier = run.frontier
+        except Exception as exc:  # no recommendation: the frontier is written all the same
+            frontier = exc.run.frontier  # type: ignore[attr-defined]
+        out["statuses"] = statuses
+        out["search_seconds"] = frontier["search"]["seconds"]
+        rec = frontier["recommended"]
+        out["recommended"] = rec and rec["knobs"]
+        out["reaudit_risk_upper"] = rec and round(rec["reaudit"]["risk_upper"], 4)
+        out["presets"] = {
+            name: (figures.get("verdict"), round(figures.get("risk_upper") or 0, 3))
+            for name, figures in frontier["presets"].items()
+        }
     elif stage == "row_audits":
         # The audits of steps that add or move rows, on netflix-2006 (decoys, re-dating)
         # plus jitter: date recovery at 3 and 14 days, and the decoy classifier.

@@ -244,6 +244,10 @@ def test_demo_runs_without_arguments_into_out(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "strict: published. " in result.stdout
     assert "of 100,836 ratings" in result.stdout
+    # the way on from a rejection: the tune command, with a path that exists
+    advice = result.stdout.splitlines()[-1].strip()
+    assert advice == f"publisher tune {demo_data()} --policy balanced --out {out}-tuning"
+    assert "netflix-2006 and balanced rejected: publisher tune searches" in result.stdout
     bundle = out / "strict"
     assert (bundle / "SOURCE-README.txt").read_bytes() == demo_data("README.txt").read_bytes()
     assert "GroupLens" in (bundle / "DATASHEET.md").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from publisher.commands._common import errors, quiet, summary
-from publisher.demo import run_demo
+from publisher.demo import demo_data, run_demo
 from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
 from publisher.reporting.terminal import (
@@ -57,6 +57,13 @@ def demo_command(out: Path, key_file: Path | None, seed: int | None) -> None:
             click.echo(
                 f"  public report (figures of the original withheld): {run.folder}/report.html"
             )
+    rejected = [run.policy for run in runs if run.result is None]
+    if rejected:
+        click.echo(
+            f"{' and '.join(rejected)} rejected: publisher tune searches the policies built on one "
+            "for the most useful that passes its gate (about a minute here):\n"
+            f"  publisher tune {demo_data()} --policy balanced --out {out}-tuning"
+        )
 
 
 @click.command("synth")
