@@ -157,8 +157,6 @@ class UnprotectedAttack:
     adversary : Adversary
     outcome : AttackOutcome
         Scoreboard-RH.
-    n_eligible : int
-        Eligible customers of the original data.
     centered : AttackOutcome
         The centred scorer, on the same targets and knowledge.
     targets : numpy.ndarray
@@ -169,7 +167,6 @@ class UnprotectedAttack:
 
     adversary: Adversary
     outcome: AttackOutcome
-    n_eligible: int
     centered: AttackOutcome
     targets: np.ndarray
     aux: AuxiliaryInformation
@@ -207,7 +204,7 @@ def attack_unprotected(
     truth = original.records.of_code[targets]
     outcome = attack(original, aux, truth, phi)
     centered = attack_centered(original, aux, truth, phi)
-    return UnprotectedAttack(adversary, outcome, len(candidates), centered, targets, aux)
+    return UnprotectedAttack(adversary, outcome, centered, targets, aux)
 
 
 @dataclass

@@ -29,9 +29,9 @@ STAGES = (
 #: The 20-candidate space of issue 18's Netflix-scale measurements.
 TUNE_SPACE = """\
 objective: rmse_increase
-drop_rare_items.min_raters: [null, 200, 1000, 5000, 20000]
-coarsen_dates.to: [null, year]
-perturb_ratings.epsilon: [null, 1]
+drop_rare_items.min_raters: [null, 2000, 5000, 10000, 15000]
+coarsen_dates.to: [year, drop]
+perturb_ratings.epsilon: [1, 0.5]
 """
 
 

@@ -346,3 +346,13 @@ def test_auxiliary_information_follows_the_adversary_on_a_half_star_scale():
     assert set(offsets) == {-2, -1, 0, 1, 2}  # -1 and 1 only where 0.5 or 5 clips
     assert offsets.count(1) + offsets.count(-1) < offsets.count(2) + offsets.count(-2)
     assert set(wrong_ratings) == set(range(scale.k))  # all 10 positions, 600 draws
+
+
+def test_every_side_claims_at_the_audit_s_phi(five):
+    """The claim threshold given to the audit reaches the unprotected side too."""
+    audit = LinkageAudit(five.ratings, five.ratings, adversary=Adversary(known_items=2),
+                         phi=3.25, rng=np.random.default_rng(0)).evaluate()  # fmt: skip
+    result = audit.results()
+    assert result.released.phi == result.original.phi == 3.25
+    for sides in result.portfolio.values():
+        assert {outcome.phi for outcome in sides.values() if outcome is not None} == {3.25}
