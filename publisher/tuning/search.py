@@ -243,7 +243,10 @@ def tune_ratings(
                 f"({dominating.candidate.describe(space.knobs)}), which passed"
             )
         else:
-            _run_trial(trial, ratings, base, screen_targets, seed, cache, evaluate)
+            try:
+                _run_trial(trial, ratings, base, screen_targets, seed, cache, evaluate)
+            except PolicyError as exc:  # e.g. a candidate that leaves no ratings
+                trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
             if trial.status == "passed":
                 passed.append(trial)
         trial.seconds = time.perf_counter() - t0

@@ -121,3 +121,15 @@ def test_a_base_without_a_gate_is_refused(known_table):
     base = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]")
     with pytest.raises(PolicyError, match="gate: sets no threshold"):
         tune_ratings(known_table, base, parse_space(SPACE), seed=1)
+
+
+def test_a_candidate_that_leaves_no_ratings_fails_and_the_search_goes_on(known_table, base_policy):
+    space = parse_space("objective: ratings_kept\ndrop_rare_items.min_raters: [2, 1000]")
+    result = tune_ratings(known_table, base_policy, space, seed=3, prune=False, presets=False)
+    empty = by_knobs(result)["min_raters=1000"]
+    assert empty.status == "failed"
+    assert empty.reason == (
+        "leaves no ratings to release (steps[1].drop_rare_items removed the last of them); "
+        "relax that step"
+    )
+    assert result.recommended.candidate.describe(space.knobs) == "min_raters=2"
