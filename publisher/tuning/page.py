@@ -177,34 +177,43 @@ def render_frontier_html(frontier: dict[str, Any]) -> str:
 
 def terminal_table(frontier: dict[str, Any], rows: int = 12) -> str:
     """The frontier's candidates, the presets and the recommendation, as plain text."""
-    lines = [f"{'':3} {'candidate':52} {'status':12} {'risk upper':>10} {'lost':>7} {'kept':>7}"]
-
-    def row(mark: str, label: str, status: str, figures: dict[str, Any]) -> str:
-        kept = (figures.get("utility") or {}).get("ratings_kept")
-        return (
-            f"{mark:3} {label[:52]:52} {status:12} {_pct(figures.get('risk_upper')):>10} "
-            f"{_num(figures.get('utility_lost')):>7} {_pct(kept):>7}"
-        )
-
     rec = frontier["recommended"]
     front = sorted(
         (c for c in frontier["candidates"] if c["on_frontier"]),
         key=lambda c: c["utility_lost"],
     )
-    for c in front[:rows]:
-        mark = "*" if rec and c["number"] == rec["candidate"] else ""
-        lines.append(row(mark, f"#{c['number']} {_knobs_text(c['knobs'])}", c["status"], c))
-    for name, figures in frontier["presets"].items():
-        lines.append(row("", f"preset {name}", figures.get("verdict", "error"), figures))
+    entries = [
+        (
+            "*" if rec and c["number"] == rec["candidate"] else "",
+            f"#{c['number']} {_knobs_text(c['knobs'])}",
+            c["status"],
+            c,
+        )
+        for c in front[:rows]
+    ]
+    entries += [
+        ("", f"preset {name}", figures.get("verdict") or "error", figures)
+        for name, figures in frontier["presets"].items()
+    ]
+    width = max([len("candidate"), *(len(label) for _, label, _, _ in entries)])
+    lost = f"lost ({frontier['objective']['name']})"
+    lines = [f"{'':2}{'candidate':{width}}  {'status':8}  {'risk upper':>10}  {lost}  {'kept':>6}"]
+    for mark, label, status, figures in entries:
+        kept = (figures.get("utility") or {}).get("ratings_kept")
+        lines.append(
+            f"{mark:2}{label:{width}}  {status:8}  {_pct(figures.get('risk_upper')):>10}  "
+            f"{_num(figures.get('utility_lost')):>{len(lost)}}  {_pct(kept):>6}"
+        )
     s = frontier["search"]
     lines.append(
         f"{s['candidates']} candidates: {s['passed']} passed, {s['failed']} failed, "
         f"{s['screened_out']} screened out, {s['pruned']} pruned, {s['not_reached']} not "
-        f"reached; {s['seconds']} s"
+        f"reached; {s['seconds']} s{' (budget spent)' if s['budget_exhausted'] else ''}"
     )
     if rec is not None:
         lines.append(
-            f"recommended #{rec['candidate']} ({_knobs_text(rec['knobs'])}): re-audit on fresh "
-            f"draws {_pct(rec['reaudit']['risk_upper'])} ({rec['reaudit']['verdict']})"
+            f"* recommended #{rec['candidate']}: re-audited on fresh draws, risk upper "
+            f"{_pct(rec['reaudit']['risk_upper'])}, lost {_num(rec['reaudit']['utility_lost'])} "
+            f"({rec['reaudit']['verdict']})"
         )
     return "\n".join(lines)

@@ -125,7 +125,7 @@ def tune(
     frontier = frontier_dict(result, source)
     with output_lock(out), staging(out) as temp:
         (temp / "frontier.json").write_text(
-            json.dumps(frontier, indent=1, sort_keys=True, allow_nan=False) + "\n", "utf-8"
+            json.dumps(frontier, indent=1, allow_nan=False) + "\n", "utf-8"
         )
         (temp / "frontier.html").write_text(render_frontier_html(frontier), "utf-8")
         if result.recommended is not None:
