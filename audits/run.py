@@ -183,6 +183,7 @@ def run_audits(
     seed: np.random.SeedSequence,
     unprotected: UnprotectedAudit | None = None,
     simulated: Ratings | None = None,
+    original_table: IndexedTable | None = None,
 ) -> AuditReport:
     """Run the linkage attack for each adversary and the uniqueness audit on both tables.
 
@@ -204,13 +205,20 @@ def run_audits(
     simulated : Ratings, optional
         The original passed through the policy's suppression steps with fresh
         randomness, sharing its codes: a further attack on the unprotected side.
+    original_table : IndexedTable, optional
+        ``original`` already indexed, reused across calls (``publisher tune``): its
+        posting indexes are then kept, not freed after the linkage audit.
 
     Returns
     -------
     AuditReport
     """
     children = _children(seed, len(adversaries))
-    original_table = IndexedTable(original)
+    shared = original_table is not None
+    if original_table is None:
+        original_table = IndexedTable(original)
+    elif original_table.ratings is not original:
+        raise ValueError("original_table indexes another table than original")
     released_table = original_table if released is original else IndexedTable(released)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -271,7 +279,7 @@ def run_audits(
     # The original's item index goes before the release's are built: three posting
     # indexes at a time instead of four (0.9 GB each at Netflix scale). Its record index
     # stays: the release's uniqueness draws the adversary's knowledge from it.
-    if original_table is not released_table:
+    if original_table is not released_table and not shared:
         original_table.drop_indexes(keep=("by_record",))
     uniqueness = list(unprotected.uniqueness)
     started = time.perf_counter()

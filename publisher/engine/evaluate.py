@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from audits import AuditReport, UnprotectedAudit, run_audits
+from audits._index import IndexedTable
 from audits.utility import UtilityAudit
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
@@ -158,6 +159,7 @@ def evaluate_ratings(
     seed: int | None = None,
     stages: Stages | None = None,
     unprotected: UnprotectedAudit | None = None,
+    original_index: IndexedTable | None = None,
 ) -> Evaluation:
     """Apply ``policy`` to ratings already read and run its audits (no bundle).
 
@@ -175,6 +177,8 @@ def evaluate_ratings(
         The input's digest, or a function computing it (called after the audits).
     key, seed, stages, unprotected
         As for :func:`evaluate`.
+    original_index : IndexedTable, optional
+        ``ratings`` indexed once by the caller and kept across evaluations.
 
     Returns
     -------
@@ -218,6 +222,7 @@ def evaluate_ratings(
                 seed=audit_seed,
                 unprotected=_fitting(unprotected, ratings, policy),
                 simulated=simulate_policy(ratings, suppression, simulated_seed),
+                original_table=original_index,
             )
             explain_inversions(ratings, audit_report, suppression, explain_seed)
         with stages("date recovery and decoy audits"):

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from audits import UnprotectedAudit, run_audits
+from audits._index import IndexedTable
 from policies import Policy, load_policy
 from policies.schema import list_presets
 from publisher.core.errors import PolicyError
@@ -212,6 +213,8 @@ def tune_ratings(
     trials = [Trial(c) for c in candidates]
     result = TuneResult(space, base, trials, seed, fresh_seed, screen_targets)
     cache: dict[str, UnprotectedAudit | None] = {"screen": None, "full": None}
+    # Indexed once: every candidate's audit reads the original's posting indexes.
+    index = IndexedTable(ratings)
 
     def evaluate(policy: Policy, *, fresh: bool = False) -> Evaluation:
         evaluation = evaluate_ratings(
@@ -221,6 +224,7 @@ def tune_ratings(
             input_sha256=input_sha256,
             seed=fresh_seed if fresh else seed,
             unprotected=None if fresh else cache["full"],
+            original_index=index,
         )
         if not fresh:
             cache["full"] = evaluation.unprotected
@@ -244,7 +248,7 @@ def tune_ratings(
             )
         else:
             try:
-                _run_trial(trial, ratings, base, screen_targets, seed, cache, evaluate)
+                _run_trial(trial, index, base, screen_targets, seed, cache, evaluate)
             except PolicyError as exc:  # e.g. a candidate that leaves no ratings
                 trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
             if trial.status == "passed":
@@ -261,7 +265,7 @@ def tune_ratings(
 
 def _run_trial(
     trial: Trial,
-    ratings: Ratings,
+    index: IndexedTable,
     base: Policy,
     screen_targets: int,
     seed: int,
@@ -270,7 +274,7 @@ def _run_trial(
 ) -> None:
     policy = trial.candidate.policy
     if screen_targets < base.audits.targets:
-        screen = _screen(ratings, policy, screen_targets, seed, cache)
+        screen = _screen(index, policy, screen_targets, seed, cache)
         trial.figures, trial.rung = screen, "screen"
         if screen["clear_failures"]:
             trial.status = "screened-out"
@@ -283,13 +287,14 @@ def _run_trial(
 
 
 def _screen(
-    ratings: Ratings,
+    index: IndexedTable,
     policy: Policy,
     n_targets: int,
     seed: int,
     cache: dict[str, UnprotectedAudit | None],
 ) -> dict[str, Any]:
     """The linkage audit alone on fewer targets, and the thresholds it clearly exceeds."""
+    ratings = index.ratings
     step_seed, audit_seed = np.random.SeedSequence([seed, 1]).spawn(2)
     released, _ = apply_policy(ratings, policy, key=None, seed=step_seed)
     audits = policy.audits
@@ -303,6 +308,7 @@ def _screen(
         uniqueness_known_items=(1,),  # the screen reads linkage only; one cheap m
         seed=audit_seed,
         unprotected=unprotected,
+        original_table=index,
     )
     cache["screen"] = report.unprotected
     thresholds = policy.gate.max_reidentification_rate or (None,) * len(report.linkage)

@@ -356,3 +356,24 @@ def test_every_side_claims_at_the_audit_s_phi(five):
     assert result.released.phi == result.original.phi == 3.25
     for sides in result.portfolio.values():
         assert {outcome.phi for outcome in sides.values() if outcome is not None} == {3.25}
+
+
+def test_a_shared_original_index_gives_the_same_figures_and_is_kept():
+    """``publisher tune`` indexes the original once: the audits read the same figures
+    from it as from their own index, and leave its posting indexes in place."""
+    users, items, ratings, days = zip(*ROWS, strict=True)
+    original = Ratings.from_columns(users, items, ratings, days, scale=Scale(1, 5, 1))
+    released = original.with_frame(original.frame.iloc[:-2].reset_index(drop=True))
+    adversaries = [Adversary(known_items=1, date_tolerance_days=3)]
+    own = run_audits(original, released, adversaries=adversaries, n_targets=5,
+                     uniqueness_known_items=(1,), seed=np.random.SeedSequence(4))  # fmt: skip
+    index = IndexedTable(original)
+    shared = run_audits(original, released, adversaries=adversaries, n_targets=5,
+                        uniqueness_known_items=(1,), seed=np.random.SeedSequence(4),
+                        original_table=index)  # fmt: skip
+    assert shared.to_dict() == own.to_dict()
+    assert {"by_item", "by_record"} <= set(vars(index))  # kept for the next candidate
+    other = IndexedTable(released)
+    with pytest.raises(ValueError, match="indexes another table"):
+        run_audits(original, released, adversaries=adversaries, n_targets=5,
+                   seed=np.random.SeedSequence(4), original_table=other)  # fmt: skip
