@@ -133,3 +133,22 @@ def test_a_candidate_that_leaves_no_ratings_fails_and_the_search_goes_on(known_t
         "relax that step"
     )
     assert result.recommended.candidate.describe(space.knobs) == "min_raters=2"
+
+
+def test_each_objective_is_read_as_a_loss():
+    from publisher.tuning.search import utility_lost
+
+    figures = {"utility": {"rmse_increase": 0.25, "ratings_kept": 0.75,
+                           "popularity_spearman": 0.9}}  # fmt: skip
+    assert utility_lost(figures, "rmse_increase") == 0.25
+    assert utility_lost(figures, "ratings_kept") == 0.25
+    assert utility_lost(figures, "popularity_spearman") == pytest.approx(0.1)
+    assert utility_lost({"utility": {"rmse_increase": None}}, "rmse_increase") is None
+
+
+def test_the_frontier_keeps_the_points_nothing_beats_on_both_axes():
+    from publisher.tuning.frontier import pareto
+
+    points = [(0.1, 0.9, 0), (0.2, 0.5, 1), (0.3, 0.6, 2), (0.5, 0.1, 3), (0.5, 0.1, 4)]
+    assert pareto(points) == {0, 1, 3}  # 2 is beaten by 1; 4 ties 3 (the first is kept)
+    assert pareto([]) == set()
