@@ -130,3 +130,27 @@ def test_cli_synth(tmp_path):
     bad = CliRunner().invoke(main, ["synth", "--preset", "netflix", "--scale", "20", "-o", "x"])
     assert bad.exit_code == 2
     assert "20" in bad.output
+
+
+def test_a_movie_released_during_the_span_is_rated_only_once_out():
+    """Every movie of this preset comes out in 2005 (on DVD from 2005-05-01 at the
+    earliest), so no rating predates that; who rated what is the same as without."""
+    import dataclasses
+
+    late = dataclasses.replace(NETFLIX, release_years=((2005, 1.0),))
+    table = synthesize(late, scale=0.01, seed=2)
+    first_out = (np.datetime64("2005-05-01") - np.datetime64("1970-01-01")).astype(int)
+    assert table["date"].min() >= first_out
+    assert table["date"].max() <= (
+        np.datetime64(NETFLIX.last_day) - np.datetime64("1970-01-01")
+    ).astype(int)
+    # crowding: the new movies' ratings fill their first months, not the years before
+    assert len(table) == len(
+        synthesize(dataclasses.replace(late, release_years=()), scale=0.01, seed=2)
+    )  # same counts, dates moved
+
+
+def test_netflix_release_years_are_the_catalogue_s_shares():
+    years = dict(NETFLIX.release_years)
+    assert sorted(years) == list(range(2000, 2006))
+    assert sum(years.values()) == pytest.approx(6937 / 17763, abs=0.002)
