@@ -1,5 +1,7 @@
-"""Narayanan and Shmatikov's own measure on a table: how often the auxiliary
-information matches the target's record and no other (issue 17, item 5).
+"""Narayanan and Shmatikov's measure: knowledge that fits the target's record alone.
+
+How often the auxiliary information matches the target's record and no other (issue
+17, item 5).
 
 Their headline figures ("99% of records can be uniquely identified with 8 ratings, 2 of
 them wrong, and dates within 14 days; 68% with 2 ratings and dates within 3 days") count
@@ -10,7 +12,8 @@ That is a property of the data, not the output of a scoring attack: Scoreboard-R
 claim rule (eccentricity >= phi) is stricter, so its figures are lower.
 
 This script draws targets and knowledge exactly as the linkage audit does
-(:func:`audits.linkage.draw_auxiliary`) and counts the consistent records::
+(:func:`audits.linkage.draw_auxiliary`), counts the consistent records, and runs both
+scorers of the portfolio on the same targets for comparison::
 
     python bench/ns_uniqueness.py /tmp/bench/netflix-1/ratings.parquet [targets]
 """
@@ -23,9 +26,12 @@ import time
 import numpy as np
 
 from audits._index import IndexedTable
+from audits.centered import attack_centered
 from audits.linkage import draw_auxiliary, eligible_items, eligible_users
+from audits.scoreboard import attack
 from audits.stats import wilson_interval
 from publisher.core import Adversary
+from publisher.core.adversary import DEFAULT_PHI
 from publisher.core.ratings import Scale
 from publisher.readers import read_ratings
 
@@ -37,7 +43,11 @@ ADVERSARIES = (
 
 
 def unique_share(table: IndexedTable, adversary: Adversary, n_targets: int, seed: int) -> tuple:
-    """Share of targets whose own record is the only one consistent with their knowledge."""
+    """Share of targets whose own record is the only one consistent with their knowledge.
+
+    Returns the share, its Wilson interval, the number of targets, and the scorers'
+    outcomes on the same targets (name -> AttackOutcome).
+    """
     rng = np.random.default_rng(seed)
     eligible = eligible_items(table, adversary)
     users = eligible_users(table, adversary, eligible)
@@ -67,7 +77,11 @@ def unique_share(table: IndexedTable, adversary: Adversary, n_targets: int, seed
         for records in touched:
             hits[records] = 0
     low, high = wilson_interval(unique, len(targets))
-    return unique / len(targets), low, high, len(targets)
+    scorers = {
+        "Scoreboard-RH": attack(table, aux, truth, DEFAULT_PHI),
+        "centred": attack_centered(table, aux, truth, DEFAULT_PHI),
+    }
+    return unique / len(targets), low, high, len(targets), scorers
 
 
 def main(path: str, n_targets: int = 1000) -> None:
@@ -76,9 +90,14 @@ def main(path: str, n_targets: int = 1000) -> None:
     print(f"{path}: {table.records.n:,} records, read and indexed in "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     for adversary in ADVERSARIES:
-        share, low, high, n = unique_share(table, adversary, n_targets, seed=3)
+        share, low, high, n, scorers = unique_share(table, adversary, n_targets, seed=3)
         print(f"{adversary.describe()}: uniquely identified {100 * share:.1f}% "
               f"[{100 * low:.1f}, {100 * high:.1f}] of {n} targets")  # fmt: skip
+        for name, outcome in scorers.items():
+            risk = outcome.risk()
+            print(f"  {name} claims {100 * risk.value:.1f}% [{100 * risk.ci[0]:.1f}, "
+                  f"{100 * risk.ci[1]:.1f}], best match right "
+                  f"{100 * outcome.correct.mean():.1f}%")  # fmt: skip
 
 
 if __name__ == "__main__":
