@@ -133,9 +133,11 @@ was not measured.</p>
 <h2>Presets</h2>
 <table><tr><th>preset</th><th>verdict</th><th>risk upper</th><th>utility lost</th>
 <th>ratings kept</th></tr>
-{% for name, p in f.presets.items() %}<tr><td>{{ name }}</td><td>{{ p.verdict or p.error }}</td>
-<td class="n">{{ pct(p.risk_upper) }}</td><td class="n">{{ num(p.utility_lost) }}</td>
-<td class="n">{{ pct(p.utility.ratings_kept if p.utility else None) }}</td></tr>{% endfor %}
+{% for name, p in f.presets.items() %}<tr><td>{{ name }}</td>
+<td>{{ p.get("verdict") or p.get("error") }}</td>
+<td class="n">{{ pct(p.get("risk_upper")) }}</td><td class="n">{{ num(p.get("utility_lost")) }}</td>
+<td class="n">{{ pct(p.utility.ratings_kept if p.get("utility") else None) }}</td></tr>
+{% endfor %}
 </table>
 <h2>Every candidate</h2>
 <table><tr><th>#</th><th>knobs</th><th>status</th><th>risk upper</th><th>utility lost</th>

@@ -257,7 +257,7 @@ def tune_ratings(
         if progress is not None:
             progress(trial, k, len(trials))
     if presets:
-        result.presets = _presets(base, evaluate)
+        result.presets = _presets(base, evaluate, deadline)
     _recommend(result, passed, evaluate)
     result.seconds = time.perf_counter() - started
     return result
@@ -347,10 +347,18 @@ def _screen(
     }
 
 
-def _presets(base: Policy, evaluate: Callable[..., Evaluation]) -> dict[str, dict[str, Any]]:
-    """Each shipped preset's steps under the base's audits and gate, for comparison."""
-    out = {}
+def _presets(
+    base: Policy, evaluate: Callable[..., Evaluation], deadline: float | None
+) -> dict[str, dict[str, Any]]:
+    """Each shipped preset's steps under the base's audits and gate, for comparison.
+
+    Within the search's time budget: presets not reached are listed as skipped.
+    """
+    out: dict[str, dict[str, Any]] = {}
     for name in list_presets():
+        if deadline is not None and time.perf_counter() > deadline:
+            out[name] = {"error": "not evaluated: the time budget was spent"}
+            continue
         preset = load_policy(name)
         policy = dataclasses.replace(preset, audits=base.audits, gate=base.gate)
         t0 = time.perf_counter()

@@ -109,12 +109,20 @@ def test_a_failed_re_audit_moves_on_to_the_next_passing_candidate(
 
 
 def test_a_spent_budget_stops_the_search_and_recommends_nothing(known_table, base_policy):
-    result = tune_ratings(
-        known_table, base_policy, parse_space(SPACE), seed=3, budget_seconds=0, presets=False
-    )
+    result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=3, budget_seconds=0)
     assert result.budget_exhausted
     assert {t.status for t in result.trials} == {"not-reached"}
     assert result.recommended is None
+    assert {p["error"] for p in result.presets.values()} == {
+        "not evaluated: the time budget was spent"
+    }
+    # every view renders what was not reached
+    from publisher.tuning.page import render_frontier_html, terminal_table
+
+    source = {"name": "known", "sha256": "0" * 64, "counts": {"ratings": 2600}}
+    frontier = frontier_dict(result, source)
+    assert "not evaluated: the time budget was spent" in render_frontier_html(frontier)
+    assert "(budget spent)" in terminal_table(frontier)
 
 
 def test_a_base_without_a_gate_is_refused(known_table):
