@@ -227,6 +227,8 @@ class LinkageResult:
     baseline: float
     warnings: list[str] = field(default_factory=list)
     portfolio: dict[str, dict[str, AttackOutcome | None]] = field(default_factory=dict)
+    #: User codes of the control set (customers the policy removed), distinct.
+    control_targets: np.ndarray | None = None
 
     def _sides(self) -> dict[str, dict[str, AttackOutcome | None]]:
         return self.portfolio or {
@@ -437,11 +439,9 @@ class LinkageAudit:
         warnings = []
         if len(targets) == 0:
             warnings.append("no released user has enough ratings for this adversary")
-        elif (
-            original.risk().ci[1] <= (unprotected_baseline := 1.0 / self.original.records.n)
-            # float slack on 1/N sums
-            or original.top1_credit.mean() <= unprotected_baseline + 1e-12
-        ):
+        # The top-1 credit, not the claim rate: a Wilson upper bound on n <= N targets
+        # is never below 1/N. Float slack on sums of 1/N.
+        elif original.top1_credit.mean() <= 1.0 / self.original.records.n + 1e-12:
             warnings.append(
                 "the attack on the original data is no better than the random-guess baseline; "
                 "its figures on the release cannot be trusted as a measure of risk"
@@ -452,8 +452,9 @@ class LinkageAudit:
                 f"(fewer than the {self.n_targets} targets asked for)"
             )
         result = LinkageResult(
-            adversary, len(pool), released, original, control, baseline, warnings, portfolio
-        )
+            adversary, len(pool), released, original, control, baseline, warnings, portfolio,
+            control_targets=chosen if control is not None else None,
+        )  # fmt: skip
         if len(targets) and exceeds(result):
             _, worst = result.worst_released()
             _, _, unprotected = result.worst_original()

@@ -5,6 +5,7 @@ import pytest
 
 from audits import LinkageAudit, run_audits
 from audits._index import IndexedTable, item_weights
+from audits.linkage import risk_text
 from audits.scoreboard import AuxiliaryInformation, attack
 from audits.stats import wilson_interval
 from policies import load_policy, parse_policy
@@ -377,3 +378,125 @@ def test_a_shared_original_index_gives_the_same_figures_and_is_kept():
     with pytest.raises(ValueError, match="indexes another table"):
         run_audits(original, released, adversaries=adversaries, n_targets=5,
                    seed=np.random.SeedSequence(4), original_table=other)  # fmt: skip
+
+
+def test_audit_arguments_at_their_boundaries_with_exact_messages(five):
+    def audit(**kwargs):
+        options = {"adversary": Adversary(known_items=1), "rng": np.random.default_rng(0)}
+        return LinkageAudit(five, five, **{**options, **kwargs})
+
+    audit(n_targets=1)  # one target is allowed
+    audit(phi=0.01)  # any positive threshold
+    for kwargs, error, message in (
+        ({"n_targets": 0}, ValueError, "n_targets must be >= 1, got 0"),
+        ({"phi": 0.0}, ValueError, "phi must be > 0, got 0.0"),
+        ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
+    ):
+        with pytest.raises(error) as caught:
+            audit(**kwargs)
+        assert str(caught.value) == message
+    with pytest.raises(RuntimeError) as caught:
+        audit().results()
+    assert str(caught.value) == "call evaluate() before results()"
+    # an unprotected attack drawn for another adversary is refused...
+    from audits.linkage import attack_unprotected
+
+    other = attack_unprotected(five, Adversary(known_items=2), rng=np.random.default_rng(1))
+    with pytest.raises(ValueError, match=r"^the unprotected attack") as caught:
+        audit(unprotected=other)
+    assert str(caught.value) == "the unprotected attack was drawn for another adversary"
+    # ...and one drawn for it is used as given, not drawn again
+    mine = attack_unprotected(five, Adversary(known_items=1), rng=np.random.default_rng(9))
+    result = audit(unprotected=mine).evaluate().results()
+    assert result.original is mine.outcome
+    assert result.portfolio["centered"]["original"] is mine.centered
+
+
+def _without(table, names):
+    """``table``'s ratings without the named users, codes kept (as a policy leaves them)."""
+    frame = table.ratings.frame
+    codes = [int(np.flatnonzero(table.ratings.user_ids == n)[0]) for n in names]
+    kept = frame[~frame["user"].isin(codes)].reset_index(drop=True)
+    return IndexedTable(table.ratings.with_frame(kept))
+
+
+def test_the_control_set_is_the_removed_customers_each_once_and_never_right(five):
+    released = _without(five, ["D", "E"])
+    result = LinkageAudit(five, released, adversary=Adversary(known_items=1), n_targets=5,
+                          rng=np.random.default_rng(3)).evaluate().results()  # fmt: skip
+    assert five.ratings.user_ids[result.control_targets].tolist() == ["D", "E"]
+    assert result.control.n == 2
+    assert not result.control.correct.any()
+    assert (result.control.true_probability == 0).all()  # no true record to put weight on
+    assert result.to_dict()["control"] is not None
+
+
+def test_the_policy_simulated_attack_reuses_the_unprotected_knowledge(five):
+    result = LinkageAudit(five, five, adversary=Adversary(known_items=1), n_targets=5,
+                          phi=2.0, rng=np.random.default_rng(3),
+                          simulated=IndexedTable(five.ratings)).evaluate().results()  # fmt: skip
+    for name in ("scoreboard-rh", "centered"):
+        simulated = result.portfolio[name]["simulated"]
+        original = result.portfolio[name]["original"]
+        assert simulated is not None
+        assert simulated.phi == 2.0
+        # the same table, targets and knowledge: the same figures as the original's
+        np.testing.assert_array_equal(simulated.correct, original.correct)
+        np.testing.assert_array_equal(simulated.eccentricity, original.eccentricity)
+
+
+def test_warnings_are_worded_exactly(five):
+    def warnings(released, **kwargs):
+        options = {"adversary": Adversary(known_items=2), "n_targets": 5,
+                   "rng": np.random.default_rng(3)}  # fmt: skip
+        return LinkageAudit(five, released, **{**options, **kwargs}).evaluate().results()
+
+    # nobody has three ratings
+    none = warnings(five, adversary=Adversary(known_items=3))
+    assert none.warnings == ["no released user has enough ratings for this adversary"]
+    # one eligible customer left in the release (D has one rating only)
+    one = warnings(_without(five, ["B", "C", "E"]))
+    assert one.warnings == [
+        "all 1 eligible released users were attacked (fewer than the 5 targets asked for)"
+    ]
+    assert one.released.n == 1
+    # a release of one record: the random guess is that record
+    assert warnings(_without(five, ["B", "C", "D", "E"])).baseline == 1.0
+
+
+def test_an_attack_no_better_than_chance_says_so():
+    same = IndexedTable(Ratings.from_columns(
+        ["a", "a", "b", "b", "c", "c", "d", "d"], [0, 1] * 4, [3.0] * 8, scale=Scale(1, 5, 1),
+    ))  # fmt: skip
+    result = LinkageAudit(same, same, adversary=Adversary(known_items=2), n_targets=4,
+                          rng=np.random.default_rng(0)).evaluate().results()  # fmt: skip
+    assert result.original.top1_credit.tolist() == [0.25] * 4  # four-way ties
+    assert result.warnings == [
+        "the attack on the original data is no better than the random-guess baseline; "
+        "its figures on the release cannot be trusted as a measure of risk"
+    ]
+
+
+def test_a_release_above_its_original_beyond_the_intervals_is_worded_exactly(five):
+    import dataclasses
+
+    from audits.linkage import attack_unprotected
+    from audits.scoreboard import AttackOutcome
+
+    adversary = Adversary(known_items=2)
+    drawn = attack_unprotected(five, adversary, rng=np.random.default_rng(3))
+    n = drawn.outcome.n
+    nothing = AttackOutcome(np.zeros(n, bool), np.zeros(n), np.ones(n), np.zeros(n),
+                            np.zeros(n), 1.5)  # fmt: skip
+    weak = dataclasses.replace(drawn, outcome=nothing, centered=nothing)
+    # phi 0.5: every best match is claimed (4 of 4: lower bound 51%, above the 49% upper
+    # bound of 0 of 4 on the unprotected side)
+    result = LinkageAudit(five, five, adversary=adversary, n_targets=5, unprotected=weak,
+                          phi=0.5, rng=np.random.default_rng(3)).evaluate().results()  # fmt: skip
+    worst = result.worst_released()[1]
+    assert worst.n_reidentified == n == 4
+    assert result.warnings[-1] == (
+        "the release is more re-identifiable than the unprotected data, beyond the "
+        f"intervals ({risk_text(worst)} against {risk_text(nothing)}), even for an attacker "
+        "who applies the policy's suppression steps first"
+    )
