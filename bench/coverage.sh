@@ -19,6 +19,6 @@ run=(.venv/bin/python -m coverage run --parallel-mode --branch --source=publishe
 # overflows, so it is measured with the JIT on only, where coverage cannot see inside.)
 NUMBA_DISABLE_JIT=1 "${run[@]}" -m pytest -q -p no:cacheprovider -m "not slow" \
     tests/audits/test_kernels.py tests/audits/test_uniqueness.py tests/publisher/test_ratings.py \
-    tests/audits/test_linkage.py tests/test_properties.py
+    tests/audits/test_linkage.py tests/audits/test_centered.py tests/test_properties.py
 .venv/bin/python -m coverage combine -q
 .venv/bin/python -m coverage report --skip-empty --sort=cover
