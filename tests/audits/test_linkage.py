@@ -500,3 +500,24 @@ def test_a_release_above_its_original_beyond_the_intervals_is_worded_exactly(fiv
         f"intervals ({risk_text(worst)} against {risk_text(nothing)}), even for an attacker "
         "who applies the policy's suppression steps first"
     )
+
+
+def test_risk_text_by_hand():
+    from audits.scoreboard import AttackOutcome
+
+    def outcome(n, hits):
+        correct = np.arange(n) < hits
+        ones = np.ones(n)
+        return AttackOutcome(correct, np.where(correct, 5.0, 0.0), ones, ones, ones, 1.5)
+
+    # Wilson: 40 of 400 -> [7.43%, 13.33%]; 1 of 3 -> [6.15%, 79.23%]
+    assert risk_text(outcome(400, 40)) == "10.0% [7.4%, 13.3%]"
+    assert risk_text(outcome(3, 1)) == "33.3% [6.1%, 79.2%]"
+
+
+def test_the_control_set_draws_each_removed_customer_at_most_once(five):
+    released = _without(five, ["B", "C", "D", "E"])  # four removed, four control targets
+    for seed in range(5):  # with replacement, 4 distinct of 4 has probability 9% a draw
+        result = LinkageAudit(five, released, adversary=Adversary(known_items=1),
+                              n_targets=5, rng=np.random.default_rng(seed)).evaluate().results()  # fmt: skip
+        assert sorted(five.ratings.user_ids[result.control_targets]) == ["B", "C", "D", "E"]
