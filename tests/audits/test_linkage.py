@@ -521,3 +521,17 @@ def test_the_control_set_draws_each_removed_customer_at_most_once(five):
         result = LinkageAudit(five, released, adversary=Adversary(known_items=1),
                               n_targets=5, rng=np.random.default_rng(seed)).evaluate().results()  # fmt: skip
         assert sorted(five.ratings.user_ids[result.control_targets]) == ["B", "C", "D", "E"]
+
+
+def test_an_attack_twice_as_good_as_chance_is_not_called_chance():
+    """Two pairs of identical histories: every target ties with its twin, so the best
+    record is its own half of the time (top-1 credit 1/2 = 2/N): better than the random
+    guess (1/N), no warning."""
+    twins = IndexedTable(Ratings.from_columns(
+        ["a", "a", "b", "b", "c", "c", "d", "d"], [0, 1] * 4, [3.0] * 4 + [5.0] * 4,
+        scale=Scale(1, 5, 1),
+    ))  # fmt: skip
+    result = LinkageAudit(twins, twins, adversary=Adversary(known_items=2), n_targets=4,
+                          rng=np.random.default_rng(0)).evaluate().results()  # fmt: skip
+    assert result.original.top1_credit.tolist() == [0.5] * 4
+    assert result.warnings == []
