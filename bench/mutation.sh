@@ -6,6 +6,10 @@
 # noticed. Slow: about five hours on 2 cores (the linkage audit's mutants alone about
 # three and a half: each runs the audits' tests); not part of CI. Names can be passed to
 # rerun a subset: bench/mutation.sh run NAME...
+# mutmut picks each mutant's tests from coverage statistics it records once: after
+# moving or adding functions (or tests), delete mutants/mutmut-stats.json, or mutants
+# of the new code run against too few tests and look like survivors. It copies tests
+# only at its first run: refresh them with rm -rf mutants/tests && cp -r tests mutants/.
 #
 #   .venv/bin/pip install -e '.[test,mutation]'
 #   bench/mutation.sh                  # run, then list survivors and the score per module
