@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from publisher import __version__
+from publisher.reporting.format import number, pct
 from publisher.tuning.search import Trial, TuneResult, utility_lost
 from publisher.tuning.space import OBJECTIVES
 
@@ -121,10 +122,6 @@ def frontier_dict(result: TuneResult, source: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
 def recommended_yaml(frontier: dict[str, Any], policy_yaml: str) -> str:
     """recommended.yaml: the policy, with comments saying where it comes from and why."""
     rec = frontier["recommended"]
@@ -145,16 +142,12 @@ def recommended_yaml(frontier: dict[str, Any], policy_yaml: str) -> str:
         f"search's draws (seed {frontier['search']['seed']}); this is the most useful of them:",
         f"#   {knobs}",
         f"# On the search's draws: worst re-identification upper bound "
-        f"{_pct(search['risk_upper'])}, RMSE increase "
-        f"{_num(utility['rmse_increase'])}, ratings kept {_pct(utility['ratings_kept'])}.",
+        f"{pct(search['risk_upper'])}, RMSE increase "
+        f"{number(utility['rmse_increase'])}, ratings kept {pct(utility['ratings_kept'])}.",
         f"# Re-audited on fresh draws (seed {reaudit['seed']}: new noise, targets and "
-        f"knowledge): upper bound {_pct(reaudit['risk_upper'])}, verdict {reaudit['verdict']}.",
+        f"knowledge): upper bound {pct(reaudit['risk_upper'])}, verdict {reaudit['verdict']}.",
         "# Choosing the best of many noisy audits flatters the winner; the fresh re-audit is",
         "# the figure to quote. publisher release draws new noise again and re-checks the gate.",
         "",
     ]
     return "\n".join(lines) + policy_yaml
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"

@@ -100,7 +100,6 @@ class TuneResult:
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_exhausted: bool = False
     seconds: float = 0.0
-    evaluation: Evaluation | None = None
 
 
 def figures_of(evaluation: Evaluation) -> dict[str, Any]:
@@ -110,21 +109,12 @@ def figures_of(evaluation: Evaluation) -> dict[str, Any]:
     with its interval; ``risk_upper`` is the largest upper bound among them.
     """
     report = evaluation.report
-    risk = [
-        {
-            "adversary": entry["description"],
-            "reidentified": entry["released"]["reidentified"],
-            "ci": entry["released"]["reidentified_ci"],
-            "scorer": entry["released"]["scorer"],
-            "targets": entry["targets"],
-        }
-        for entry in report["linkage"]
-    ]
+    risk = _risk(report["linkage"])
     utility = report.get("utility") or {}
     failures = [c for c in report["gate"]["checks"] if not c["passed"]]
     return {
         "risk": risk,
-        "risk_upper": max((r["ci"][1] for r in risk), default=0.0),
+        "risk_upper": _upper(risk),
         "utility": {
             "rmse_increase": utility.get("mf_rmse_increase"),
             "ratings_kept": (utility.get("kept") or {}).get("ratings"),
@@ -134,6 +124,25 @@ def figures_of(evaluation: Evaluation) -> dict[str, Any]:
         "verdict": report["verdict"],
         "failed_checks": [_check_text(c) for c in failures],
     }
+
+
+def _risk(linkage: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per adversary, the release's worst case from report.json ``linkage`` entries."""
+    return [
+        {
+            "adversary": entry["description"],
+            "reidentified": entry["released"]["reidentified"],
+            "ci": entry["released"]["reidentified_ci"],
+            "scorer": entry["released"]["scorer"],
+            "targets": entry["targets"],
+        }
+        for entry in linkage
+    ]
+
+
+def _upper(risk: list[dict[str, Any]]) -> float:
+    """The largest upper bound over the adversaries."""
+    return max((r["ci"][1] for r in risk), default=0.0)
 
 
 def _check_text(check: dict[str, Any]) -> str:
@@ -311,29 +320,17 @@ def _screen(
         original_table=index,
     )
     cache["screen"] = report.unprotected
-    thresholds = policy.gate.max_reidentification_rate or (None,) * len(report.linkage)
-    risk: list[dict[str, Any]] = []
-    clear: list[str] = []
-    for result, threshold in zip(report.linkage, thresholds, strict=True):
-        scorer, worst = result.worst_released()
-        figure = worst.risk()
-        risk.append(
-            {
-                "adversary": result.adversary.describe(),
-                "reidentified": figure.value,
-                "ci": list(figure.ci),
-                "scorer": scorer,
-                "targets": worst.n,
-            }
-        )
-        if threshold is not None and figure.ci[0] > threshold:
-            clear.append(
-                f"reidentification: {result.adversary.describe()} lower "
-                f"{figure.ci[0]:.3g} > {threshold:.3g} on {worst.n} targets"
-            )
+    risk = _risk([result.to_dict() for result in report.linkage])
+    thresholds = policy.gate.max_reidentification_rate or (None,) * len(risk)
+    clear = [
+        f"reidentification: {r['adversary']} lower {r['ci'][0]:.3g} > {threshold:.3g} "
+        f"on {r['targets']} targets"
+        for r, threshold in zip(risk, thresholds, strict=True)
+        if threshold is not None and r["ci"][0] > threshold
+    ]
     return {
         "risk": risk,
-        "risk_upper": max((r["ci"][1] for r in risk), default=0.0),
+        "risk_upper": _upper(risk),
         # the share kept is exact and free; the other measures need the utility audit
         "utility": {
             "rmse_increase": None,
@@ -389,7 +386,6 @@ def _recommend(
         if evaluation.report["verdict"] == "pass":
             result.recommended = trial
             result.reaudit = figures
-            result.evaluation = evaluation
             return
         logger.info(
             "candidate #%d passed on the search's draws but failed its re-audit: %s",

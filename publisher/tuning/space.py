@@ -18,11 +18,14 @@ puts it. Every value is validated as the step validates it, naming the knob.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from policies import STEPS, Policy, build_step
 from policies.schema import _safe_yaml, parse_policy
@@ -237,8 +240,6 @@ def _insert(steps: list[dict[str, Any]], names: list[str], step: str, params: di
 
 
 def _dump(config: dict[str, Any]) -> str:
-    import yaml
-
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
@@ -306,8 +307,6 @@ def _companions(step: str, param: str) -> dict[str, Any]:
 
 
 def _required(step: str) -> set[str]:
-    import dataclasses
-
     return {
         f.name
         for f in dataclasses.fields(STEPS[step])
