@@ -96,6 +96,7 @@ def check_output(
     overwrite: bool,
     label: str = "--out",
     prove_owned: bool = True,
+    exists_hint: str = "pass --overwrite to replace it",
 ) -> None:
     """Refuse an output folder that would put the organizer's own files at risk.
 
@@ -114,6 +115,9 @@ def check_output(
     prove_owned : bool
         Verify that an existing ``out`` is this tool's bundle (hashing all of it). A
         caller that proves it later, under the output lock, skips it in early checks.
+    exists_hint : str
+        What to do about an existing ``out`` that may not be replaced (a command
+        without ``--overwrite`` says so).
 
     Raises
     ------
@@ -140,7 +144,7 @@ def check_output(
     if not out.is_dir():
         raise PublisherError(f"{out}: exists and is not a folder")
     if not overwrite:
-        raise PublisherError(f"{out}: already exists; pass --overwrite to replace it")
+        raise PublisherError(f"{out}: already exists; {exists_hint}")
     problem = _ownership_problem(out) if prove_owned else None
     if problem is not None:
         raise PublisherError(
@@ -298,7 +302,9 @@ def _clean_stale(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def staging(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
+def staging(
+    out: Path, *, overwrite: bool = False, exists_hint: str = "pass --overwrite to replace it"
+) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``out`` when the block succeeds.
 
     Call it while holding :func:`output_lock`. On an exception (or Ctrl-C) the
@@ -312,7 +318,7 @@ def staging(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
         If ``out`` exists and may not be replaced (see :func:`check_output`).
     """
     out = Path(out)
-    check_output(out, overwrite=overwrite, prove_owned=False)
+    check_output(out, overwrite=overwrite, prove_owned=False, exists_hint=exists_hint)
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
     temp = out.parent / f".{out.name}{_TEMP_MARK}{secrets.token_hex(4)}"

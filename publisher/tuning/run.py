@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from publisher.tuning.space import Space, load_space, parse_objective
 __all__ = ["NoRecommendationError", "TuneRun", "tune"]
 
 FILES = ("frontier.json", "frontier.html", "recommended.yaml")
+#: tune has no --overwrite: what it says of an existing --out.
+NEW_FOLDER = "tune writes a new folder: name another --out"
 
 
 class NoRecommendationError(PublisherError):
@@ -101,9 +104,7 @@ def tune(
     space.check_base(policy)
     if budget_minutes is not None and not budget_minutes > 0:
         raise PublisherError(f"--budget-minutes: must be > 0, got {budget_minutes}")
-    if out.exists() or out.is_symlink():
-        raise PublisherError(f"{out}: already exists; tune writes a new folder: name another --out")
-    check_output(out, inputs=[input], overwrite=False)
+    check_output(out, inputs=[input], overwrite=False, exists_hint=NEW_FOLDER)
     ratings = reading.read(input)
     seed = secrets.randbits(63) if seed is None else seed
     result = tune_ratings(
@@ -123,7 +124,7 @@ def tune(
         "counts": ratings.counts(),
     }
     frontier = frontier_dict(result, source)
-    with output_lock(out), staging(out) as temp:
+    with output_lock(out), staging(out, exists_hint=NEW_FOLDER) as temp:
         (temp / "frontier.json").write_text(
             json.dumps(frontier, indent=1, allow_nan=False) + "\n", "utf-8"
         )
@@ -144,8 +145,6 @@ def tune(
 
 def _tuned(result: TuneResult) -> Policy:
     """The recommended candidate's policy, named and described for what it is."""
-    import dataclasses
-
     trial = result.recommended
     assert trial is not None
     knobs = trial.candidate.describe(result.space.knobs)
