@@ -33,6 +33,7 @@ from publisher.core.adversary import (
     Adversary,
 )
 from publisher.core.errors import BudgetExceededError, PolicyError
+from publisher.core.parsing import strict_yaml
 from publisher.core.validation import (
     at_path,
     check_choice,
@@ -309,20 +310,8 @@ class Policy:
 
 # --------------------------------------------------------------------- loading
 def _safe_yaml(text: str, label: str) -> Any:
-    """``yaml.safe_load`` that also refuses aliases (no 'billion laughs' expansion)."""
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise PolicyError(f"{label}: line {line}: YAML aliases are not allowed in a policy")
-        return yaml.safe_load(text)
-    except RecursionError:
-        raise PolicyError(f"{label}: nested too deeply to be a policy") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PolicyError(f"{label}: {where}invalid YAML ({problem})") from None
+    """Safe YAML with no aliases and no key given twice (:func:`strict_yaml`)."""
+    return strict_yaml(text, label, PolicyError)
 
 
 def parse_policy(text: str, label: str = "policy", base: Path | None = None) -> Policy:

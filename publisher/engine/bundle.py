@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.core.errors import BundleVerificationError
+from publisher.core.parsing import DuplicateKeyError, strict_json
 from publisher.engine.keys import derive_key
 
 __all__ = [
@@ -120,10 +121,15 @@ def write_json(path: Path, data: Any) -> None:
 def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """Parse a JSON file of at most ``max_bytes``, refusing links and special files.
 
+    Repeated members are refused at any depth (:func:`~publisher.core.parsing.strict_json`):
+    a reader that keeps the first of two ``signature`` members and this tool, which
+    would keep the last, must never see two different documents in the same bytes.
+
     Raises
     ------
     BundleVerificationError
-        When the file is not a regular file, too large, not JSON or nested too deeply.
+        When the file is not a regular file, too large, not JSON, repeats a member or is
+        nested too deeply.
     """
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
@@ -143,7 +149,9 @@ def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
             f"{printable(str(path))}: larger than {max_bytes:,} bytes; not reading it"
         )
     try:
-        return json.loads(data)
+        return strict_json(data)
+    except DuplicateKeyError as exc:
+        raise BundleVerificationError(f"{printable(str(path))}: {exc}") from None
     except RecursionError:
         raise BundleVerificationError(f"{printable(str(path))}: JSON nested too deeply") from None
     except ValueError as exc:

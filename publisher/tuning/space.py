@@ -28,8 +28,9 @@ from typing import Any
 import yaml
 
 from policies import STEPS, Policy, build_step
-from policies.schema import _safe_yaml, parse_policy
+from policies.schema import parse_policy
 from publisher.core.errors import PolicyError
+from publisher.core.parsing import strict_yaml
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -251,7 +252,7 @@ def parse_space(text: str, label: str = "space") -> Space:
     PolicyError
         Naming the knob (and value) at fault.
     """
-    data = _safe_yaml(text, label)
+    data = strict_yaml(text, label, PolicyError, "a space")
     if not isinstance(data, dict) or not data:
         raise PolicyError(f"{label}: must be a mapping of STEP.PARAM: [values] (and objective)")
     objective = parse_objective(data.pop("objective", "rmse_increase"), f"{label}: objective")

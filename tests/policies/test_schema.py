@@ -249,3 +249,20 @@ def test_privacy_statement_for_each_kind_of_policy(text, statement):
         math.nextafter(0.3, math.inf) if "aggregates" in text else None
     )
     assert result["unit"] == "one customer (all of their ratings)"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("name: p\nsteps: []\ngate: {max_reidentification_rate: 0.01}\nsteps: []\n", 4, "steps"),
+        ("name: p\ngate:\n  max_reidentification_rate: 0.01\n  max_reidentification_rate: 1\n", 4,
+         "max_reidentification_rate"),
+        ("name: p\nsteps:\n  - perturb_ratings: {epsilon: 0.1, epsilon: 9}\n", 3, "epsilon"),
+        ("name: p\nname: q\n", 2, "name"),
+    ],
+    ids=["top-level-steps", "gate-threshold", "step-parameter", "name"],
+)
+def test_a_key_given_twice_is_an_error_at_every_level(text, line, key):
+    # Issue 24.4: a reviewer reads the first value; last-wins parsing applied the second.
+    with pytest.raises(PolicyError, match=rf"^p\.yaml: line {line}: key '{key}' given twice$"):
+        parse_policy(text, "p.yaml")

@@ -512,3 +512,27 @@ def test_printable_keeps_printable_characters_as_they_are():
     assert printable("tab\there") == "tab\\there"
     # a backslash beside an escaped character stays one backslash (its repr doubles it)
     assert printable("a\\b\tc'") == "a\\b\\tc'"
+
+
+def test_duplicate_members_cannot_forge_a_signed_manifest(tmp_path):
+    # Issue 24.2: a first-wins reader sees the prepended members, this tool would have seen
+    # the signed last ones; both parses of one file must be the same document, or none.
+    out = make_bundle(tmp_path, key=KEY)
+    signed = (out / MANIFEST).read_text()
+    forged_files = json.dumps({"data/ratings.parquet": {"sha256": "0" * 64, "bytes": 3}})
+    forged = '{"schema": "publisher.manifest/2", "files": ' + forged_files + "," + signed[1:]
+    (out / MANIFEST).write_text(forged)
+    with pytest.raises(BundleVerificationError, match="member 'schema' given twice"):
+        verify_bundle(out, key=KEY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": {"b": 1, "b": 2}}', '[{"x": 1, "x": 1}]', '{"v": NaN}', '{"v": -Infinity}'],
+    ids=["nested", "in-a-list", "nan", "infinity"],
+)
+def test_load_json_refuses_repeated_members_and_non_standard_numbers(tmp_path, text):
+    path = tmp_path / "x.json"
+    path.write_text(text)
+    with pytest.raises(BundleVerificationError, match=r"given twice|not valid JSON"):
+        load_json(path)
