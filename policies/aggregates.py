@@ -54,6 +54,7 @@ from publisher.core.validation import (
     check_int,
     check_keys,
     check_number,
+    shown,
 )
 
 __all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates", "in_domain"]
@@ -184,7 +185,7 @@ class AggregatesConfig:
             raise PolicyError(exc.at(path)) from None
         microdata = given.get("microdata", True)
         if not isinstance(microdata, bool):
-            raise PolicyError(f"{path}.microdata: must be true or false, got {microdata!r}")
+            raise PolicyError(f"{path}.microdata: must be true or false, got {shown(microdata)}")
         entries = given["statistics"]
         if not isinstance(entries, list) or not entries:
             raise PolicyError(f"{path}.statistics: must be a non-empty list")
@@ -198,7 +199,7 @@ class AggregatesConfig:
             ((name, params),) = entry.items()
             if name not in STATISTICS:
                 raise PolicyError(
-                    f"{where}: unknown statistic {name!r}; statistics: {', '.join(STATISTICS)}"
+                    f"{where}: unknown statistic {shown(name)}; statistics: {', '.join(STATISTICS)}"
                 )
             allowed = ("epsilon", "period") if name == "ratings_per_period" else ("epsilon",)
             params = check_keys(f"{where}.{name}", params, allowed)

@@ -31,8 +31,9 @@ import pandas as pd
 
 from policies.steps._base import period_starts
 from publisher.core.assemble import _as_ids
-from publisher.core.errors import PolicyError
+from publisher.core.errors import PolicyError, show
 from publisher.core.ratings import Scale
+from publisher.core.validation import shown
 
 __all__ = ["DateDomain", "Domain", "ItemDomain"]
 
@@ -78,7 +79,7 @@ class ItemDomain:
         if "range" in config:
             extra = set(config) - {"range"}
             if extra:
-                raise PolicyError(f"{path}: unknown key {sorted(extra)[0]!r} beside range")
+                raise PolicyError(f"{path}: unknown key {shown(sorted(extra)[0])} beside range")
             bounds = config["range"]
             if (
                 not isinstance(bounds, list)
@@ -88,7 +89,7 @@ class ItemDomain:
             ):
                 raise PolicyError(
                     f"{path}.range: must be [FIRST, LAST], two integers with FIRST <= LAST, "
-                    f"got {bounds!r}"
+                    f"got {shown(bounds, lists=True)}"
                 )
             if bounds[1] - bounds[0] + 1 > MAX_ITEMS:
                 raise PolicyError(
@@ -99,12 +100,12 @@ class ItemDomain:
             return cls(ids=ids, spec={"range": [int(bounds[0]), int(bounds[1])]})
         extra = set(config) - {"catalogue", "column", "sha256"}
         if extra:
-            raise PolicyError(f"{path}: unknown key {sorted(extra)[0]!r} beside catalogue")
+            raise PolicyError(f"{path}: unknown key {shown(sorted(extra)[0])} beside catalogue")
         name, column = config["catalogue"], config.get("column")
         if not isinstance(name, str) or not name:
-            raise PolicyError(f"{path}.catalogue: must be a file path, got {name!r}")
+            raise PolicyError(f"{path}.catalogue: must be a file path, got {shown(name)}")
         if column is not None and not isinstance(column, str):
-            raise PolicyError(f"{path}.column: must be a column name, got {column!r}")
+            raise PolicyError(f"{path}.column: must be a column name, got {shown(column)}")
         file = Path(name) if base is None or Path(name).is_absolute() else base / name
         raw = _read_catalogue(file, f"{path}.catalogue")
         digest = hashlib.sha256(raw).hexdigest()
@@ -162,7 +163,8 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
             raise PolicyError(f"{where}: cannot parse ({str(exc).splitlines()[0]})") from None
         if column not in frame.columns:
             raise PolicyError(
-                f"{where}: no column {column!r}; columns: {', '.join(map(str, frame.columns))}"
+                f"{where}: no column {shown(column)}; "
+                f"columns: {show(', '.join(map(str, frame.columns)), 200)[1:-1]}"
             )
         values = frame[column].str.strip()
     if values.empty or (values == "").any():
@@ -172,7 +174,7 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
     canonical = _canonical(values.to_numpy())
     dup = canonical.duplicated()
     if dup.any():
-        raise PolicyError(f"{where}: item {canonical[dup][0]!r} is listed twice")
+        raise PolicyError(f"{where}: item {shown(canonical[dup][0])} is listed twice")
     return _as_ids(values.to_numpy())  # the readers' rule: integers when every id is one
 
 
@@ -251,7 +253,7 @@ class Domain:
         unknown = set(config) - {"items", "dates", "scale"}
         if unknown:
             raise PolicyError(
-                f"{path}: unknown key {sorted(unknown)[0]!r}; use items, dates, scale"
+                f"{path}: unknown key {shown(sorted(unknown)[0])}; use items, dates, scale"
             )
         scale = None
         if config.get("scale") is not None:

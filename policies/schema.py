@@ -40,6 +40,7 @@ from publisher.core.validation import (
     check_int,
     check_keys,
     check_number,
+    shown,
 )
 
 __all__ = [
@@ -356,7 +357,7 @@ def _build(data: Any, base: Path | None = None) -> Policy:
     )
     for key in ("name", "description", "licence"):
         if key in given and not isinstance(given[key], str):
-            raise PolicyError(f"{key}: must be a string, got {given[key]!r}")
+            raise PolicyError(f"{key}: must be a string, got {shown(given[key])}")
     if not str(given["name"]).strip():
         raise PolicyError("name: must not be empty")
     steps = given.get("steps") or []
@@ -431,7 +432,7 @@ def list_presets() -> list[str]:
 def preset_text(name: str) -> str:
     """The YAML text of a shipped preset."""
     if name not in list_presets():
-        raise PolicyError(f"no preset named {name!r}; presets: {', '.join(list_presets())}")
+        raise PolicyError(f"no preset named {shown(name)}; presets: {', '.join(list_presets())}")
     return (resources.files("policies") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
 
 

@@ -294,3 +294,20 @@ def test_full_size_zero_bomb_stays_small(tmp_path):
     assert process.returncode == 1
     assert "line 1 is longer than 65,536 bytes" in err
     assert usage.ru_maxrss / 2**20 < 1.0  # GiB; 0.29 measured (bench/bombs.py)
+
+
+def test_a_policy_error_quotes_at_most_40_characters_of_the_input(tmp_path):
+    # Issue 24.14: `--policy /etc/passwd` printed most of the file.
+    secret = "root:x:0:0:root:/root:/bin/bash " + "daemon:x:1:1:daemon:/usr/sbin " * 40
+    policy = tmp_path / "passwd"
+    policy.write_text(secret)
+    result = CliRunner().invoke(main, ["policy", "check", str(policy)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {policy}: policy: must be a mapping, got 'root:x:0:0:root:/root:/bin/bash "
+        "daemon:x...'\n"
+    )
+    key = tmp_path / "keyed.yaml"
+    key.write_text("name: p\n" + "x" * 500 + ": 1\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(key)])
+    assert result.stderr.count("x") < 60

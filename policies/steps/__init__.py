@@ -22,6 +22,7 @@ from policies.steps.identifiers import PseudonymizeUsers
 from policies.steps.noise import PerturbRatings
 from policies.steps.suppression import CapUserRatings, DropRareItems, DropSparseUsers, SampleUsers
 from publisher.core.errors import PolicyError
+from publisher.core.validation import shown
 
 __all__ = [
     "STEPS",
@@ -78,7 +79,7 @@ def build_step(entry: Any, path: str) -> Step:
         )
     ((step_name, config),) = entry.items()
     if step_name not in STEPS:
-        raise PolicyError(f"{path}: unknown step {step_name!r}; steps: {', '.join(STEPS)}")
+        raise PolicyError(f"{path}: unknown step {shown(step_name)}; steps: {', '.join(STEPS)}")
     try:
         return STEPS[step_name].from_config(config, f"{path}.{step_name}")
     except ParameterError as exc:

@@ -42,9 +42,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def strict_yaml(
-    text: str, label: str, error: type[PublisherError], what: str = "a policy"
-) -> Any:
+def strict_yaml(text: str, label: str, error: type[PublisherError], what: str = "a policy") -> Any:
     r"""Parse one YAML document with safe types only, no aliases and no repeated keys.
 
     Parameters

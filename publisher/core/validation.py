@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from publisher.core.errors import PolicyError
+from publisher.core.errors import PolicyError, show
 
 T = TypeVar("T")
 
@@ -26,6 +26,7 @@ __all__ = [
     "check_int",
     "check_keys",
     "check_number",
+    "shown",
 ]
 
 
@@ -35,29 +36,42 @@ class ParameterError(PolicyError):
     def __init__(self, owner: str, param: str, requirement: str, value: Any) -> None:
         self.owner, self.param, self.requirement, self.value = owner, param, requirement, value
         super().__init__(
-            f"The {param!r} parameter of {owner} must be {requirement}. Got {value!r} instead."
+            f"The {param!r} parameter of {owner} must be {requirement}. "
+            f"Got {show(value) if isinstance(value, str) else repr(value)[:40]} instead."
         )
 
     def at(self, path: str) -> str:
         """Render the error under a policy key path (``steps[2].jitter_dates``)."""
-        return f"{path}.{self.param}: must be {self.requirement}, got {_show(self.value)}"
+        return f"{path}.{self.param}: must be {self.requirement}, got {shown(self.value)}"
 
 
 class ParameterTypeError(ParameterError, TypeError):
     """A parameter of a step or policy section has the wrong type."""
 
 
-def _show(value: Any) -> str:
+def shown(value: Any, *, lists: bool = False) -> str:
+    """A policy value as an error message quotes it: text cut to 40 characters, no dumps.
+
+    A list is "a list" (``lists=True``: shown when short, as a range's bounds are).
+
+    Examples
+    --------
+    >>> shown(None), shown(True), shown([1, 2]), shown([1, 2], lists=True), shown(2.5)
+    ('null', 'true', 'a list', '[1, 2]', '2.5')
+    >>> shown("root:x:0:0:root:/root:/bin/bash daemon:x:1:1")
+    "'root:x:0:0:root:/root:/bin/bash daemon:x...'"
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        return show(value)
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, list | tuple):
-        return "a list"
+        text = repr(list(value))
+        return text if lists and len(text) <= 40 else "a list"
     return str(value)
 
 
@@ -136,15 +150,15 @@ def check_keys(path: str, given: Any, allowed: Iterable[str], required: Iterable
     if given is None:
         given = {}
     if not isinstance(given, Mapping):
-        raise PolicyError(f"{path}: must be a mapping, got {_show(given)}")
+        raise PolicyError(f"{path}: must be a mapping, got {shown(given)}")
     allowed = tuple(allowed)
     for key in given:
         if key not in allowed:
             hint = f"; allowed: {', '.join(allowed)}" if allowed else " (takes no keys)"
-            raise PolicyError(f"{path}: unknown key {key!r}{hint}")
+            raise PolicyError(f"{path}: unknown key {show(str(key))}{hint}")
     for key in required:
         if key not in given:
-            raise PolicyError(f"{path}: missing required key {key!r}")
+            raise PolicyError(f"{path}: missing required key {show(str(key))}")
     return dict(given)
 
 

@@ -31,6 +31,7 @@ from policies import STEPS, Policy, build_step
 from policies.schema import parse_policy
 from publisher.core.errors import PolicyError
 from publisher.core.parsing import strict_yaml
+from publisher.core.validation import shown
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -260,10 +261,12 @@ def parse_space(text: str, label: str = "space") -> Space:
     for key, values in data.items():
         where = f"{label}: {key}"
         if not isinstance(key, str) or key.count(".") != 1:
-            raise PolicyError(f"{label}: knob {key!r} must be STEP.PARAM, e.g. coarsen_dates.to")
+            raise PolicyError(
+                f"{label}: knob {shown(key)} must be STEP.PARAM, e.g. coarsen_dates.to"
+            )
         step, param = key.split(".")
         if step not in STEPS:
-            raise PolicyError(f"{where}: unknown step {step!r}; steps: {', '.join(STEPS)}")
+            raise PolicyError(f"{where}: unknown step {shown(step)}; steps: {', '.join(STEPS)}")
         if step == "pseudonymize_users":
             raise PolicyError(f"{where}: pseudonyms are not a knob (every release needs them)")
         if not isinstance(values, list) or not values:
@@ -294,7 +297,7 @@ def parse_space(text: str, label: str = "space") -> Space:
 def parse_objective(value: Any, where: str) -> str:
     """A utility measure's name, checked against :data:`OBJECTIVES`."""
     if value not in OBJECTIVES:
-        raise PolicyError(f"{where}: must be one of {', '.join(OBJECTIVES)}, got {value!r}")
+        raise PolicyError(f"{where}: must be one of {', '.join(OBJECTIVES)}, got {shown(value)}")
     return str(value)
 
 
