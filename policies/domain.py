@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from policies.files import PolicyFile, read_policy_file
 from policies.steps._base import period_starts
 from publisher.core.assemble import _as_ids
 from publisher.core.errors import PolicyError, show
@@ -40,6 +41,8 @@ __all__ = ["DateDomain", "Domain", "ItemDomain"]
 #: A catalogue file is read up to this size; an id range may span this many ids.
 MAX_CATALOGUE_BYTES = 256 * 1024 * 1024
 MAX_ITEMS = 2_000_000
+#: The longest item id a catalogue may list.
+MAX_ID_CHARS = 64
 #: Far-apart dates would make ratings_per_period tables huge for nothing.
 MAX_DAYS = 200 * 366
 
@@ -67,6 +70,8 @@ class ItemDomain:
 
     ids: np.ndarray = field(compare=False, repr=False)
     spec: dict[str, Any]
+    #: The catalogue file as read (None for a range), for the release's key check.
+    file: PolicyFile | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_config(cls, config: Any, path: str, base: Path | None) -> ItemDomain:
@@ -106,8 +111,8 @@ class ItemDomain:
             raise PolicyError(f"{path}.catalogue: must be a file path, got {shown(name)}")
         if column is not None and not isinstance(column, str):
             raise PolicyError(f"{path}.column: must be a column name, got {shown(column)}")
-        file = Path(name) if base is None or Path(name).is_absolute() else base / name
-        raw = _read_catalogue(file, f"{path}.catalogue")
+        read = read_policy_file(name, base, f"{path}.catalogue", MAX_CATALOGUE_BYTES)
+        file, raw = read.path, read.data
         digest = hashlib.sha256(raw).hexdigest()
         pinned = config.get("sha256")
         if pinned is not None and pinned != digest:
@@ -120,7 +125,7 @@ class ItemDomain:
         if column is not None:
             spec["column"] = column
         spec["sha256"] = digest
-        return cls(ids=ids, spec=spec)
+        return cls(ids=ids, spec=spec, file=read)
 
     def positions(self, item_ids: np.ndarray) -> np.ndarray:
         """For each of the data's item codes, its row in the tables, or -1 (not counted)."""
@@ -132,19 +137,6 @@ class ItemDomain:
             lo, hi = self.spec["range"]
             return f"items with ids {lo} to {hi} ({len(self.ids):,} rows)"
         return f"the {len(self.ids):,} items of the catalogue {self.spec['catalogue']}"
-
-
-def _read_catalogue(file: Path, where: str) -> bytes:
-    try:
-        with file.open("rb") as fh:
-            raw = fh.read(MAX_CATALOGUE_BYTES + 1)
-    except IsADirectoryError:
-        raise PolicyError(f"{where}: {file} is a folder, not a catalogue file") from None
-    except OSError as exc:
-        raise PolicyError(f"{where}: cannot read {file} ({exc.strerror or exc})") from None
-    if len(raw) > MAX_CATALOGUE_BYTES:
-        raise PolicyError(f"{where}: {file} is larger than {MAX_CATALOGUE_BYTES:,} bytes")
-    return raw
 
 
 def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
@@ -169,6 +161,13 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
         values = frame[column].str.strip()
     if values.empty or (values == "").any():
         raise PolicyError(f"{where}: lists no items, or an empty id")
+    # An id is a short printable name: anything else is not a catalogue of items.
+    bad = ~values.map(lambda v: len(v) <= MAX_ID_CHARS and v.isprintable()).to_numpy(bool)
+    if bad.any():
+        raise PolicyError(
+            f"{where}: {shown(values[bad].iloc[0])} is not an item id (ids are printable, "
+            f"at most {MAX_ID_CHARS} characters)"
+        )
     if len(values) > MAX_ITEMS:
         raise PolicyError(f"{where}: more than {MAX_ITEMS:,} items")
     canonical = _canonical(values.to_numpy())

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from policies.aggregates import AggregatesConfig
+from policies.files import PolicyFile
 from policies.steps import Step, build_step
 from publisher.core.adversary import (
     DEFAULT_ADVERSARIES,
@@ -283,6 +284,11 @@ class Policy:
             "gate": self.gate.to_dict(),
             "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
+
+    def files(self) -> list[PolicyFile]:
+        """Every file the policy names, as read at load (:mod:`policies.files`)."""
+        items = self.aggregates.domain.items if self.aggregates is not None else None
+        return [items.file] if items is not None and items.file is not None else []
 
     def noise_sources(self) -> list[str]:
         """The components whose random draws protect (see :attr:`Step.randomized`).

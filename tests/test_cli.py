@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -498,3 +499,47 @@ def test_jitter_and_decoys_hold_on_movielens_100k_through_the_cli(runner, tmp_pa
     assert report["distinguishability"]["auc"] < 0.65
     assert "True dates recovered" in result.output
     assert "ROC AUC" in result.output
+
+
+@pytest.mark.parametrize("how", ["the-key-file", "a-copy", "a-hard-link"])
+def test_a_catalogue_holding_the_organizer_key_is_refused(runner, small, tmp_path, how):
+    # Issue 24.1: every line of a catalogue is published as an item id, so a policy naming
+    # the key file (or a copy of it, beside the policy) would publish the organizer's key.
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    key_file = folder / "organizer.key"
+    key_file.write_text("0123456789abcdef0123456789abcdef\n")
+    name = "organizer.key"
+    if how == "a-copy":
+        (folder / "ids.txt").write_bytes(key_file.read_bytes())
+        name = "ids.txt"
+    elif how == "a-hard-link":
+        os.link(key_file, folder / "ids.txt")
+        name = "ids.txt"
+    policy = folder / "leak.yaml"
+    policy.write_text(
+        "name: leak\nsteps: [{pseudonymize_users: {}}]\ngate: {max_reidentification_rate: 1}\n"
+        "aggregates: {epsilon: 1, max_ratings_per_user: 5, statistics: [item_count], "
+        f"domain: {{items: {{catalogue: {name}}}}}}}\n"
+    )
+    out = tmp_path / "bundle"
+    result = invoke(
+        runner,
+        "release",
+        small,
+        "-p",
+        policy,
+        "-o",
+        out,
+        "--key-file",
+        key_file,
+        "--scale",
+        "1:5:1",
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"Error: aggregates.domain.items.catalogue: {folder / name} holds the organizer's "
+        "key; its lines would be published as item ids: name the public catalogue instead\n"
+    )
+    assert not out.exists()
+    assert not (tmp_path / "bundle.review").exists()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from policies import load_policy
+from policies.files import check_not_key
 from publisher.commands._common import errors, input_options, note, quiet, summary, verbose
 from publisher.engine import evaluate, release
 from publisher.engine.bundle import write_json
@@ -56,6 +57,7 @@ def release_command(
     with errors():
         key, source = load_key(key_file)
         loaded = load_policy(policy)
+        check_not_key(loaded.files(), key, key_file)
         check_seed(loaded, seed, key)  # before the key note: the run would not start
         if key is None:
             note(

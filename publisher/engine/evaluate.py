@@ -29,6 +29,7 @@ from audits._index import IndexedTable
 from audits.utility import UtilityAudit
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
+from policies.files import check_not_key
 from publisher import __version__
 from publisher.core.errors import (
     InternalError,
@@ -184,6 +185,7 @@ def evaluate_ratings(
     -------
     Evaluation
     """
+    check_not_key(policy.files(), key, None)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
     children = seed_sequence(seed, key).spawn(6)

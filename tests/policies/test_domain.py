@@ -2,6 +2,8 @@
 
 import datetime as dt
 import hashlib
+import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies import load_policy, parse_policy
+from policies import domain, load_policy, parse_policy
 from policies.aggregates import compute_aggregates
 from publisher.core.errors import PolicyError
 from publisher.core.ratings import Ratings, Scale
@@ -245,8 +247,9 @@ def test_a_range_of_one_item_and_an_absolute_catalogue_path(tmp_path):
         "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         f"domain: {{items: {{catalogue: {tmp_path / 'ids.txt'}}}}}}}"
     )
-    # an absolute path is used as given, whatever folder the policy is in
-    assert parse_policy(text, base=elsewhere).aggregates.domain.items.ids.tolist() == [3, 4]
+    # Issue 24.1: an absolute path could name any file (the key, /proc/self/environ)
+    with pytest.raises(PolicyError, match="is an absolute path; a file a policy names must"):
+        parse_policy(text, base=elsewhere)
 
 
 def test_a_relative_catalogue_without_a_policy_folder_is_read_from_the_working_folder(
@@ -407,8 +410,8 @@ def test_catalogue_limits_are_exact(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("files", "name", "column", "message"),
     [
-        ({}, "folder", None, "{path} is a folder, not a catalogue file"),
-        ({}, "none.csv", None, "cannot read {path} (No such file or directory)"),
+        ({}, "folder", None, "{path} is a folder, not a file"),
+        ({}, "none.csv", None, "cannot read {path} (no such file)"),
         ({"c.csv": b"\xff\xfe1\n"}, "c.csv", None, "({path}): not valid UTF-8"),
         (
             {"c.csv": b"movieId,title\n1,A\n,B\n"},
@@ -477,3 +480,68 @@ def test_the_date_span_limit_is_exact():
         else:
             with pytest.raises(PolicyError, match="spans more than 200 years"):
                 parse_policy(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "setup", "message"),
+    [
+        ("../outside.txt", None, "leads outside the policy's folder"),
+        ("link.txt", "symlink-out", "leads outside the policy's folder"),
+        ("/proc/self/environ", None, "is an absolute path"),
+        ("../../../../../../../proc/self/environ", None, "leads outside the policy's folder"),
+        ("fifo", "fifo", "is not a regular file"),
+        ("bad.txt", "control", "is not an item id (ids are printable, at most 64 characters)"),
+        ("long.txt", "long", "is not an item id"),
+    ],
+    ids=["dotdot", "symlink-out", "absolute-proc", "dotdot-proc", "fifo", "control", "long"],
+)
+def test_a_catalogue_must_be_a_file_of_ids_inside_the_policy_folder(tmp_path, name, setup, message):
+    # Issue 24.1: every line of a catalogue becomes a row of a public table.
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (tmp_path / "outside.txt").write_text("1\n2\n")
+    if setup == "symlink-out":
+        (folder / "link.txt").symlink_to(tmp_path / "outside.txt")
+    elif setup == "fifo":
+        os.mkfifo(folder / "fifo")
+    elif setup == "control":
+        (folder / "bad.txt").write_text("1\n2\x1b[31m\n")
+    elif setup == "long":
+        (folder / "long.txt").write_text("1\n" + "9" * 65 + "\n")
+    with pytest.raises(PolicyError, match=re.escape(message)):
+        parse_policy(catalogue_policy(name), base=folder)
+
+
+def test_a_link_inside_the_policy_folder_is_followed(tmp_path):
+    (tmp_path / "real.txt").write_text("3\n4\n")
+    (tmp_path / "alias.txt").symlink_to("real.txt")
+    policy = parse_policy(catalogue_policy("alias.txt"), base=tmp_path)
+    assert policy.aggregates.domain.items.ids.tolist() == [3, 4]
+
+
+def test_a_catalogue_larger_than_the_cap_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(domain, "MAX_CATALOGUE_BYTES", 10)
+    (tmp_path / "big.txt").write_text("1\n2\n3\n4\n5\n6\n")
+    with pytest.raises(PolicyError, match=r"big\.txt is larger than 10 bytes$"):
+        parse_policy(catalogue_policy("big.txt"), base=tmp_path)
+
+
+def test_the_key_check_finds_the_key_by_content_and_by_identity(tmp_path):
+    from policies.files import check_not_key
+
+    key = b"0123456789abcdef-secret"
+    (tmp_path / "ids.txt").write_bytes(b"1\n2\n")
+    (tmp_path / "leak.txt").write_bytes(b"1\n" + key + b"\n")
+    (tmp_path / "split.txt").write_bytes(b"first-half-of\n2\nsecond-half-0\n")
+    ok = parse_policy(catalogue_policy("ids.txt"), base=tmp_path).files()
+    check_not_key(ok, key, None)
+    check_not_key(ok, None, None)
+    for name in ("leak.txt", "split.txt"):
+        files = parse_policy(catalogue_policy(name), base=tmp_path).files()
+        with pytest.raises(PolicyError, match="holds the organizer's key"):
+            check_not_key(
+                files, key if name == "leak.txt" else b"first-half-of\nsecond-half-0", None
+            )
+    (tmp_path / "key").write_bytes(b"x" * 20)
+    with pytest.raises(PolicyError, match="holds the organizer's key"):
+        check_not_key(ok, b"not-in-the-catalogue", tmp_path / "ids.txt")

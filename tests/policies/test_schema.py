@@ -255,8 +255,11 @@ def test_privacy_statement_for_each_kind_of_policy(text, statement):
     ("text", "line", "key"),
     [
         ("name: p\nsteps: []\ngate: {max_reidentification_rate: 0.01}\nsteps: []\n", 4, "steps"),
-        ("name: p\ngate:\n  max_reidentification_rate: 0.01\n  max_reidentification_rate: 1\n", 4,
-         "max_reidentification_rate"),
+        (
+            "name: p\ngate:\n  max_reidentification_rate: 0.01\n  max_reidentification_rate: 1\n",
+            4,
+            "max_reidentification_rate",
+        ),
         ("name: p\nsteps:\n  - perturb_ratings: {epsilon: 0.1, epsilon: 9}\n", 3, "epsilon"),
         ("name: p\nname: q\n", 2, "name"),
     ],

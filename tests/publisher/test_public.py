@@ -63,7 +63,7 @@ TEXT_FILES = ("report.json", "report.md", "report.html", "DATASHEET.md", "policy
 
 
 def policy(text):
-    return parse_policy(text.replace("CATALOGUE", str(CATALOGUE)), "p")
+    return parse_policy(text.replace("CATALOGUE", CATALOGUE.name), "p", base=CATALOGUE.parent)
 
 
 @pytest.fixture(scope="module")

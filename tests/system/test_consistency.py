@@ -9,6 +9,7 @@ and compared with report.json. A rejected release must never say "Published".
 import html
 import json
 import re
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -45,8 +46,9 @@ gate:
 
 def release(tmp_path, gate):
     policy = tmp_path / "policy.yaml"
-    catalogue = demo_data().parent / "movies.csv"
-    policy.write_text(POLICY.replace("GATE", gate).replace("CATALOGUE", str(catalogue)))
+    # a catalogue must sit in the policy's folder
+    shutil.copyfile(demo_data().parent / "movies.csv", tmp_path / "movies.csv")
+    policy.write_text(POLICY.replace("GATE", gate).replace("CATALOGUE", "movies.csv"))
     out = tmp_path / "bundle"
     result = CliRunner().invoke(
         main,
