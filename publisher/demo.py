@@ -14,7 +14,7 @@ from typing import Any
 
 from publisher.core.errors import ReleaseRejectedError
 from publisher.engine import ReleaseResult, release
-from publisher.engine.output import check_output, rejected_path, remove_owned
+from publisher.engine.output import check_output, rejected_path, remove_owned, review_path
 
 __all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "DemoRun", "demo_data", "run_demo"]
 
@@ -89,7 +89,7 @@ def run_demo(
     targets = [out / name for name in DEMO_POLICIES]
     # Every folder the demo may replace is checked before the first release starts.
     for target in targets:
-        for folder in (target, rejected_path(target)):
+        for folder in (target, review_path(target), rejected_path(target)):
             check_output(folder, inputs=[demo_data()], overwrite=True)
     unprotected = None  # drawn by the first release, shared by the others
     for name, target in zip(DEMO_POLICIES, targets, strict=True):
@@ -110,6 +110,7 @@ def run_demo(
         except ReleaseRejectedError as rejection:
             unprotected = unprotected or rejection.unprotected
             remove_owned(target)
+            remove_owned(review_path(target))
             folder = rejected_path(target)
             report = rejection.report
             runs.append(DemoRun(name, folder, report, None))

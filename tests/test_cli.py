@@ -276,8 +276,11 @@ def test_release_movielens_100k_by_path(runner, tmp_path, open_policy):
     assert result.exit_code == 3
     assert not out.exists()
     assert invoke(runner, "verify", tmp_path / "X.rejected").exit_code == 0
-    published = invoke(runner, "release", data, "--policy", open_policy, "--out", out, "-q")
+    published = invoke(
+        runner, "release", data, "--policy", open_policy, "--out", out, "-q", "--overwrite"
+    )
     assert published.exit_code == 0
+    assert not (tmp_path / "X.rejected").exists()  # stale: removed by the passing release
     assert invoke(runner, "verify", out).exit_code == 0
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "OLD_SCHEMAS",
     "STAGING_MARKER",
     "build_manifest",
+    "commit_journal",
     "hash_file",
     "list_files",
     "load_json",
@@ -52,6 +53,14 @@ STAGING_MARKER = ".publisher-staging"
 MAX_JSON_BYTES = 64 << 20
 _TEMP_MARK = ".tmp-"
 _CHUNK = 1 << 20
+
+
+def commit_journal(out: Path) -> Path:
+    """Where a commit on ``out`` keeps its journal: ``.NAME.commit`` beside it.
+
+    See :mod:`publisher.engine.staging`; verify reads it to name an interrupted commit.
+    """
+    return out.parent / f".{out.name}.commit"
 
 
 def printable(name: str) -> str:

@@ -1,50 +1,35 @@
-"""Where a bundle may be written: refused places, proof of ownership, the lock, the swap.
+"""Where a bundle may be written: refused places and the proof that a folder is ours.
 
 The tool touches only what it wrote. Before any work a release checks its output
-folder (:func:`check_output`): it refuses the filesystem root, the home folder, the
+folders (:func:`check_output`): it refuses the filesystem root, the home folder, the
 current folder and any folder that contains them or the input, and ``--overwrite``
-replaces only a folder that verifies as a bundle of this tool (:func:`owned`). An
-exclusive lock per output folder (:func:`output_lock`) keeps two runs from writing the
-same bundle. The bundle is built in a hidden sibling folder carrying a marker with the
-writer's process id (:func:`staging`) and swapped into place in one atomic rename, so a
-crash leaves either no bundle or a whole one; a later run removes a staging folder only
-when its marker names a process that is gone.
+replaces only a folder that verifies as a bundle of this tool, of the right kind
+(:func:`owned`). Building folders and swapping them into place, under a lock, is
+:mod:`publisher.engine.staging`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import errno
-import fcntl
-import json
-import logging
 import os
-import secrets
 import shutil
-import socket
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from publisher.core.errors import PublisherError
-from publisher.engine.bundle import MAX_JSON_BYTES, STAGING_MARKER, load_json
+from publisher.engine.bundle import MAX_JSON_BYTES, load_json
 from publisher.engine.verify import verify_bundle
 from publisher.reporting.report_json import REPORT_SCHEMA
 
 __all__ = [
-    "STAGING_MARKER",
+    "KINDS",
+    "check_file_output",
     "check_output",
-    "output_lock",
+    "folder_kind",
     "owned",
     "rejected_path",
     "remove_owned",
-    "staging",
+    "review_path",
 ]
-
-logger = logging.getLogger(__name__)
-
-_TEMP_MARK = ".tmp-"
 
 
 def rejected_path(out: Path) -> Path:
@@ -65,20 +50,33 @@ def _contains(outer: Path, inner: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
-def owned(folder: Path) -> bool:
-    """True when ``folder`` is a bundle (or rejected report) this tool wrote, unchanged.
+#: What a folder of this tool may be: a published bundle, a review copy, a rejected report.
+KINDS = ("bundle", "review", "rejected")
+
+
+def folder_kind(manifest: dict) -> str:
+    """Which of :data:`KINDS` a folder is, by its manifest."""
+    if manifest.get("rejected") is True:
+        return "rejected"
+    return "review" if manifest.get("review") is True else "bundle"
+
+
+def owned(folder: Path, kind: str | None = None) -> bool:
+    """True when ``folder`` is a bundle (or review copy, rejected report) this tool wrote.
 
     A folder proves itself by verifying: a ``MANIFEST.json`` of this tool that lists
     exactly the files present, with their hashes, and nothing else (no link, no extra
-    file or folder). Anything less is somebody's data.
+    file or folder). Anything less is somebody's data. With ``kind``, it must also be
+    that kind of folder (a rejected release replaces only a rejected report, never a
+    published bundle put in its place).
     """
-    return _ownership_problem(folder) is None
+    return _ownership_problem(folder, kind) is None
 
 
-def _ownership_problem(folder: Path) -> str | None:
+def _ownership_problem(folder: Path, kind: str | None = None) -> str | None:
     """Why ``folder`` is not a bundle this tool wrote, unchanged; None when it is."""
     try:
-        result = verify_bundle(folder)
+        result = verify_bundle(folder, check_binding=False)
     except PublisherError as exc:
         return str(exc).removeprefix(f"{folder}: ")
     if result.problems:
@@ -86,6 +84,10 @@ def _ownership_problem(folder: Path) -> str | None:
     tool = result.manifest.get("tool")
     if not isinstance(tool, dict) or tool.get("name") != "ratings-publisher":
         return "not written by this tool"
+    found = folder_kind(result.manifest)
+    if kind is not None and found != kind:
+        article = "an" if found[0] in "aeiou" else "a"
+        return f"it is {article} {found.replace('review', 'review copy')}, not a {kind} folder"
     return None
 
 
@@ -97,6 +99,7 @@ def check_output(
     label: str = "--out",
     prove_owned: bool = True,
     exists_hint: str = "pass --overwrite to replace it",
+    kind: str | None = None,
 ) -> None:
     """Refuse an output folder that would put the organizer's own files at risk.
 
@@ -118,6 +121,8 @@ def check_output(
     exists_hint : str
         What to do about an existing ``out`` that may not be replaced (a command
         without ``--overwrite`` says so).
+    kind : {"bundle", "review", "rejected"}, optional
+        The kind of folder an existing ``out`` must be to be replaced.
 
     Raises
     ------
@@ -145,7 +150,7 @@ def check_output(
         raise PublisherError(f"{out}: exists and is not a folder")
     if not overwrite:
         raise PublisherError(f"{out}: already exists; {exists_hint}")
-    problem = _ownership_problem(out) if prove_owned else None
+    problem = _ownership_problem(out, kind) if prove_owned else None
     if problem is not None:
         raise PublisherError(
             f"{out}: not replaced: the tool replaces only a bundle it wrote, and this folder "
@@ -193,172 +198,10 @@ def check_file_output(path: Path, *, overwrite: bool = False, report: bool = Fal
     raise PublisherError(f"{path}: already exists; pass --overwrite to replace it")
 
 
-def remove_owned(folder: Path) -> None:
-    """Delete ``folder`` if it is a bundle this tool wrote; refuse anything else."""
+def remove_owned(folder: Path, kind: str | None = None) -> None:
+    """Delete ``folder`` if it is a bundle (of ``kind``) this tool wrote; refuse anything else."""
     if not folder.exists() and not folder.is_symlink():
         return
-    if folder.is_symlink() or not owned(folder):
+    if folder.is_symlink() or not owned(folder, kind):
         raise PublisherError(f"{folder}: exists and is not a bundle this tool wrote; move it away")
     shutil.rmtree(folder)
-
-
-@contextlib.contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``out`` (and its ``.rejected`` twin) for a whole run.
-
-    The lock is ``flock`` on a hidden sibling file ``.NAME.lock`` that records the
-    holder's process id; it is released (and the file removed) when the block ends,
-    and by the kernel if the process dies. A second run on the same folder fails at
-    once instead of racing the first.
-
-    Missing parent folders are created for the run and removed again if it fails.
-
-    Raises
-    ------
-    PublisherError
-        When another run holds the lock.
-    """
-    with _parents_for(out):
-        path = out.parent / f".{out.name}.lock"
-        with _flock(path, out):
-            yield
-
-
-@contextlib.contextmanager
-def _parents_for(out: Path) -> Iterator[None]:
-    created = []
-    for parent in reversed(Path(os.path.abspath(out)).parents):
-        if not parent.exists():
-            parent.mkdir()
-            created.append(parent)
-    try:
-        yield
-    except BaseException:
-        for parent in reversed(created):
-            with contextlib.suppress(OSError):
-                parent.rmdir()  # only if still empty: never anything else
-        raise
-
-
-@contextlib.contextmanager
-def _flock(path: Path, out: Path) -> Iterator[None]:
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-            os.close(fd)
-            raise PublisherError(
-                f"{out}: another publisher run (pid {holder}) is writing this folder; "
-                "wait for it to finish or choose another --out"
-            ) from None
-        # The previous holder may have removed the file between our open and our lock:
-        # then we locked an orphan, and must start again on the file now at `path`.
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        # Unlink while still holding the lock, so no one can lock the same inode after us.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
-
-
-def _stale(folder: Path) -> bool:
-    """True for a staging folder whose marker names a process of this host that is gone."""
-    try:
-        marker = json.loads((folder / STAGING_MARKER).read_text(encoding="utf-8"))
-        pid, host = int(marker["pid"]), str(marker["host"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return host == socket.gethostname() and not _alive(pid)
-
-
-def _clean_stale(out: Path) -> None:
-    for candidate in out.parent.glob(f".{out.name}{_TEMP_MARK}*"):
-        if candidate.is_dir() and not candidate.is_symlink() and _stale(candidate):
-            shutil.rmtree(candidate, ignore_errors=True)
-        else:
-            logger.warning("left %s alone: not a staging folder of a finished run", candidate)
-
-
-@contextlib.contextmanager
-def staging(
-    out: Path, *, overwrite: bool = False, exists_hint: str = "pass --overwrite to replace it"
-) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``out`` when the block succeeds.
-
-    Call it while holding :func:`output_lock`. On an exception (or Ctrl-C) the
-    temporary folder is removed and ``out`` is untouched. Staging folders of earlier
-    runs that died are removed first; nothing else is. An existing ``out`` is proved to
-    be this tool's bundle right before it is swapped out, once the work is done.
-
-    Raises
-    ------
-    PublisherError
-        If ``out`` exists and may not be replaced (see :func:`check_output`).
-    """
-    out = Path(out)
-    check_output(out, overwrite=overwrite, prove_owned=False, exists_hint=exists_hint)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
-    temp = out.parent / f".{out.name}{_TEMP_MARK}{secrets.token_hex(4)}"
-    temp.mkdir()
-    try:
-        (temp / STAGING_MARKER).write_text(
-            json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8"
-        )
-        # The marker names this process until the swap; the manifest never lists it.
-        yield temp
-        (temp / STAGING_MARKER).unlink()
-        if out.exists():
-            # Proved ours at the start; prove it again now, the run took a while.
-            check_output(out, overwrite=True)
-            if _exchange(temp, out):
-                shutil.rmtree(temp, ignore_errors=True)  # temp now holds the old bundle
-            else:
-                # No atomic exchange here: move the old bundle aside first, so a crash
-                # between the two renames leaves it recoverable under .NAME.tmp-old-*.
-                old = out.parent / f".{out.name}{_TEMP_MARK}old-{secrets.token_hex(4)}"
-                os.rename(out, old)
-                os.rename(temp, out)
-                shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(temp, out)
-    finally:
-        if temp.exists():
-            shutil.rmtree(temp, ignore_errors=True)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    if sys.platform != "linux":
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    if result != 0 and ctypes.get_errno() not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
-    return result == 0

@@ -45,20 +45,18 @@ from publisher.engine.bundle import (
     list_files,
 )
 from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
-from publisher.engine.output import (
-    check_output,
-    output_lock,
-    rejected_path,
-    review_path,
-    staging,
-)
+from publisher.engine.output import check_output, rejected_path, remove_owned, review_path
 from publisher.engine.report_files import write_reports
+from publisher.engine.staging import output_lock, staging
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions
 from publisher.reporting.datasheet import render_datasheet
 from publisher.reporting.public import public_view
 
 logger = logging.getLogger(__name__)
+
+#: What the folders a release writes must already be, to be replaced.
+KINDS_OF_PAIR = ("bundle", "review")
 
 
 @dataclass
@@ -163,22 +161,17 @@ def _write_manifest(root: Path, meta: dict[str, Any], key: bytes | None) -> dict
 
 
 def _write_full_reports(
-    folder: Path,
-    evaluation: Evaluation,
-    key: bytes | None,
-    overwrite: bool,
-    extra: dict[str, Any],
+    root: Path, evaluation: Evaluation, key: bytes | None, extra: dict[str, Any]
 ) -> None:
-    """Write the policy and the full (review) reports, no data, into ``folder``.
+    """Write the policy and the full (review) reports, no data, into ``root``.
 
     The folder is a rejected release's report (``extra`` holds ``rejected: true``) or a
     bundle's review copy (``review: true`` and the bundle manifest's SHA-256); ``extra``
-    goes into its manifest. An earlier folder is replaced only if it verifies as ours.
+    goes into its manifest.
     """
-    with staging(folder, overwrite=overwrite) as root:
-        (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
-        write_reports(root, evaluation.report)
-        _write_manifest(root, {**evaluation.meta, **extra}, key)
+    (root / "policy.yaml").write_text(evaluation.policy.to_yaml(), encoding="utf-8")
+    write_reports(root, evaluation.report)
+    _write_manifest(root, {**evaluation.meta, **extra}, key)
 
 
 def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
@@ -198,15 +191,20 @@ def _write_bundle(
     write_csv: bool,
     attachments: Mapping[str, Path] | None,
 ) -> dict[str, Any]:
-    """Build the bundle and its review copy in staging folders and swap them into place.
+    """Build the bundle and its review copy in staging folders and swap them in together.
 
-    The review copy is swapped in first: a bundle never appears without the copy that
-    holds its exact figures. Returns the bundle's manifest.
+    Both are built first, every folder they replace is proved ours, and the two swaps
+    are one journaled commit (:mod:`publisher.engine.staging`): after any crash and the
+    next run, both are old or both new. Returns the bundle's manifest.
     """
     policy = evaluation.policy
     microdata = policy.aggregates is None or policy.aggregates.microdata
     public = public_view(evaluation.report)
-    with staging(out, overwrite=overwrite) as root:
+    targets = (out, review_path(out))
+    with staging(*targets, overwrite=overwrite, kinds=KINDS_OF_PAIR, private=(False, True)) as (
+        root,
+        review,
+    ):
         if microdata:
             _write_data(root, released_frame(evaluation.released), write_csv)
         _write_aggregates(root, evaluation.aggregates)
@@ -221,10 +219,9 @@ def _write_bundle(
         manifest = _write_manifest(root, public_meta(evaluation.meta), key)
         # The review copy is bound to this bundle by its manifest's SHA-256.
         _write_full_reports(
-            review_path(out),
+            review,
             evaluation,
             key,
-            overwrite,
             {"review": True, "bundle_manifest_sha256": hash_file(root / MANIFEST)},
         )
     return manifest
@@ -302,12 +299,20 @@ def release(
     stages = stages or Stages()
     # Refuse before any work (the cheap checks), then again under the lock, where an
     # existing bundle is proved ours (another run may have finished in between).
+    # the bundle first: a name like "." is refused before its siblings are named
     check_output(out, inputs=inputs, overwrite=overwrite, prove_owned=False)
-    check_output(review_path(out), inputs=inputs, overwrite=overwrite, prove_owned=False)
+    outputs = (
+        (out, "bundle"),
+        (review_path(out), "review"),
+        # Only a rejected report of this tool may be there, and only --overwrite lets this
+        # run replace it (a rejected release) or remove it (a published one: it is stale).
+        (rejected_path(out), "rejected"),
+    )
+    for folder, _ in outputs:
+        check_output(folder, inputs=inputs, overwrite=overwrite, prove_owned=False)
     with output_lock(out):
-        check_output(out, inputs=inputs, overwrite=overwrite)
-        check_output(review_path(out), inputs=inputs, overwrite=overwrite)
-        check_output(rejected_path(out), inputs=inputs, overwrite=True)
+        for folder, kind in outputs:
+            check_output(folder, inputs=inputs, overwrite=overwrite, kind=kind)
         evaluation = evaluate(
             input,
             policy,
@@ -320,7 +325,10 @@ def release(
         )
         if evaluation.report["verdict"] == "fail":
             rejected = rejected_path(out)
-            _write_full_reports(rejected, evaluation, key, True, {"rejected": True})
+            with staging(rejected, overwrite=overwrite, kinds=("rejected",), private=(True,)) as (
+                root,
+            ):
+                _write_full_reports(root, evaluation, key, {"rejected": True})
             failures = evaluation.report["gate"]["failures"]
             raise ReleaseRejectedError(
                 f"release rejected by the gate ({len(failures)} of "
@@ -331,6 +339,8 @@ def release(
             )
         with stages("write bundle"):
             manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
+        if rejected_path(out).exists():  # proved a rejected report of ours, --overwrite given
+            remove_owned(rejected_path(out), kind="rejected")
     logger.info("wrote bundle %s", out)
     return ReleaseResult(
         out=out,

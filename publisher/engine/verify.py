@@ -24,6 +24,7 @@ from publisher.engine.bundle import (
     MANIFEST,
     MANIFEST_SCHEMA,
     OLD_SCHEMAS,
+    commit_journal,
     load_json,
     printable,
     signature_tag,
@@ -55,6 +56,8 @@ class VerifyResult:
         The manifest as read.
     files_checked : bool
         False when a bad signature stopped verification before any file was read.
+    notes : list of str
+        What was not checked and why (a review copy whose bundle is not beside it).
     """
 
     problems: list[str] = field(default_factory=list)
@@ -62,6 +65,7 @@ class VerifyResult:
     origin: str = "not checked"
     manifest: dict[str, Any] = field(default_factory=dict)
     files_checked: bool = True
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -244,7 +248,66 @@ def _parents(name: str) -> Iterator[str]:
         yield "/".join(parts[:k])
 
 
-def verify_bundle(root: str | Path, *, key: bytes | None = None) -> VerifyResult:
+def bundle_of(review: Path) -> Path | None:
+    """The bundle ``DIR`` beside a review copy ``DIR.review`` (None for another name)."""
+    name = review.name.removesuffix(".review")
+    return review.with_name(name) if name and name != review.name else None
+
+
+def _check_binding(root: Path, manifest: dict[str, Any], result: VerifyResult) -> None:
+    """A review copy must belong to the bundle beside it: its manifest's SHA-256 matches."""
+    recorded = manifest.get("bundle_manifest_sha256")
+    if manifest.get("review") is not True:
+        return
+    if not isinstance(recorded, str) or not _HEX64.fullmatch(recorded):
+        result.problems.append("binding: the review copy names no bundle manifest SHA-256")
+        return
+    bundle = bundle_of(root)
+    if bundle is None:
+        result.notes.append(
+            "the review copy is not named after a bundle (DIR.review): the binding to its "
+            "bundle was not checked"
+        )
+        return
+    try:
+        fd = os.open(bundle / MANIFEST, _FILE_FLAGS)
+    except FileNotFoundError:
+        result.notes.append(
+            f"the bundle {printable(str(bundle))} is not beside this review copy: the binding "
+            "to it was not checked"
+        )
+        return
+    except OSError as exc:
+        result.problems.append(
+            f"binding: cannot read {printable(str(bundle / MANIFEST))} ({exc.strerror})"
+        )
+        return
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as fh:
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    if digest.hexdigest() != recorded:
+        result.problems.append(
+            f"binding: {printable(str(bundle / MANIFEST))} is not the manifest this review copy "
+            "was made for; the two folders are not of one release"
+        )
+
+
+def _check_interrupted(root: Path, result: VerifyResult) -> None:
+    """A journal beside the folder: a release was killed while swapping it into place."""
+    names = {root} | ({bundle} if (bundle := bundle_of(root)) is not None else set())
+    for name in sorted(names):
+        if os.path.lexists(commit_journal(name)):
+            result.problems.append(
+                f"interrupted: a release was killed while swapping {printable(str(name))} and "
+                "the folders that belong with it; run the release again on the same --out to "
+                "finish (or roll back) that commit"
+            )
+
+
+def verify_bundle(
+    root: str | Path, *, key: bytes | None = None, check_binding: bool = True
+) -> VerifyResult:
     """Check a bundle against its manifest, reading nothing outside the bundle.
 
     Parameters
@@ -254,6 +317,10 @@ def verify_bundle(root: str | Path, *, key: bytes | None = None) -> VerifyResult
     key : bytes, optional
         The organizer's key: the manifest's signature is checked first, and when it
         does not match no other file is read (``files_checked`` is False).
+    check_binding : bool
+        Also check that a review copy belongs to the bundle beside it, and that no
+        interrupted commit left the pair half swapped (off when a run proves a folder
+        its own before replacing it).
 
     Returns
     -------
@@ -298,4 +365,7 @@ def verify_bundle(root: str | Path, *, key: bytes | None = None) -> VerifyResult
         name.startswith(("data/", "aggregates/")) for name in listed
     ):
         result.problems.append("required data not in the manifest: data/ or aggregates/")
+    if check_binding:
+        _check_binding(root, manifest, result)
+        _check_interrupted(root, result)
     return result

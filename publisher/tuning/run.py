@@ -13,7 +13,8 @@ from typing import Any
 from policies import Policy, load_policy
 from publisher.core.errors import PublisherError
 from publisher.engine.evaluate import input_digest
-from publisher.engine.output import check_output, output_lock, staging
+from publisher.engine.output import check_output
+from publisher.engine.staging import output_lock, staging
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
 from publisher.tuning.frontier import frontier_dict, recommended_yaml
 from publisher.tuning.page import render_frontier_html
@@ -124,7 +125,7 @@ def tune(
         "counts": ratings.counts(),
     }
     frontier = frontier_dict(result, source)
-    with output_lock(out), staging(out, exists_hint=NEW_FOLDER) as temp:
+    with output_lock(out), staging(out, exists_hint=NEW_FOLDER) as (temp,):
         (temp / "frontier.json").write_text(
             json.dumps(frontier, indent=1, allow_nan=False) + "\n", "utf-8"
         )

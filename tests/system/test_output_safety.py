@@ -1,6 +1,7 @@
 """The organizer's own files survive every --out the tool is pointed at."""
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -14,10 +15,13 @@ from click.testing import CliRunner
 from publisher.cli import main
 from publisher.demo import demo_data
 from publisher.engine.bundle import STAGING_MARKER
-from publisher.engine.output import check_output, output_lock, owned, staging
+from publisher.engine.output import check_output, owned
+from publisher.engine.staging import output_lock, staging
 from publisher.engine.verify import verify_bundle
 
 from tests.test_cli import SMALL
+
+engine_release = importlib.import_module("publisher.engine.release")  # the module, not the function
 
 pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
 
@@ -153,6 +157,9 @@ def test_rejected_release_never_touches_unrelated_rejected_folder(user_files, tm
     before = snapshot(rejected)
     result = release(home, out, policy="failing.yaml", cwd=tmp_path)
     assert result.exit_code == 1, result.output
+    assert "bundle.rejected: already exists; pass --overwrite to replace it" in result.output
+    result = release(home, out, "--overwrite", policy="failing.yaml", cwd=tmp_path)
+    assert result.exit_code == 1, result.output
     assert "bundle.rejected: not replaced: the tool replaces only a bundle it wrote" in (
         result.output
     )
@@ -160,12 +167,33 @@ def test_rejected_release_never_touches_unrelated_rejected_folder(user_files, tm
     assert not out.exists()
 
 
-def test_rejected_release_replaces_its_own_rejected_report(user_files, tmp_path):
+def test_rejected_release_replaces_its_own_rejected_report_with_overwrite(user_files, tmp_path):
     home, out = user_files, tmp_path / "bundle"
     assert release(home, out, policy="failing.yaml", cwd=tmp_path).exit_code == 3
     assert owned(tmp_path / "bundle.rejected")
-    assert release(home, out, policy="failing.yaml", cwd=tmp_path).exit_code == 3
+    again = release(home, out, policy="failing.yaml", cwd=tmp_path)
+    assert again.exit_code == 1
+    assert "bundle.rejected: already exists; pass --overwrite to replace it" in again.output
+    assert release(home, out, "--overwrite", policy="failing.yaml", cwd=tmp_path).exit_code == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.rejected", "work"]
+    # a release that passes removes the stale rejected report (it proved it ours first)
+    assert release(home, out, "--overwrite", cwd=tmp_path).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "bundle.review", "work"]
+
+
+def test_a_rejected_release_never_replaces_a_published_bundle_put_in_its_place(
+    user_files, tmp_path
+):
+    # Issue 24.6: a bundle that verifies, moved to R.rejected, was deleted by a rejected run.
+    home, out = user_files, tmp_path / "bundle"
+    assert release(home, tmp_path / "kept", cwd=tmp_path).exit_code == 0
+    (tmp_path / "kept").rename(tmp_path / "bundle.rejected")
+    before = snapshot(tmp_path / "bundle.rejected")
+    for extra in ((), ("--overwrite",)):
+        result = release(home, out, *extra, policy="failing.yaml", cwd=tmp_path)
+        assert result.exit_code == 1, result.output
+        assert snapshot(tmp_path / "bundle.rejected") == before
+    assert "it is a bundle, not a rejected folder" in result.output
 
 
 def test_failed_run_removes_the_parents_it_created(user_files, tmp_path):
@@ -215,7 +243,7 @@ LOCK_ONCE = """
 import sys
 from pathlib import Path
 from publisher.core.errors import PublisherError
-from publisher.engine.output import output_lock
+from publisher.engine.staging import output_lock
 try:
     with output_lock(Path(sys.argv[1])):
         pass
@@ -269,7 +297,7 @@ def test_only_staging_folders_of_dead_runs_are_removed(tmp_path):
         (folder / "x").write_text("data")
         if marker is not None:
             (folder / STAGING_MARKER).write_text(json.dumps(marker))
-    with staging(tmp_path / "bundle") as root:
+    with staging(tmp_path / "bundle") as (root,):
         (root / "x").write_text("y")
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == [".bundle.tmp-alive", ".bundle.tmp-elsewhere", ".bundle.tmp-unmarked", "bundle"]
@@ -280,7 +308,7 @@ def test_staging_failure_leaves_nothing(tmp_path):
     out = tmp_path / "bundle"
 
     def fail_midway():
-        with staging(out) as root:
+        with staging(out) as (root,):
             (root / "partial").write_text("x")
             raise KeyboardInterrupt
 
@@ -320,3 +348,47 @@ def test_synth_refuses_an_existing_file_without_overwrite(user_files, tmp_path):
     again = run("synth", "--preset", "movielens", "--scale", "0.01", "--out", out, "--overwrite")
     assert again.exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["synth.parquet", "work"]
+
+
+def test_an_overwrite_that_ends_in_an_error_leaves_the_review_copy_alone(
+    user_files, tmp_path, monkeypatch
+):
+    # Issue 24.7: the review copy was swapped before the bundle was refused, so the
+    # reviewer's copy of the published bundle was replaced by one of a bundle never made.
+    home, out = user_files, tmp_path / "bundle"
+    assert release(home, out, cwd=tmp_path).exit_code == 0
+    review = snapshot(tmp_path / "bundle.review")
+    real = engine_release.evaluate
+
+    def evaluate_then_touch(*args, **kwargs):  # someone adds a file while the run works
+        evaluation = real(*args, **kwargs)
+        (out / "notes.txt").write_text("mine now")
+        return evaluation
+
+    monkeypatch.setattr(engine_release, "evaluate", evaluate_then_touch)
+    result = release(home, out, "--overwrite", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "not replaced" in result.output
+    assert snapshot(tmp_path / "bundle.review") == review
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle", "bundle.review", "work"]
+
+
+def test_a_user_file_named_like_the_lock_keeps_its_contents(user_files, tmp_path):
+    # Issue 24.8: the lock file was opened, truncated and unlinked whoever wrote it.
+    lock = tmp_path / ".bundle.lock"
+    lock.write_text("my shopping list\n")
+    result = release(user_files, tmp_path / "bundle", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "is not a lock of this tool" in result.output
+    assert lock.read_text() == "my shopping list\n"
+
+
+def test_the_review_copy_and_rejected_report_are_private(user_files, tmp_path):
+    # Issue 24.17: the review copy holds the original's exact figures; it was 0755/0644.
+    os.umask(0o022)
+    assert release(user_files, tmp_path / "bundle", cwd=tmp_path).exit_code == 0
+    assert release(user_files, tmp_path / "r", policy="failing.yaml", cwd=tmp_path).exit_code == 3
+    for folder in (tmp_path / "bundle.review", tmp_path / "r.rejected"):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        assert {oct(p.stat().st_mode & 0o777) for p in folder.rglob("*")} == {"0o600"}
+    assert oct((tmp_path / "bundle").stat().st_mode & 0o777) == "0o755"  # the public one
