@@ -35,6 +35,7 @@ __all__ = [
     "hash_file",
     "list_files",
     "load_json",
+    "manifest_for",
     "printable",
     "signature_tag",
     "write_json",
@@ -190,7 +191,18 @@ def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -
         for name in list_files(root)
         if name != MANIFEST
     }
-    manifest: dict[str, Any] = {"schema": MANIFEST_SCHEMA, **meta, "files": files}
+    return manifest_for(files, meta, key)
+
+
+def manifest_for(
+    files: dict[str, dict[str, Any]], meta: dict[str, Any], key: bytes | None = None
+) -> dict[str, Any]:
+    """The manifest of ``files`` (name -> sha256 and bytes, as already known), signed with ``key``.
+
+    ``publisher report`` re-signs with the entries it verified, never by re-hashing a
+    folder someone else may have written to in the meantime.
+    """
+    manifest: dict[str, Any] = {"schema": MANIFEST_SCHEMA, **meta, "files": dict(files)}
     if key is not None:
         manifest["signature"] = {"algorithm": "HMAC-SHA256", "value": signature_tag(key, manifest)}
     return manifest

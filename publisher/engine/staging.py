@@ -42,7 +42,7 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from publisher.core.errors import PublisherError
@@ -319,6 +319,7 @@ def staging(
     exists_hint: str = "pass --overwrite to replace it",
     kinds: Sequence[str | None] = (),
     private: Sequence[bool] = (),
+    check: Callable[[list[Path]], None] | None = None,
 ) -> Iterator[list[Path]]:
     """Yield one temporary folder per target; on success they replace the targets together.
 
@@ -342,6 +343,9 @@ def staging(
         :func:`~publisher.engine.output.check_output`).
     private : sequence of bool
         Per target: build it 0700 with files 0600 (review copies, rejected reports).
+    check : callable, optional
+        Called with the finished temporary folders before anything is swapped (their
+        markers still in them); an exception it raises cancels the commit.
 
     Raises
     ------
@@ -369,6 +373,8 @@ def staging(
             )
         # The markers name this process until the swap; no manifest lists them.
         yield temps
+        if check is not None:
+            check(temps)
         for path, kind in zip(paths, expected, strict=True):
             if path.exists():  # proved ours at the start; again now, and all before any swap
                 check_output(path, overwrite=True, kind=kind)

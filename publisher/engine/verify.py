@@ -24,6 +24,7 @@ from publisher.engine.bundle import (
     MANIFEST,
     MANIFEST_SCHEMA,
     OLD_SCHEMAS,
+    STAGING_MARKER,
     commit_journal,
     load_json,
     printable,
@@ -231,11 +232,12 @@ def _entry_problem(name: str, entry: Any, tree: _Tree, root_fd: int) -> str | No
     return None
 
 
-def _unlisted(tree: _Tree, listed: dict[str, Any]) -> Iterator[str]:
+def _unlisted(tree: _Tree, listed: dict[str, Any], staged: bool = False) -> Iterator[str]:
     for name, kind in sorted(tree.others.items()):
         if name not in listed:
             yield f"not a regular file: {printable(name)} ({kind}; not in the manifest)"
-    for name in sorted(set(tree.files) - set(listed) - {MANIFEST}):
+    ours = {MANIFEST, STAGING_MARKER} if staged else {MANIFEST}
+    for name in sorted(set(tree.files) - set(listed) - ours):
         yield f"extra: {printable(name)}"
     needed = {parent for name in listed for parent in _parents(name)}
     for folder in sorted(set(tree.folders) - needed):
@@ -306,7 +308,7 @@ def _check_interrupted(root: Path, result: VerifyResult) -> None:
 
 
 def verify_bundle(
-    root: str | Path, *, key: bytes | None = None, check_binding: bool = True
+    root: str | Path, *, key: bytes | None = None, check_binding: bool = True, staged: bool = False
 ) -> VerifyResult:
     """Check a bundle against its manifest, reading nothing outside the bundle.
 
@@ -321,6 +323,9 @@ def verify_bundle(
         Also check that a review copy belongs to the bundle beside it, and that no
         interrupted commit left the pair half swapped (off when a run proves a folder
         its own before replacing it).
+    staged : bool
+        The folder is being built (:mod:`publisher.engine.staging`): its staging marker
+        is not an extra file.
 
     Returns
     -------
@@ -357,7 +362,7 @@ def verify_bundle(
                 result.problems.append(problem)
     finally:
         os.close(root_fd)
-    result.problems.extend(_unlisted(tree, listed))
+    result.problems.extend(_unlisted(tree, listed, staged))
     for name in _required(manifest):
         if name not in listed:
             result.problems.append(f"required file not in the manifest: {name}")

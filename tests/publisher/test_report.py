@@ -185,3 +185,40 @@ def test_demo_tells_the_story(tmp_path):
     reports = [Path(line.split("report: ")[1]) for line in lines if "report: " in line]
     assert len(reports) == 3
     assert all(path.is_file() for path in reports)
+
+
+def test_report_never_signs_a_file_swapped_while_it_renders(tmp_path, ml_small, monkeypatch):
+    # Issue 24.3: someone who can write to the bundle (no key) swaps the data between
+    # verify and re-signing; the tool used to sign the forgery with the organizer's key.
+    key = tmp_path / "k"
+    key.write_text("organizer-key-for-tests-123")
+    out = tmp_path / "ok"
+    args = ("-p", policy_file(tmp_path, 1.0), "-o", out, "--seed", 1, "--key-file", key, "-q")
+    assert invoke("release", ml_small, *args).exit_code == 0
+    signed = (out / "MANIFEST.json").read_text()
+    original = rerender_module.render_html
+
+    def render_and_swap(report):
+        (out / "data" / "ratings.parquet").write_bytes(b"forged data")  # the attacker's move
+        return original(report) + "<!-- v2 -->"
+
+    monkeypatch.setattr(rerender_module, "render_html", render_and_swap)
+    result = invoke("report", out, "--key-file", key)
+    assert result.exit_code == 4, result.output
+    assert "changed while being re-rendered (changed: data/ratings.parquet" in result.stderr
+    assert (out / "MANIFEST.json").read_text() == signed  # nothing re-signed
+    assert invoke("verify", out, "--key-file", key).exit_code == 4  # the forgery shows
+
+
+def test_report_rebinds_the_review_copy_to_the_rerendered_bundle(tmp_path, ml_small, monkeypatch):
+    out = tmp_path / "ok"
+    args = ("-p", policy_file(tmp_path, 1.0), "-o", out, "-q")
+    CliRunner().invoke(main, ["release", str(ml_small), *map(str, args)], env={"PUBLISHER_KEY": None})
+    original = rerender_module.render_markdown
+    monkeypatch.setattr(rerender_module, "render_markdown", lambda r: original(r) + "\nv2\n")
+    assert invoke("report", out).exit_code == 0
+    assert invoke("verify", out).exit_code == 0
+    assert invoke("verify", tmp_path / "ok.review").exit_code == 0  # bound to the new manifest
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ok")) == [
+        "ok", "ok.review"
+    ]  # fmt: skip
