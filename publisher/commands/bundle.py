@@ -42,11 +42,20 @@ def verify_command(bundle: Path, key_file: Path | None) -> None:
     if result.problems or problems:
         count = plural(len(result.problems) + len(problems), "problem")
         raise Failure(f"{shown}: verification failed ({count})", 4)
-    origin = (
-        "origin verified with the organizer's key"
-        if result.origin == "verified"
-        else "integrity only: origin not checked (pass --key-file to prove it)"
-    )
+    if result.origin == "verified":
+        origin = "origin verified with the organizer's key"
+    elif "signature" in result.manifest:
+        origin = (
+            "integrity only: origin not checked (pass --key-file to prove it); until then "
+            "anyone could have rewritten these files and their manifest"
+        )
+    else:
+        origin = (
+            "integrity only: the manifest is unsigned, so anyone could have written these "
+            "files and their manifest; this proves nothing about who made the bundle"
+        )
+    for note in result.notes:
+        click.echo(f"note: {note}")
     click.echo(f"OK: {shown}: {result.files} files match MANIFEST.json; {origin}")
     if report is not None:
         click.echo(headline(report))

@@ -20,6 +20,7 @@ from publisher.engine.output import folder_kind, review_path
 from publisher.engine.staging import output_lock, staging
 from publisher.engine.verify import reports_only, verify_bundle
 from publisher.reporting.phrases import is_public
+from publisher.reporting.public import consistency_problems, withheld_held
 from publisher.reporting.render import render_html, render_markdown
 from publisher.reporting.report_json import validate_report
 
@@ -56,13 +57,24 @@ def read_report(
     except BundleVerificationError as exc:
         return None, [f"report.json: {str(exc).rsplit(': ', 1)[-1]}"]
     problems = [f"report.json: {problem}" for problem in validate_report(report)]
+    if problems:
+        return report, problems
+    problems += [f"report.json: {problem}" for problem in consistency_problems(report)]
     public_bundle = manifest is not None and not reports_only(manifest)
-    if public_bundle and isinstance(report, dict) and not is_public(report):
-        problems.append(
-            "report.json: not the public view, so it carries exact figures of the original "
-            "data; a public bundle must hold the public view (the full one belongs in the "
-            "review copy)"
-        )
+    if public_bundle:
+        # judged by content, not by the "view" label: anyone can relabel an unsigned report
+        held = withheld_held(report)
+        if not is_public(report) or held:
+            problems.append(
+                "report.json: not the public view, so it carries exact figures of the original "
+                "data; a public bundle must hold the public view (the full one belongs in the "
+                "review copy)" + (f"; it holds {', '.join(held[:3])}" if held else "")
+            )
+        if report["verdict"] == "fail":
+            problems.append(
+                "report.json: verdict fail in a published bundle (a rejected "
+                "release publishes nothing)"
+            )
     return report, problems
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from publisher.core.errors import InternalError
 
-__all__ = ["PUBLIC_FIELDS", "field_paths", "public_view"]
+__all__ = ["PUBLIC_FIELDS", "consistency_problems", "field_paths", "public_view", "withheld_held"]
 
 #: Every report.json field the public view may hold, with why it is not a figure of
 #: the original. A path names a whole subtree; ``[]`` stands for every list entry.
@@ -158,3 +158,79 @@ def field_paths(report: Any, path: str = "") -> list[str]:
     if isinstance(report, list) and any(isinstance(v, dict | list) for v in report):
         return sorted({p for v in report for p in field_paths(v, f"{path}[]")})
     return [] if report is None else [path]
+
+
+def withheld_held(report: dict[str, Any]) -> list[str]:
+    """The fields of ``report`` the public view withholds that hold a value anyway.
+
+    A public bundle's report.json is judged by what it holds, not by its ``view`` label:
+    the review view relabelled ``public`` still carries the original's exact figures.
+    """
+    # an empty list on the way to allowed fields (no gate checks) holds nothing
+    found = [
+        path
+        for path in field_paths(report)
+        if not _allowed_path(path) and not _leads_to_allowed(path)
+    ]
+    unique = report.get("uniqueness")
+    if isinstance(unique, list) and any(
+        isinstance(e, dict) and e.get("dataset") != "released" for e in unique
+    ):
+        found.append("uniqueness[] (an entry of the original)")
+    gate = report.get("gate")
+    checks = gate.get("checks") if isinstance(gate, dict) else None
+    for check in checks if isinstance(checks, list) else []:
+        if (
+            isinstance(check, dict)
+            and check.get("check") == "utility"
+            and (check.get("measured") is not None or check.get("upper") is not None)
+        ):
+            found.append("gate.checks[].measured (the utility check, measured on the original)")
+    return found
+
+
+def _allowed_path(path: str) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[]")) for p in PUBLIC_FIELDS)
+
+
+def consistency_problems(report: dict[str, Any]) -> list[str]:
+    """Where the verdict contradicts the gate's own checks, or the summary the figures.
+
+    ``verdict: pass`` beside a failed check (or ``fail`` with every check passed), failures
+    that are not the failed checks, and a summary that is not the one the report's
+    figures give: each is a hand-edited report, whatever its manifest says.
+    """
+    from publisher.reporting.report_json import summarize  # it imports this module
+
+    problems = []
+    checks = report["gate"]["checks"]
+    failed = [c for c in checks if not c["passed"]]
+    expected = "not-gated" if not checks else "fail" if failed else "pass"
+    if report["verdict"] != expected:
+        problems.append(
+            f"verdict {report['verdict']!r} contradicts the gate's checks "
+            f"({len(failed)} of {len(checks)} failed: the verdict is {expected!r})"
+        )
+    if len(report["gate"]["failures"]) != len(failed):
+        problems.append(
+            f"gate.failures lists {len(report['gate']['failures'])} failures, the checks "
+            f"{len(failed)}"
+        )
+    for check in checks:
+        if check["check"] in ("reidentification", "uniqueness", "distinguishability"):
+            upper, threshold = check["upper"], check["threshold"]
+            should = upper is None or upper <= threshold
+            if check.get("inconclusive"):
+                should = False
+            if check["passed"] != should and upper is not None:
+                problems.append(
+                    f"gate check {check['description']!r}: passed is {check['passed']} with "
+                    f"{upper} against the threshold {threshold}"
+                )
+    try:
+        fresh = summarize(report)
+    except (KeyError, TypeError, IndexError, ValueError):
+        fresh = None
+    if report.get("summary") is not None and fresh is not None and report["summary"] != fresh:
+        problems.append("summary is not the one its figures give (edited by hand?)")
+    return problems

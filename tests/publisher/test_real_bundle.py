@@ -132,7 +132,8 @@ def test_a_public_bundle_carrying_the_review_report_fails_verify(bundle, tmp_pat
     _, problems = read_report(folder, json.loads((folder / MANIFEST).read_text()))
     assert problems == [  # ...but the report is the wrong view for a public bundle
         "report.json: not the public view, so it carries exact figures of the original data; "
-        "a public bundle must hold the public view (the full one belongs in the review copy)"
+        "a public bundle must hold the public view (the full one belongs in the review copy); "
+        "it holds input.sha256, input.counts.ratings, input.counts.users"
     ]
     result = CliRunner().invoke(main, ["verify", str(folder)])
     assert result.exit_code == 4

@@ -213,7 +213,9 @@ def test_report_never_signs_a_file_swapped_while_it_renders(tmp_path, ml_small, 
 def test_report_rebinds_the_review_copy_to_the_rerendered_bundle(tmp_path, ml_small, monkeypatch):
     out = tmp_path / "ok"
     args = ("-p", policy_file(tmp_path, 1.0), "-o", out, "-q")
-    CliRunner().invoke(main, ["release", str(ml_small), *map(str, args)], env={"PUBLISHER_KEY": None})
+    CliRunner().invoke(
+        main, ["release", str(ml_small), *map(str, args)], env={"PUBLISHER_KEY": None}
+    )
     original = rerender_module.render_markdown
     monkeypatch.setattr(rerender_module, "render_markdown", lambda r: original(r) + "\nv2\n")
     assert invoke("report", out).exit_code == 0
@@ -222,3 +224,60 @@ def test_report_rebinds_the_review_copy_to_the_rerendered_bundle(tmp_path, ml_sm
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ok")) == [
         "ok", "ok.review"
     ]  # fmt: skip
+
+
+def republish(out, change):
+    """Edit a bundle file as someone without the key can: rewrite it and its manifest hashes."""
+    from publisher.engine.bundle import build_manifest
+
+    change(out)
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    meta = {k: v for k, v in manifest.items() if k not in ("schema", "files", "signature")}
+    (out / "MANIFEST.json").write_text(json.dumps(build_manifest(out, meta)))
+
+
+@pytest.mark.parametrize("edit", ["relabelled-review-view", "pass-beside-failures"])
+def test_verify_judges_an_unsigned_report_by_its_content_not_its_labels(tmp_path, ml_small, edit):
+    # Issue 24.5: anyone can update an unsigned bundle's hashes; verify trusted "view" and
+    # "verdict" as written.
+    out = tmp_path / "ok"
+    CliRunner().invoke(
+        main,
+        ["release", str(ml_small), "-p", str(policy_file(tmp_path, 1.0)), "-o", str(out), "-q"],
+        env={"PUBLISHER_KEY": None},
+    )
+    review = json.loads((tmp_path / "ok.review" / "report.json").read_text())
+
+    def relabel(folder):
+        (folder / "report.json").write_text(json.dumps({**review, "view": "public"}))
+
+    def pass_anyway(folder):
+        report = json.loads((folder / "report.json").read_text())
+        report["gate"]["checks"][0]["passed"] = False
+        report["gate"]["failures"] = ["x: 40.0% (upper bound) > 5.0%"]
+        (folder / "report.json").write_text(json.dumps(report))
+
+    republish(out, relabel if edit == "relabelled-review-view" else pass_anyway)
+    result = invoke("verify", out)
+    assert result.exit_code == 4, result.output
+    expected = (
+        "report.json: not the public view, so it carries exact figures of the original data"
+        if edit == "relabelled-review-view"
+        else "report.json: verdict 'pass' contradicts the gate's checks (1 of"
+    )
+    assert expected in result.stdout
+    assert "verdict PASS" not in result.stdout
+
+
+def test_verify_says_an_unsigned_bundle_proves_nothing_about_who_made_it(tmp_path, ml_small):
+    out = tmp_path / "ok"
+    CliRunner().invoke(
+        main,
+        ["release", str(ml_small), "-p", str(policy_file(tmp_path, 1.0)), "-o", str(out), "-q"],
+        env={"PUBLISHER_KEY": None},
+    )
+    result = invoke("verify", out)
+    assert result.exit_code == 0
+    assert "the manifest is unsigned, so anyone could have written these files and their " in (
+        result.stdout
+    )
