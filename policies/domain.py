@@ -48,11 +48,12 @@ MAX_DAYS = 200 * 366
 
 
 def _canonical(ids: np.ndarray) -> pd.Index:
-    """Ids as text the way the readers code them (``"007"`` and ``7`` are one item)."""
-    text = pd.Series(np.asarray(ids), dtype=str).str.strip()
-    numeric = text.str.fullmatch(r"-?\d{1,18}")
-    text[numeric] = text[numeric].astype(np.int64).astype(str)
-    return pd.Index(text)
+    """Ids as text, compared as the readers compare them.
+
+    ``7`` and the integer 7 are one item, ``007`` another: an integer id's text is its
+    canonical decimal form.
+    """
+    return pd.Index(pd.Series(np.asarray(ids), dtype=str).str.strip())
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -244,12 +244,26 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int32), np.asarray(ids)
 
 
+#: An id written as an integer in canonical form: ASCII digits, no leading zero, no "-0".
+#: Only then is reading it as a number a bijection (``007`` and ``7``, ``-0`` and ``0``,
+#: Arabic-Indic and ASCII digits would otherwise become one customer or one item).
+CANONICAL_INTEGER = r"0|-?[1-9][0-9]{0,17}"
+
+
 def _as_ids(values: np.ndarray | pd.Series) -> np.ndarray:
-    """Integer ids when every id is an integer (they then sort numerically), else text."""
+    """Integer ids when every id is a canonical integer (they sort numerically), else text.
+
+    Examples
+    --------
+    >>> _as_ids(np.array(["7", "12"])).tolist()
+    [7, 12]
+    >>> _as_ids(np.array(["7", "007", "-0", "0"])).tolist()
+    ['7', '007', '-0', '0']
+    """
     values = np.asarray(values)
     if values.dtype.kind in "iu":
         return values if values.dtype.itemsize >= 4 else values.astype(np.int64)
     text = pd.Series(values, dtype=str)
-    if text.str.fullmatch(r"-?\d{1,18}").all():
+    if text.str.fullmatch(CANONICAL_INTEGER).all():
         return text.astype(np.int64).to_numpy()
     return text.to_numpy(dtype=object)

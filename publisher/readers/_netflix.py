@@ -11,11 +11,11 @@ import numba
 import numpy as np
 
 __all__ = [
-    "BAD_DATE", "BAD_LINE", "BAD_RATING", "ID_RANGE", "NO_MOVIE", "OK", "line_of_row",
-    "parse_netflix",
+    "BAD_DATE", "BAD_LINE", "BAD_RATING", "ID_RANGE", "LEADING_ZERO", "NO_MOVIE", "OK",
+    "line_of_row", "parse_netflix",
 ]  # fmt: skip
 
-OK, BAD_LINE, BAD_DATE, NO_MOVIE, BAD_RATING, ID_RANGE = 0, 1, 2, 3, 4, 5
+OK, BAD_LINE, BAD_DATE, NO_MOVIE, BAD_RATING, ID_RANGE, LEADING_ZERO = 0, 1, 2, 3, 4, 5, 6
 
 
 @numba.njit(cache=True)
@@ -100,6 +100,8 @@ def parse_netflix(
             digits += 1
         if digits == 0 or p == end:
             return n, BAD_LINE, line, skips[:n_skips]
+        if digits > 1 and buf[start] == 48:  # "007" would become customer 7: one id of two
+            return n, LEADING_ZERO, line, skips[:n_skips]
         if buf[p] == 58:  # ':' -> a movie header, nothing may follow
             if p + 1 != end:
                 return n, BAD_LINE, line, skips[:n_skips]

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from publisher.core.assemble import Locate, assemble, first_bad, first_duplicate
+from publisher.core.assemble import (
+    CANONICAL_INTEGER,
+    Locate,
+    assemble,
+    first_bad,
+    first_duplicate,
+)
 from publisher.core.errors import InputError, show
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers.columns import FIELDS, map_columns
@@ -37,8 +43,6 @@ __all__ = ["read_delimited"]
 _CHUNK_CELLS = 4 << 20
 
 _FIRST_CHUNK_ROWS = 1 << 16
-
-_INTEGER_ID = r"-?\d{1,18}"
 
 
 class _TextIds(Exception):
@@ -233,7 +237,7 @@ def _read_chunks(
             continue
         for field in ("user", "item"):
             values = _required(chunk, mapping[field], field, locate)
-            if integer[field] and values.str.fullmatch(_INTEGER_ID).all():
+            if integer[field] and values.str.fullmatch(CANONICAL_INTEGER).all():
                 parts[field].append(values.to_numpy().astype(np.int64))
             elif integer[field] and parts[field]:
                 raise _TextIds(field)

@@ -19,6 +19,7 @@ from publisher.readers._netflix import (
     BAD_DATE,
     BAD_RATING,
     ID_RANGE,
+    LEADING_ZERO,
     OK,
     line_of_row,
     parse_netflix,
@@ -96,6 +97,12 @@ def read_netflix(
             raise InputError(f"{locate(bad)}: rating {show(rating)} is not a number")
         if status == ID_RANGE:
             raise InputError(f"{locate(bad)}: id {show(text.split(b',')[0])} is too large")
+        if status == LEADING_ZERO:
+            shown = show(text.split(b",")[0].rstrip(b":"))
+            raise InputError(
+                f"{locate(bad)}: id {shown} has a leading zero; read as a number it would be "
+                "the same id as one without it, so it is refused"
+            )
         raise InputError(
             f"{locate(bad)}: expected 'CustomerID,Rating,YYYY-MM-DD' or 'MovieID:', "
             f"got {show(text)}"

@@ -131,7 +131,7 @@ def test_any_added_customer_leaves_the_row_keys_unchanged(base, extra, seed):
 
 
 def test_catalogue_file_relative_to_the_policy_with_header_column(tmp_path):
-    (tmp_path / "movies.csv").write_text('movieId,title\n007,Bond\n2,Two\n3,"Three, a title"\n')
+    (tmp_path / "movies.csv").write_text('movieId,title\n7,Bond\n2,Two\n3,"Three, a title"\n')
     (tmp_path / "p.yaml").write_text(
         "name: c\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 10\n"
         "  statistics: [item_count]\n  domain: {items: {catalogue: movies.csv, column: movieId}}\n"
@@ -142,7 +142,7 @@ def test_catalogue_file_relative_to_the_policy_with_header_column(tmp_path):
     data = table([("a", 7, 4, "2000-01-01"), ("a", 5, 4, "2000-01-01"), ("b", 7, 1, "2000-01-02")])
     counts = compute_aggregates(data, policy.aggregates, np.random.default_rng(0), seeded=True)
     assert counts["item_count"]["item"].tolist() == [7, 2, 3]  # catalogue order
-    assert counts["item_count"]["count"].tolist() == [2, 0, 0]  # "007" is item 7; 5 dropped
+    assert counts["item_count"]["count"].tolist() == [2, 0, 0]  # 5 is not listed: dropped
     # The policy written into a bundle pins the catalogue by its SHA-256...
     pinned = policy.to_dict()["aggregates"]["domain"]["items"]
     old = hashlib.sha256((tmp_path / "movies.csv").read_bytes()).hexdigest()
@@ -193,7 +193,7 @@ EITHER = (
         ("{items: {}}", {}, f"domain.items: {EITHER}"),
         ("{items: {range: [0, 9999999]}}", {}, "more than 2,000,000"),
         ("{items: {catalogue: none.csv}}", {}, "domain.items.catalogue: cannot read"),
-        ("{items: {catalogue: c.csv}}", {"c.csv": "1\n2\n01\n"}, "item '1' is listed twice"),
+        ("{items: {catalogue: c.csv}}", {"c.csv": "1\n2\n1\n"}, "item '1' is listed twice"),
         ("{items: {catalogue: c.csv, column: id}}", {"c.csv": "movieId\n1\n"}, "no column 'id'"),
         (
             "{items: {catalogue: c.csv, column: 5}}",
@@ -545,3 +545,13 @@ def test_the_key_check_finds_the_key_by_content_and_by_identity(tmp_path):
     (tmp_path / "key").write_bytes(b"x" * 20)
     with pytest.raises(PolicyError, match="holds the organizer's key"):
         check_not_key(ok, b"not-in-the-catalogue", tmp_path / "ids.txt")
+
+
+def test_a_catalogue_id_with_a_leading_zero_is_not_the_integer_id():
+    # Issue 24.9: "007" and 7 are distinct ids; merging them would count item 7's ratings
+    # under a catalogue row that names another item.
+    from policies.domain import ItemDomain
+
+    domain = ItemDomain(ids=np.array(["007", "7", "x"], dtype=object), spec={})
+    assert domain.positions(np.array([7, 8])).tolist() == [1, -1]
+    assert domain.positions(np.array(["007", "7"], dtype=object)).tolist() == [0, 1]

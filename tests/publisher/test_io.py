@@ -251,3 +251,47 @@ def test_netflix_file_error_names_the_right_file_in_a_folder(tmp_path):
     with pytest.raises(InputError) as caught:
         read_ratings(tmp_path)
     assert str(caught.value) == f"{bad}: line 3: unparseable date 'x'"
+
+
+@pytest.mark.parametrize(
+    ("users", "expected"),
+    [
+        (["007", "7"], ["007", "7"]),
+        (["-0", "0"], ["-0", "0"]),
+        (["\u0667", "7"], ["7", "\u0667"]),  # ARABIC-INDIC DIGIT SEVEN and an ASCII 7
+        (["7", "12"], [7, 12]),
+    ],
+    ids=["leading-zero", "minus-zero", "arabic-indic", "canonical"],
+)
+def test_distinct_ids_that_look_numeric_are_never_merged(tmp_path, users, expected):
+    # Issue 24.9: 007 and 7 became one customer, with no warning.
+    path = tmp_path / "r.csv"
+    rows = "".join(f"{u},{i},4\n" for u in users for i in (1, 2))
+    path.write_text("user,item,rating\n" + rows, encoding="utf-8")
+    ratings = read_ratings(path, scale=Scale(1, 5, 1))
+    assert ratings.n_users == len(users)
+    assert sorted(ratings.user_ids.tolist(), key=str) == sorted(expected, key=str)
+
+
+def test_item_ids_keep_their_leading_zeros(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\na,00012,4\na,12,3\nb,00012,5\n")
+    ratings = read_ratings(path, scale=Scale(1, 5, 1))
+    assert sorted(ratings.item_ids.tolist()) == ["00012", "12"]
+
+
+def test_integer_ids_that_turn_to_text_in_a_later_chunk_are_reread_as_text(tmp_path, monkeypatch):
+    from publisher.readers import delimited
+
+    monkeypatch.setattr(delimited, "_FIRST_CHUNK_ROWS", 2)
+    path = tmp_path / "r.csv"
+    path.write_text("user,item,rating\n7,1,4\n8,1,4\n007,1,4\n")
+    ratings = read_ratings(path, scale=Scale(1, 5, 1))
+    assert sorted(ratings.user_ids.tolist()) == ["007", "7", "8"]
+
+
+def test_a_netflix_id_with_a_leading_zero_is_refused(tmp_path):
+    path = tmp_path / "mv_0000001.txt"
+    path.write_text("1:\n7,4,2005-01-01\n007,3,2005-01-02\n")
+    with pytest.raises(InputError, match=r"line 3: id '007' has a leading zero"):
+        read_ratings(path)
