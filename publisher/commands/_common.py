@@ -17,7 +17,7 @@ from publisher.core.ratings import Scale
 from publisher.engine import ReleaseResult
 from publisher.engine.bundle import printable
 from publisher.engine.keys import load_key
-from publisher.readers import DELIMITERS, FORMATS, ReadOptions, parse_columns
+from publisher.readers import DATE_FORMATS, DELIMITERS, FORMATS, ReadOptions, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -192,6 +192,7 @@ def input_options(f: F) -> F:
             limits=kwargs.pop("limits"),
             delimiter=kwargs.pop("delimiter"),
             dates=not kwargs.pop("no_dates"),
+            date_format=kwargs.pop("date_format"),
         )
         return f(*args, **kwargs)
 
@@ -220,6 +221,14 @@ def input_options(f: F) -> F:
             "--no-dates",
             is_flag=True,
             help="Read no date column, even where the file has one.",
+        ),
+        click.option(
+            "--date-format",
+            type=click.Choice(DATE_FORMATS),
+            default="auto",
+            show_default=True,
+            help="What the date column holds: ISO text, Unix seconds or milliseconds, days "
+            "since 1970-01-01, YYYYMMDD integers (auto recognises all but days).",
         ),
         click.option(
             "--scale",

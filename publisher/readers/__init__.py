@@ -26,6 +26,7 @@ from publisher.core.assemble import check_filled
 from publisher.core.errors import InputError
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers.columns import FIELDS, parse_columns
+from publisher.readers.dates import DATE_FORMATS
 from publisher.readers.delimited import DELIMITERS, read_delimited
 from publisher.readers.detect import FORMATS, detect_format, movielens_file, refine
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
@@ -33,6 +34,7 @@ from publisher.readers.netflix import read_netflix
 from publisher.readers.parquet import read_parquet
 
 __all__ = [
+    "DATE_FORMATS",
     "DEFAULT_READING",
     "DELIMITERS",
     "FORMATS",
@@ -70,6 +72,7 @@ class ReadOptions:
     limits: ReadLimits = DEFAULT_LIMITS
     delimiter: str | None = None
     dates: bool = True
+    date_format: str = "auto"
 
     def read(self, path: str | Path) -> Ratings:
         """:func:`read_ratings` with these options."""
@@ -82,6 +85,7 @@ class ReadOptions:
             limits=self.limits,
             delimiter=self.delimiter,
             dates=self.dates,
+            date_format=self.date_format,
         )
 
 
@@ -99,6 +103,7 @@ def read_ratings(
     limits: ReadLimits = DEFAULT_LIMITS,
     delimiter: str | None = None,
     dates: bool = True,
+    date_format: str = "auto",
 ) -> Ratings:
     """Read a ratings file or folder into a :class:`Ratings`.
 
@@ -129,6 +134,10 @@ def read_ratings(
     dates : bool
         False reads no dates (``--no-dates``); a column that holds dates under a name
         the tool does not know is otherwise an error, never silently dropped.
+    date_format : {"auto", "iso", "unix-seconds", "unix-ms", "days", "yyyymmdd"}
+        What the date column holds. ``auto`` reads ISO 8601 text and recognises integer
+        columns of YYYYMMDD dates, Unix milliseconds or seconds (1973-2100); other
+        integers (day numbers) are refused unless declared (:mod:`publisher.readers.dates`).
 
     Returns
     -------
@@ -149,6 +158,8 @@ def read_ratings(
     for key in columns or {}:
         if key not in FIELDS:
             raise InputError(f"unknown column field {key!r}; use {', '.join(FIELDS)}")
+    if date_format not in DATE_FORMATS:
+        raise InputError(f"unknown date format {date_format!r}; use {', '.join(DATE_FORMATS)}")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise InputError(f"unknown delimiter {delimiter!r}; use comma, tab, semicolon or pipe")
     if path.is_file() and path.stat().st_size == 0:
@@ -169,7 +180,13 @@ def read_ratings(
             ratings = ratings.with_frame(ratings.frame.drop(columns=["date"]))
     elif kind == "parquet":
         ratings = read_parquet(
-            path, columns=columns, scale=scale, duplicates=duplicates, limits=limits, dates=dates
+            path,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+            dates=dates,
+            date_format=date_format,
         )
     else:
         ratings = read_delimited(
@@ -181,6 +198,7 @@ def read_ratings(
             limits=limits,
             delimiter=delimiter,
             dates=dates,
+            date_format=date_format,
         )
     if scale is not None and ratings.n_ratings:
         check_filled(ratings.frame["rating"].to_numpy(), scale, str(path))

@@ -10,9 +10,11 @@ import re
 import shlex
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from publisher.core.errors import InputError, show
+from publisher.readers.dates import integer_form
 
 __all__ = ["FIELDS", "column_names", "looks_like_dates", "map_columns", "parse_columns"]
 
@@ -158,7 +160,9 @@ def map_columns(
 
 
 def looks_like_dates(values: pd.Series) -> bool:
-    """Whether a column's (first) values are all dates: ISO-8601 text or Unix seconds.
+    """Whether a column's (first) values are all dates.
+
+    ISO-8601 text, Unix seconds (from 1990) or milliseconds, or YYYYMMDD integers.
 
     Examples
     --------
@@ -174,7 +178,13 @@ def looks_like_dates(values: pd.Series) -> bool:
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
         lo, hi = _UNIX_RANGE
-        return bool(((numbers >= lo) & (numbers < hi)).all())
+        if ((numbers >= lo) & (numbers < hi)).all():
+            return True
+        whole = numbers.to_numpy(np.float64)
+        return bool(np.all(whole == np.floor(whole))) and integer_form(whole) in (
+            "yyyymmdd",
+            "unix-ms",
+        )
     if not text.str.contains(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}").all():
         return False
     parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)

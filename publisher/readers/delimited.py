@@ -30,6 +30,7 @@ from publisher.core.assemble import (
 from publisher.core.errors import InputError, show
 from publisher.core.ratings import Ratings, Scale
 from publisher.readers.columns import FIELDS, map_columns
+from publisher.readers.dates import DateReading
 from publisher.readers.detect import first_line, head_bytes, is_gzip
 from publisher.readers.limits import ReadLimits, open_bounded
 
@@ -62,11 +63,13 @@ def read_delimited(
     limits: ReadLimits,
     delimiter: str | None = None,
     dates: bool = True,
+    date_format: str = "auto",
 ) -> Ratings:
     """Read a CSV, TSV or MovieLens text file (``kind`` as named by ``detect.refine``).
 
     ``delimiter`` overrides the one sniffed from the first lines (comma, tab, semicolon
-    or pipe); ``dates=False`` reads no date column.
+    or pipe); ``dates=False`` reads no date column; ``date_format`` declares what the
+    date column's values are (:mod:`publisher.readers.dates`).
 
     Raises
     ------
@@ -135,7 +138,16 @@ def read_delimited(
             parts = _parse(
                 path,
                 limits,
-                lambda s: _read_chunks(s, options, rows, mapping, locate, duplicates, text_ids),
+                lambda s: _read_chunks(
+                    s,
+                    options,
+                    rows,
+                    mapping,
+                    locate,
+                    duplicates,
+                    text_ids,
+                    DateReading(date_format, label, mapping.get("date", "date")),
+                ),
             )
             break
         except _TextIds as restart:
@@ -220,6 +232,7 @@ def _read_chunks(
     locate: Locate,
     duplicates: str,
     text_ids: set[str],
+    date_reading: DateReading,
 ) -> dict[str, list[np.ndarray]]:
     """Parse chunk by chunk into compact arrays; text lives one chunk at a time."""
     parts: dict[str, list[np.ndarray]] = {"rows": [], "user": [], "item": [], "rating": []}
@@ -247,7 +260,7 @@ def _read_chunks(
         parts["rating"].append(_numeric(chunk, mapping["rating"], "rating", locate))
         if "date" in mapping:
             text = _required(chunk, mapping["date"], "date", locate)
-            parts["date"].append(_parse_days(text, locate))
+            parts["date"].append(date_reading.text(text, locate))
         parts["rows"].append(chunk.index.to_numpy(np.int64))
         if k == 0 and duplicates == "error":
             # A file of one repeated line fails here, in its first chunk, not after
@@ -312,16 +325,3 @@ def _numeric(frame: pd.DataFrame, column: str, field: str, locate: Locate) -> np
             f"{locate(int(frame.index[i]))}: {field} {show(text.iloc[i])} is not a number"
         )
     return values
-
-
-def _parse_days(text: pd.Series, locate: Locate) -> np.ndarray:
-    """Dates as int days: integers are Unix seconds, anything else ISO-8601 text."""
-    as_int = pd.to_numeric(text, errors="coerce")
-    if as_int.notna().all():
-        seconds = as_int.to_numpy(dtype=np.float64)
-        return np.floor_divide(seconds, 86400).astype(np.int64)
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    i = first_bad(parsed.isna().to_numpy())
-    if i is not None:
-        raise InputError(f"{locate(int(text.index[i]))}: unparseable date {show(text.iloc[i])}")
-    return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)

@@ -80,9 +80,9 @@ def test_csv_with_header_and_iso_dates(tmp_path):
 
 
 def test_tsv_without_header_positional(tmp_path):
-    path = write(tmp_path, "r.tsv", "1\t10\t3\t86400\n2\t10\t5\t172800\n")
+    path = write(tmp_path, "r.tsv", "1\t10\t3\t1100000000\n2\t10\t5\t1100086400\n")
     ratings = read_ratings(path, scale=Scale(1, 5, 1))
-    assert ratings.frame["date"].tolist() == [1, 2]
+    assert ratings.frame["date"].tolist() == [12731, 12732]
     assert ratings.item_ids.tolist() == [10]
 
 
@@ -295,3 +295,68 @@ def test_a_netflix_id_with_a_leading_zero_is_refused(tmp_path):
     path.write_text("1:\n7,4,2005-01-01\n007,3,2005-01-02\n")
     with pytest.raises(InputError, match=r"line 3: id '007' has a leading zero"):
         read_ratings(path)
+
+
+@pytest.mark.parametrize(
+    ("dates", "date_format", "expected"),
+    [
+        (["20041221", "19991231"], "auto", ["2004-12-21", "1999-12-31"]),
+        (["1103587200000", "946598400000"], "auto", ["2004-12-21", "1999-12-31"]),
+        (["1103587200", "946598400"], "auto", ["2004-12-21", "1999-12-31"]),
+        (["12773", "10956"], "days", ["2004-12-21", "1999-12-31"]),
+        (["20041221", "19991231"], "yyyymmdd", ["2004-12-21", "1999-12-31"]),
+        (["86400", "172800"], "unix-seconds", ["1970-01-02", "1970-01-03"]),
+    ],
+    ids=["yyyymmdd", "unix-ms", "unix-seconds", "days", "declared-yyyymmdd", "declared-seconds"],
+)
+def test_integer_dates_are_read_in_their_unit(tmp_path, dates, date_format, expected):
+    # Issue 24.10: YYYYMMDD integers and day numbers were read as Unix seconds (1970).
+    rows = "".join(f"u{k},1,4,{d}\n" for k, d in enumerate(dates))
+    path = write(tmp_path, "r.csv", "user,item,rating,date\n" + rows)
+    ratings = read_ratings(path, scale=Scale(1, 5, 1), date_format=date_format)
+    days = ratings.frame.sort_values("user")["date"].to_numpy()
+    assert days.astype("datetime64[D]").astype(str).tolist() == expected
+
+
+def test_day_numbers_are_refused_unless_declared(tmp_path):
+    path = write(tmp_path, "r.csv", "user,item,rating,date\na,1,4,12773\nb,1,3,10956\n")
+    with pytest.raises(InputError) as caught:
+        read_ratings(path, scale=Scale(1, 5, 1))
+    assert str(caught.value) == (
+        f"{path}: date column 'date' holds integers from 10,956 to 12,773: as Unix seconds they "
+        "would fall in 1970-1973 or after 2100, where no ratings are; declare their unit with "
+        "--date-format days (days since 1970-01-01), yyyymmdd, unix-seconds or unix-ms"
+    )
+
+
+def test_a_later_chunk_is_read_in_the_unit_of_the_first(tmp_path, monkeypatch):
+    from publisher.readers import delimited
+
+    monkeypatch.setattr(delimited, "_FIRST_CHUNK_ROWS", 2)
+    path = write(
+        tmp_path, "r.csv", "user,item,rating,date\na,1,4,20041221\nb,1,4,20041222\nc,1,4,20041399\n"
+    )
+    with pytest.raises(InputError, match=r"line 4: date 20041399 is not a YYYYMMDD calendar date"):
+        read_ratings(path, scale=Scale(1, 5, 1))
+
+
+def test_parquet_integer_dates_and_a_float16_rating_column(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "r.parquet"
+    table = pa.table(
+        {
+            "user": [1, 2],
+            "item": [1, 1],
+            "rating": pa.array([4.0, 3.0], type=pa.float16()),
+            "date": [20041221, 19991231],
+        }
+    )
+    pq.write_table(table, path)
+    ratings = read_ratings(path, scale=Scale(1, 5, 1))
+    assert ratings.frame["rating"].tolist() == [4.0, 3.0]
+    assert ratings.frame["date"].to_numpy().astype("datetime64[D]").astype(str).tolist() == [
+        "2004-12-21",
+        "1999-12-31",
+    ]
