@@ -546,3 +546,61 @@ def test_a_catalogue_holding_the_organizer_key_is_refused(runner, small, tmp_pat
     )
     assert not out.exists()
     assert not (tmp_path / "bundle.review").exists()
+
+
+def _feed_fifo(path, data):
+    import threading
+
+    def write():
+        with open(path, "wb") as fh:  # blocks until the reader opens it
+            fh.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.slow
+def test_a_fifo_input_is_read_once(tmp_path):
+    # Issue 24.11: the input was opened several times; a FIFO's second open blocked forever.
+    fifo = tmp_path / "ratings.csv"
+    os.mkfifo(fifo)
+    _feed_fifo(fifo, SMALL.encode())
+    done = subprocess.run(
+        [sys.executable, "-m", "publisher", "audit", str(fifo), "-p", "none", "-q",
+         "--scale", "1:5:1", "--seed", "1", "--json", "-"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["input"]["name"] == "ratings.csv"
+    assert report["input"]["counts"]["ratings"] == SMALL.count("\n") - 1
+
+
+def test_audit_reads_stdin_and_writes_json_to_stdout(runner):
+    # Issue 24.22: '-' as INPUT reads stdin; '--json -' wrote a file named '-'.
+    result = runner.invoke(
+        main,
+        ["audit", "-", "-p", "none", "-q", "--scale", "1:5:1", "--seed", "3", "--json", "-"],
+        input=SMALL,
+        env={"PUBLISHER_KEY": None},
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # stdout holds the JSON document alone
+    assert report["input"]["name"] == "stdin"
+    assert report["verdict"] == "not-gated"
+    assert "verdict NOT-GATED" in result.stderr
+
+
+def test_audit_exits_3_when_the_gate_would_reject(runner, small, tmp_path):
+    # Issue 24.22: a FAIL verdict exited 0, so CI could not use audit.
+    policy = tmp_path / "strict-gate.yaml"
+    policy.write_text(
+        "name: g\nsteps: []\naudits: {targets: 40}\ngate: {max_reidentification_rate: 0.0}\n"
+    )
+    result = invoke(runner, "audit", small, "-p", policy, "-q", "--scale", "1:5:1", "--seed", 1)
+    assert result.exit_code == 3
+    assert "verdict FAIL" in result.stdout
+    assert result.stderr.endswith(
+        "Error: the gate would reject this release (audit only: nothing written)\n"
+    )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from policies import load_policy
 from policies.files import check_not_key
-from publisher.commands._common import errors, input_options, note, quiet, summary, verbose
+from publisher.commands._common import (
+    Failure,
+    errors,
+    input_options,
+    note,
+    quiet,
+    summary,
+    verbose,
+)
 from publisher.engine import evaluate, release
 from publisher.engine.bundle import write_json
 from publisher.engine.evaluate import check_seed
@@ -92,7 +101,7 @@ def release_command(
     "--json",
     "json_path",
     type=click.Path(path_type=Path),
-    help="Write the report.json fields to this file.",
+    help="Write report.json to this file ('-': standard output, the table then goes to stderr).",
 )
 @click.option("--seed", type=int, help="Fix all randomness (reproducible audits).")
 @quiet
@@ -106,14 +115,17 @@ def audit_command(
     """Apply POLICY to INPUT in memory and attack the result; writes no bundle.
 
     The policy may lack pseudonymize_users (e.g. the preset 'none', to measure the
-    raw data): nothing leaves the process except the figures.
+    raw data): nothing leaves the process except the figures. Exits 3 when the gate
+    would reject the release, as release does (so CI can use it). INPUT '-' reads
+    standard input.
 
     Example:
 
         publisher audit ratings.csv --policy none --json raw-risk.json
     """
+    to_stdout = json_path is not None and str(json_path) == "-"
     with errors():
-        if json_path is not None:
+        if json_path is not None and not to_stdout:
             check_file_output(json_path, report=True)  # before the work, not after it
         stages = Stages(visible=verbose())
         evaluation = evaluate(
@@ -123,10 +135,14 @@ def audit_command(
             seed=seed,
             stages=stages,
         )
-        if json_path is not None:
+        if json_path is not None and not to_stdout:
             write_json(json_path, evaluation.report)
     note(stages.summary())
-    click.echo(render_audit_table(evaluation.report))
-    # The dry run's decision, as a release would take it (exit code stays 0: nothing is
-    # published either way).
-    click.echo("\n".join(verdict_lines(evaluation.report)))
+    if to_stdout:
+        click.echo(json.dumps(evaluation.report, indent=2, allow_nan=False))
+    # With the JSON on stdout, the table goes to stderr: stdout stays one JSON document.
+    click.echo(render_audit_table(evaluation.report), err=to_stdout)
+    click.echo("\n".join(verdict_lines(evaluation.report)), err=to_stdout)
+    if evaluation.report["verdict"] == "fail":
+        # the gate's decision, as release takes it: CI can fail on it
+        raise Failure("the gate would reject this release (audit only: nothing written)", 3)

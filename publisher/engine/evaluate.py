@@ -49,7 +49,7 @@ from publisher.engine.keys import keyed_seed
 from publisher.engine.row_audits import row_audits
 from publisher.engine.simulate import explain_inversions, simulate_policy, suppression_steps
 from publisher.progress import Stages
-from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
+from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
 from publisher.reporting.report_json import build_report, distributions, summarize
 
 logger = logging.getLogger(__name__)
@@ -116,12 +116,25 @@ def evaluate(
     -------
     Evaluation
     """
-    input = Path(input)
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     if licence is not None:
         policy = dataclasses.replace(policy, licence=licence)
     stages = stages or Stages()
+    # A stream (stdin, a FIFO) is copied once: it is read, then hashed, from the copy.
+    with readable_input(input, reading.limits) as path:
+        return _evaluate_input(path, policy, reading, key, seed, stages, unprotected)
+
+
+def _evaluate_input(
+    input: Path,
+    policy: Policy,
+    reading: ReadOptions,
+    key: bytes | None,
+    seed: int | None,
+    stages: Stages,
+    unprotected: UnprotectedAudit | None,
+) -> Evaluation:
     started = time.perf_counter()
     with stages("read input"):
         ratings = reading.read(input)

@@ -32,6 +32,7 @@ from publisher.readers.detect import FORMATS, detect_format, movielens_file, ref
 from publisher.readers.limits import DEFAULT_LIMITS, ReadLimits
 from publisher.readers.netflix import read_netflix
 from publisher.readers.parquet import read_parquet
+from publisher.readers.spool import STDIN, readable_input
 
 __all__ = [
     "DATE_FORMATS",
@@ -39,10 +40,12 @@ __all__ = [
     "DELIMITERS",
     "FORMATS",
     "FORMAT_SCALES",
+    "STDIN",
     "ReadOptions",
     "detect_format",
     "parse_columns",
     "read_ratings",
+    "readable_input",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,7 +113,8 @@ def read_ratings(
     Parameters
     ----------
     path : str or Path
-        A file (optionally gzip-compressed) or a Netflix Prize / MovieLens folder.
+        A file (optionally gzip-compressed) or a Netflix Prize / MovieLens folder; ``-``
+        (standard input) or a FIFO is copied once first (:mod:`publisher.readers.spool`).
     format : {"auto", "csv", "tsv", "parquet", "movielens", "netflix"}
         ``auto`` detects the format from the name and the first bytes.
     columns : mapping, optional
@@ -148,6 +152,32 @@ def read_ratings(
     InputError
         On an unreadable file or the first invalid row, naming the file and line.
     """
+    with readable_input(path, limits) as readable:
+        return _read_ratings(
+            readable,
+            format=format,
+            columns=columns,
+            scale=scale,
+            duplicates=duplicates,
+            limits=limits,
+            delimiter=delimiter,
+            dates=dates,
+            date_format=date_format,
+        )
+
+
+def _read_ratings(
+    path: Path,
+    *,
+    format: str,
+    columns: Mapping[str, str] | None,
+    scale: Scale | None,
+    duplicates: str,
+    limits: ReadLimits,
+    delimiter: str | None,
+    dates: bool,
+    date_format: str,
+) -> Ratings:
     path = Path(path)
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

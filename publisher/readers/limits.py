@@ -53,6 +53,8 @@ class ReadLimits:
         Most row groups of a Parquet file (100M ratings take about 100).
     footer_bytes : int
         Largest Parquet footer (its metadata), in bytes.
+    spool_bytes : int
+        Most bytes of a stream input (stdin, a FIFO) copied before it is read.
     """
 
     expansion: int = 20
@@ -60,6 +62,7 @@ class ReadLimits:
     columns: int = 1_000
     row_groups: int = 10_000
     footer_bytes: int = 16 << 20
+    spool_bytes: int = 16 << 30
 
     def __post_init__(self) -> None:
         for limit in dataclasses.fields(self):

@@ -15,7 +15,7 @@ from publisher.core.errors import PublisherError
 from publisher.engine.evaluate import input_digest
 from publisher.engine.output import check_output
 from publisher.engine.staging import output_lock, staging
-from publisher.readers import DEFAULT_READING, ReadOptions, detect_format
+from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
 from publisher.tuning.frontier import frontier_dict, recommended_yaml
 from publisher.tuning.page import render_frontier_html
 from publisher.tuning.search import Trial, TuneResult, tune_ratings
@@ -106,7 +106,10 @@ def tune(
     if budget_minutes is not None and not budget_minutes > 0:
         raise PublisherError(f"--budget-minutes: must be > 0, got {budget_minutes}")
     check_output(out, inputs=[input], overwrite=False, exists_hint=NEW_FOLDER)
-    ratings = reading.read(input)
+    with readable_input(input, reading.limits) as path:  # stdin or a FIFO: copied once
+        ratings = reading.read(path)
+        digest = input_digest(path)
+        input_format = detect_format(path) if reading.format == "auto" else reading.format
     seed = secrets.randbits(63) if seed is None else seed
     result = tune_ratings(
         ratings,
@@ -116,12 +119,12 @@ def tune(
         budget_seconds=None if budget_minutes is None else 60 * budget_minutes,
         prune=prune,
         progress=progress,
-        input_format=detect_format(input) if reading.format == "auto" else reading.format,
+        input_format=input_format,
         input_sha256="",
     )
     source = {
         "name": ratings.source,
-        "sha256": input_digest(input),
+        "sha256": digest,
         "counts": ratings.counts(),
     }
     frontier = frontier_dict(result, source)
