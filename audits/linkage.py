@@ -225,10 +225,13 @@ class LinkageResult:
     original: AttackOutcome
     control: AttackOutcome | None
     baseline: float
+    #: Caveats built from the release and the policy alone (the public view keeps them).
     warnings: list[str] = field(default_factory=list)
     portfolio: dict[str, dict[str, AttackOutcome | None]] = field(default_factory=dict)
     #: User codes of the control set (customers the policy removed), distinct.
     control_targets: np.ndarray | None = None
+    #: Caveats that cite figures of the attack on the original: the review copy only.
+    review_warnings: list[str] = field(default_factory=list)
 
     def _sides(self) -> dict[str, dict[str, AttackOutcome | None]]:
         return self.portfolio or {
@@ -283,6 +286,7 @@ class LinkageResult:
             },
             "control": None,
             "warnings": self.warnings,
+            "review_warnings": self.review_warnings,
         }
         if self.control is not None:
             n = self.control.n
@@ -458,7 +462,7 @@ class LinkageAudit:
         if len(targets) and exceeds(result):
             _, worst = result.worst_released()
             _, _, unprotected = result.worst_original()
-            warnings.append(
+            result.review_warnings.append(
                 "the release is more re-identifiable than the unprotected data, beyond the "
                 f"intervals ({risk_text(worst)} against {risk_text(unprotected)}), even "
                 "for an attacker who applies the policy's suppression steps first"

@@ -49,6 +49,8 @@ from publisher.core.errors import PolicyError
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
 from publisher.core.validation import (
+    MAX_CONTRIBUTION,
+    MIN_EPSILON,
     ParameterError,
     check_choice,
     check_int,
@@ -85,7 +87,7 @@ class Statistic:
 
     def __post_init__(self) -> None:
         check_choice("Statistic", "name", self.name, STATISTICS)
-        check_number("Statistic", "epsilon", self.epsilon, minimum=0, low_open=True)
+        check_number("Statistic", "epsilon", self.epsilon, minimum=MIN_EPSILON)
         check_choice("Statistic", "period", self.period, PERIODS)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,12 +176,14 @@ class AggregatesConfig:
         )
         domain = Domain.from_config(given.get("domain"), f"{path}.domain", base)
         try:
-            total = check_number(
-                "aggregates", "epsilon", given["epsilon"], minimum=0, low_open=True
-            )
+            total = check_number("aggregates", "epsilon", given["epsilon"], minimum=MIN_EPSILON)
             delta = check_number("aggregates", "delta", given.get("delta", 0), minimum=0, maximum=1)
             bound = check_int(
-                "aggregates", "max_ratings_per_user", given["max_ratings_per_user"], minimum=1
+                "aggregates",
+                "max_ratings_per_user",
+                given["max_ratings_per_user"],
+                minimum=1,
+                maximum=MAX_CONTRIBUTION,
             )
         except ParameterError as exc:
             raise PolicyError(exc.at(path)) from None
@@ -218,7 +222,7 @@ class AggregatesConfig:
         for name, params, where in parsed:
             if "epsilon" in params:
                 try:
-                    check_number(name, "epsilon", params["epsilon"], minimum=0, low_open=True)
+                    check_number(name, "epsilon", params["epsilon"], minimum=MIN_EPSILON)
                 except ParameterError as exc:
                     raise PolicyError(exc.at(f"{where}.{name}")) from None
                 ledger.spend(Budget.of(params["epsilon"]), f"{where}.{name}")

@@ -97,6 +97,11 @@ class ItemDomain:
                     f"{path}.range: must be [FIRST, LAST], two integers with FIRST <= LAST, "
                     f"got {shown(bounds, lists=True)}"
                 )
+            if max(abs(bounds[0]), abs(bounds[1])) >= 10**18:
+                raise PolicyError(
+                    f"{path}.range: ids must lie within -10**18 to 10**18, got "
+                    f"{shown(bounds, lists=True)}"
+                )
             if bounds[1] - bounds[0] + 1 > MAX_ITEMS:
                 raise PolicyError(
                     f"{path}.range: {bounds[1] - bounds[0] + 1:,} ids, more than {MAX_ITEMS:,}; "

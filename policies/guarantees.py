@@ -68,7 +68,8 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
     --------
     >>> from policies import parse_policy
     >>> policy = parse_policy(
-    ...     "{name: p, steps: [{perturb_ratings: {epsilon: 2}}, {perturb_ratings: {epsilon: 1}}]}"
+    ...     "{name: p, gate: none, steps: [{perturb_ratings: {epsilon: 2}}, "
+    ...     "{perturb_ratings: {epsilon: 1}}]}"
     ... )
     >>> privacy_statement(policy, Scale(1, 5, 1)).per_rating_epsilon
     3.0

@@ -50,6 +50,7 @@ __all__ = [
     "Gate",
     "Policy",
     "UniquenessLimit",
+    "check_gate_declared",
     "list_presets",
     "load_policy",
     "parse_policy",
@@ -171,12 +172,16 @@ class Gate:
         Ceiling on the distinguishability audit's ROC AUC (0.5 to 1): how well a
         classifier tells decoys and moved rows from real ones; compared with the upper
         end of its bootstrap interval.
+    none : bool
+        ``gate: none`` in the policy: the organizer publishes without any threshold, on
+        purpose (a policy that releases ratings must say either that or its thresholds).
     """
 
     max_reidentification_rate: tuple[float | None, ...] | None = None
     max_unique_fraction: UniquenessLimit | None = None
     max_rmse_increase: float | None = None
     max_decoy_auc: float | None = None
+    none: bool = False
 
     def __post_init__(self) -> None:
         for value in self.max_reidentification_rate or ():
@@ -190,17 +195,21 @@ class Gate:
     @property
     def active(self) -> bool:
         """Whether any threshold is set."""
+        return self.guards_risk or self.max_rmse_increase is not None
+
+    @property
+    def guards_risk(self) -> bool:
+        """Whether a risk threshold is set (re-identification, uniqueness or decoys)."""
         rates = [v for v in self.max_reidentification_rate or () if v is not None]
         return (
-            bool(rates)
-            or self.max_unique_fraction is not None
-            or (self.max_rmse_increase is not None)
-            or (self.max_decoy_auc is not None)
+            bool(rates) or self.max_unique_fraction is not None or (self.max_decoy_auc is not None)
         )
 
     @classmethod
     def from_config(cls, config: Any, path: str, n_adversaries: int) -> Gate:
-        """Build from the policy's ``gate`` mapping."""
+        """Build from the policy's ``gate`` mapping, or ``none`` (published ungated)."""
+        if config == "none":
+            return cls(none=True)
         given = check_keys(
             path,
             config,
@@ -233,7 +242,7 @@ class Gate:
         return at_path(path, lambda: cls(**given))
 
     def to_dict(self) -> dict[str, Any]:
-        """The section as written in a policy."""
+        """The thresholds (all null for ``gate: none``), as report.json records them."""
         rates = self.max_reidentification_rate
         return {
             "max_reidentification_rate": list(rates) if rates is not None else None,
@@ -281,7 +290,7 @@ class Policy:
             "licence": self.licence,
             "steps": [{step.name: step.to_config()} for step in self.steps],
             "audits": self.audits.to_dict(),
-            "gate": self.gate.to_dict(),
+            "gate": "none" if self.gate.none else self.gate.to_dict(),
             "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
 
@@ -296,7 +305,8 @@ class Policy:
         Examples
         --------
         >>> parse_policy(
-        ...     "{name: p, steps: [{coarsen_dates: {to: month}}, {perturb_ratings: {epsilon: 1}}]}"
+        ...     "{name: p, gate: none, steps: [{coarsen_dates: {to: month}}, "
+        ...     "{perturb_ratings: {epsilon: 1}}]}"
         ... ).noise_sources()
         ['steps[1].perturb_ratings']
         """
@@ -371,7 +381,8 @@ def _build(data: Any, base: Path | None = None) -> Policy:
         raise PolicyError("steps: must be a list")
     given["steps"] = tuple(build_step(entry, f"steps[{i}]") for i, entry in enumerate(steps))
     given["audits"] = AuditConfig.from_config(given.get("audits"), "audits")
-    given["gate"] = Gate.from_config(given.get("gate"), "gate", len(given["audits"].adversaries))
+    declared_gate = given.get("gate")
+    given["gate"] = Gate.from_config(declared_gate, "gate", len(given["audits"].adversaries))
     limit = given["gate"].max_unique_fraction
     if limit and limit.known_items not in given["audits"].uniqueness_known_items:
         raise PolicyError(
@@ -386,7 +397,31 @@ def _build(data: Any, base: Path | None = None) -> Policy:
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")
     _check_composition(names)
-    return Policy(**given)
+    policy = Policy(**given)
+    check_gate_declared(policy, declared=declared_gate is not None)
+    return policy
+
+
+def check_gate_declared(policy: Policy, *, declared: bool = True) -> None:
+    """Refuse a policy that releases ratings with no risk threshold and no ``gate: none``.
+
+    A release of ratings is published only when someone meant it: with thresholds on its
+    risk, or with an explicit ``gate: none`` (say so on purpose). Checked at load and again
+    by ``release`` for a Policy built in Python.
+
+    Raises
+    ------
+    PolicyError
+        Naming ``gate`` and both ways out.
+    """
+    microdata = policy.aggregates is None or policy.aggregates.microdata
+    if microdata and not policy.gate.none and not policy.gate.guards_risk:
+        what = "no risk threshold" if declared else "no gate"
+        raise PolicyError(
+            f"gate: the policy sets {what}, so a release would be published whatever its "
+            "risk; set max_reidentification_rate (or max_unique_fraction, max_decoy_auc), "
+            "or write 'gate: none' to publish without one on purpose"
+        )
 
 
 def _check_composition(names: list[str]) -> None:

@@ -311,3 +311,89 @@ def test_a_policy_error_quotes_at_most_40_characters_of_the_input(tmp_path):
     key.write_text("name: p\n" + "x" * 500 + ": 1\n")
     result = CliRunner().invoke(main, ["policy", "check", str(key)])
     assert result.stderr.count("x") < 60
+
+
+AGG = "aggregates: {{epsilon: {eps}, max_ratings_per_user: {bound}, statistics: [{stat}], domain: {{{dom}}}}}"
+OUT_OF_RANGE = {
+    "jitter-days": (
+        "steps: [{pseudonymize_users: {}}, {jitter_dates: {max_days: 1000000000000}}]",
+        "steps[1].jitter_dates.max_days: must be an integer in [0, 3,653], got 1000000000000",
+    ),
+    "redate-days": (
+        "steps: [{pseudonymize_users: {}}, {redate_ratings: {fraction: 0.5, max_days: 10000000000}}]",
+        "steps[1].redate_ratings.max_days: must be an integer in [1, 3,653], got 10000000000",
+    ),
+    "date-tolerance": (
+        "audits: {adversaries: [{known_items: 2, date_tolerance_days: 100000000000000000000}]}",
+        "audits.adversaries[0].date_tolerance_days: must be an integer in [0, 36,525], got "
+        "100000000000000000000",
+    ),
+    "rating-tolerance": (
+        "audits: {adversaries: [{known_items: 2, rating_tolerance: 1.0e+300}]}",
+        "audits.adversaries[0].rating_tolerance: must be a number in [0, 1,000], got 1e+300",
+    ),
+    "contribution-bound": (
+        AGG.format(eps=1, bound=100000000000000, stat="rating_histogram", dom="scale: '1:5:1'"),
+        "aggregates.max_ratings_per_user: must be an integer in [1, 1,000,000], got 100000000000000",
+    ),
+    "tiny-epsilon": (
+        AGG.format(eps="1.0e-300", bound=5, stat="rating_histogram", dom="scale: '1:5:1'"),
+        "aggregates.epsilon: must be a number >= 0.0001, got 1e-300",
+    ),
+    "tiny-scale-step": (
+        AGG.format(eps=1, bound=5, stat="rating_histogram", dom="scale: '0:5:0.0000001'"),
+        "aggregates.domain.scale: rating scale 0:5:1e-07: at most 10,001 values, each within "
+        "-1,000,000 to 1,000,000",
+    ),
+    "huge-scale": (
+        AGG.format(eps=1, bound=5, stat="rating_histogram", dom="scale: '0:1e300:1e299'"),
+        "aggregates.domain.scale: rating scale 0:1e+300:1e+299: at most 10,001 values, each "
+        "within -1,000,000 to 1,000,000",
+    ),
+    "item-range-at-int64-edge": (
+        AGG.format(
+            eps=1, bound=5, stat="item_count",
+            dom="items: {range: [9223372036854775800, 9223372036854775807]}",
+        ),
+        "aggregates.domain.items.range: ids must lie within -10**18 to 10**18, got a list",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "message"), OUT_OF_RANGE.values(), ids=OUT_OF_RANGE.keys())
+def test_policy_check_refuses_every_value_release_could_not_run(tmp_path, body, message):
+    # Issue 24.12: these passed `policy check` and crashed `release` with a traceback.
+    path = tmp_path / "p.yaml"
+    path.write_text(f"name: p\ngate: none\n{body}\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {path}: {message}\n"
+
+
+def test_policy_check_refuses_what_release_refuses_about_the_policy(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nsteps: []\ngate: none\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert "the policy has no pseudonymize_users step" in result.stderr
+    assert CliRunner().invoke(main, ["policy", "check", str(path), "--for", "audit"]).exit_code == 0
+
+
+def test_a_policy_without_a_gate_is_refused_and_gate_none_says_so(tmp_path):
+    # Issue 24.20: no gate: published everything, exit 0, no warning.
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nsteps: [{pseudonymize_users: {}}]\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: gate: the policy sets no gate, so a release would be published "
+        "whatever its risk; set max_reidentification_rate (or max_unique_fraction, "
+        "max_decoy_auc), or write 'gate: none' to publish without one on purpose\n"
+    )
+    path.write_text("name: p\nsteps: [{pseudonymize_users: {}}]\ngate: {max_rmse_increase: 1}\n")
+    assert "the policy sets no risk threshold" in (
+        CliRunner().invoke(main, ["policy", "check", str(path)]).stderr
+    )
+    path.write_text("name: p\nsteps: [{pseudonymize_users: {}}]\ngate: none\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(path)])
+    assert result.stdout.endswith("; gate: none (published without a threshold)\n")

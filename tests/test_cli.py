@@ -32,6 +32,7 @@ def open_policy(tmp_path):
     path = tmp_path / "open.yaml"
     path.write_text(
         preset_text("balanced").split("gate:")[0].replace("name: balanced", "name: open")
+        + "gate: none\n"
     )
     return path
 
@@ -142,10 +143,10 @@ def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path, ope
     [
         (
             "name: x\nsteps: [{jitter_dates: {max_days: -2}}]\n",
-            "Error: {p}: steps[0].jitter_dates.max_days: must be an integer >= 0, got -2\n",
+            "Error: {p}: steps[0].jitter_dates.max_days: must be an integer in [0, 3,653], got -2\n",
         ),
         (
-            "name: x\nsteps: []\n",
+            "name: x\nsteps: []\ngate: none\n",
             "Error: policy x: the policy has no pseudonymize_users step, so a bundle would carry "
             "original user ids; add '- pseudonymize_users: {{}}' (use 'publisher audit' to assess "
             "raw data)\n",
@@ -227,7 +228,7 @@ def test_policy_commands(runner, tmp_path):
     checked = invoke(runner, "policy", "check", good)
     assert checked.stdout == (
         f"OK: {good}: policy 'balanced': pseudonymize_users, drop_rare_items, cap_user_ratings, "
-        "coarsen_dates, perturb_ratings; 3 adversaries\n"
+        "coarsen_dates, perturb_ratings; 3 adversaries; gated\n"
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsteps: [{sample_users: {fraction: 2}}]\n")
@@ -324,7 +325,7 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     written = json.loads((tmp_path / "risk.json").read_text())
     assert verdict[0].startswith(f"verdict {written['verdict'].upper()}")
     data = json.loads(report.read_text())
-    assert data["schema"] == "publisher.report/3"
+    assert data["schema"] == "publisher.report/4"
     assert [
         set(e["released"]) >= {"top1", "reidentified", "reidentified_ci", "false_claims"}
         for e in data["linkage"]
@@ -460,6 +461,7 @@ def test_policy_that_leaves_no_ratings_is_an_error(runner, small, tmp_path):
     policy = tmp_path / "all.yaml"
     policy.write_text(
         "name: all\nsteps: [{pseudonymize_users: {}}, {drop_rare_items: {min_raters: 1000}}]\n"
+        "gate: none\n"
     )
     for command in (("release", "-o", tmp_path / "b"), ("audit",)):
         result = invoke(
@@ -489,6 +491,7 @@ def test_jitter_and_decoys_hold_on_movielens_100k_through_the_cli(runner, tmp_pa
         "audits:\n  targets: 500\n  adversaries:\n"
         "    - {known_items: 2, date_tolerance_days: 1}\n"
         "    - {known_items: 2, date_tolerance_days: 14}\n"
+        "gate: none\n"
     )
     out = tmp_path / "r.json"
     result = invoke(runner, "audit", shared("movielens-100k/u.data"), "-p", policy, "-q",

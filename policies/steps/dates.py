@@ -17,6 +17,7 @@ from publisher.core.ratings import (
     Ratings,
 )
 from publisher.core.validation import (
+    MAX_SHIFT_DAYS,
     check_choice,
     check_fraction,
     check_int,
@@ -83,7 +84,7 @@ class JitterDates(Step):
     max_days: int
 
     def __post_init__(self) -> None:
-        check_int(type(self).__name__, "max_days", self.max_days, minimum=0)
+        check_int(type(self).__name__, "max_days", self.max_days, minimum=0, maximum=MAX_SHIFT_DAYS)
 
     def describe(self) -> str:  # noqa: D102
         return (
@@ -119,7 +120,7 @@ class RedateRatings(Step):
 
     def __post_init__(self) -> None:
         check_fraction(type(self).__name__, "fraction", self.fraction)
-        check_int(type(self).__name__, "max_days", self.max_days, minimum=1)
+        check_int(type(self).__name__, "max_days", self.max_days, minimum=1, maximum=MAX_SHIFT_DAYS)
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.fraction:.1%} of the ratings moved by 1 to {self.max_days} days"

@@ -6,6 +6,7 @@ import click
 
 from policies import list_presets, load_policy, preset_text
 from publisher.commands._common import errors
+from publisher.engine.release import check_releasable
 
 
 @click.group("policy")
@@ -47,8 +48,19 @@ def policy_show(name: str) -> None:
 
 @policy_group.command("check")
 @click.argument("file")
-def policy_check(file: str) -> None:
+@click.option(
+    "--for",
+    "use",
+    type=click.Choice(["release", "audit"]),
+    default="release",
+    show_default=True,
+    help="What the policy is for: release also refuses what only an audit may run.",
+)
+def policy_check(file: str, use: str) -> None:
     """Validate a policy file (or preset) and summarize it.
+
+    Everything release would refuse about the policy itself is refused here too (a
+    policy without pseudonyms, unless --for audit).
 
     Example:
 
@@ -56,7 +68,11 @@ def policy_check(file: str) -> None:
     """
     with errors():
         policy = load_policy(file)
+        if use == "release":
+            check_releasable(policy, hint="; check it --for audit to use it with publisher audit")
     steps = ", ".join(s.name for s in policy.steps) or "no steps"
+    gate = "gate: none (published without a threshold)" if policy.gate.none else "gated"
     click.echo(
-        f"OK: {file}: policy {policy.name!r}: {steps}; {len(policy.audits.adversaries)} adversaries"
+        f"OK: {file}: policy {policy.name!r}: {steps}; {len(policy.audits.adversaries)} "
+        f"adversaries; {gate}"
     )

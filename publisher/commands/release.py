@@ -25,6 +25,7 @@ from publisher.engine.keys import load_key
 from publisher.engine.output import check_file_output
 from publisher.progress import Stages
 from publisher.readers import ReadOptions
+from publisher.reporting.phrases import UNGATED
 from publisher.reporting.terminal import (
     render_audit_table,
     verdict_lines,
@@ -88,6 +89,8 @@ def release_command(
         )
     note(stages.summary())
     click.echo(summary(result))
+    if result.report["gate"].get("ungated"):
+        click.echo(f"{UNGATED}.")
     click.echo(
         f"{result.review}: review copy with the exact figures of the original, for the "
         "privacy reviewer; do not publish it"

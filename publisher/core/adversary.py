@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from publisher.core.validation import at_path, check_int, check_keys, check_number
+from publisher.core.validation import (
+    MAX_RATING_TOLERANCE,
+    MAX_TOLERANCE_DAYS,
+    at_path,
+    check_int,
+    check_keys,
+    check_number,
+)
 
 __all__ = [
     "DEFAULT_ADVERSARIES",
@@ -68,9 +75,21 @@ class Adversary:
         owner = "Adversary"
         check_int(owner, "known_items", self.known_items, minimum=1, maximum=1000)
         check_int(owner, "wrong_items", self.wrong_items, minimum=0, maximum=self.known_items - 1)
-        check_number(owner, "rating_tolerance", self.rating_tolerance, minimum=0)
+        check_number(
+            owner,
+            "rating_tolerance",
+            self.rating_tolerance,
+            minimum=0,
+            maximum=MAX_RATING_TOLERANCE,
+        )
         if self.date_tolerance_days is not None:
-            check_int(owner, "date_tolerance_days", self.date_tolerance_days, minimum=0)
+            check_int(
+                owner,
+                "date_tolerance_days",
+                self.date_tolerance_days,
+                minimum=0,
+                maximum=MAX_TOLERANCE_DAYS,
+            )
         check_int(owner, "exclude_top", self.exclude_top, minimum=0)
 
     @property

@@ -32,6 +32,9 @@ EPOCH = np.datetime64("1970-01-01", "D")
 
 USER, ITEM, RATING, DATE = "user", "item", "rating", "date"
 
+#: The most values a rating scale may have.
+MAX_SCALE_VALUES = 10_001
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -62,6 +65,12 @@ class Scale:
                 f"{self.minimum}:{self.maximum}:{self.step}"
             )
         span = (self.maximum - self.minimum) / self.step
+        # Histograms and randomized response hold one slot per value; ratings are float32.
+        if span + 1 > MAX_SCALE_VALUES or max(abs(self.minimum), abs(self.maximum)) > 1e6:
+            raise ValueError(
+                f"rating scale {self.minimum:g}:{self.maximum:g}:{self.step:g}: at most "
+                f"{MAX_SCALE_VALUES:,} values, each within -1,000,000 to 1,000,000"
+            )
         if abs(span - round(span)) > 1e-6:
             raise ValueError(
                 f"rating scale {self.minimum}:{self.maximum}:{self.step}: "

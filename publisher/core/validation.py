@@ -17,7 +17,26 @@ from publisher.core.errors import PolicyError, show
 
 T = TypeVar("T")
 
+# Bounds every policy value meets. Beyond them the tool's arrays would overflow (int32
+# days, int64 draws) or a table would exhaust memory, and no real policy comes near them;
+# `policy check` refuses what `release` could not run.
+#: Days a step may move a date (jitter, re-dating): ten years.
+MAX_SHIFT_DAYS = 3653
+#: An adversary's date tolerance: a century.
+MAX_TOLERANCE_DAYS = 36_525
+#: An adversary's rating tolerance, in rating units.
+MAX_RATING_TOLERANCE = 1_000
+#: The smallest epsilon of a noisy table (its noise grows as 1/epsilon).
+MIN_EPSILON = 1e-4
+#: The largest contribution bound (ratings counted per customer) of the noisy tables.
+MAX_CONTRIBUTION = 1_000_000
+
 __all__ = [
+    "MAX_CONTRIBUTION",
+    "MAX_RATING_TOLERANCE",
+    "MAX_SHIFT_DAYS",
+    "MAX_TOLERANCE_DAYS",
+    "MIN_EPSILON",
     "ParameterError",
     "ParameterTypeError",
     "at_path",
@@ -75,15 +94,19 @@ def shown(value: Any, *, lists: bool = False) -> str:
     return str(value)
 
 
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
 def _bound(minimum: float | None, maximum: float | None, low_open: bool, high_open: bool) -> str:
     if minimum is not None and maximum is not None:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        return f" in {left}{minimum:g}, {maximum:g}{right}"
+        return f" in {left}{_number(minimum)}, {_number(maximum)}{right}"
     if minimum is not None:
-        return f" {'>' if low_open else '>='} {minimum:g}"
+        return f" {'>' if low_open else '>='} {_number(minimum)}"
     if maximum is not None:
-        return f" {'<' if high_open else '<='} {maximum:g}"
+        return f" {'<' if high_open else '<='} {_number(maximum)}"
     return ""
 
 

@@ -91,11 +91,16 @@ class GateCheck:
 
 @dataclass(frozen=True)
 class GateDecision:
-    """The verdict and every check behind it."""
+    """The verdict and every check behind it.
+
+    ``ungated`` records a policy's explicit ``gate: none``: published without any
+    threshold on purpose (every view says so).
+    """
 
     verdict: str
     checks: tuple[GateCheck, ...]
     thresholds: dict[str, Any]
+    ungated: bool = False
 
     @property
     def failures(self) -> list[str]:
@@ -109,6 +114,7 @@ class GateDecision:
             "thresholds": self.thresholds,
             "checks": [check.to_dict() for check in self.checks],
             "failures": self.failures,
+            "ungated": self.ungated,
         }
 
 
@@ -235,4 +241,4 @@ def apply_gate(
         + _distinguishability(gate, audits)
     )
     verdict = "not-gated" if not checks else "pass" if all(c.passed for c in checks) else "fail"
-    return GateDecision(verdict, tuple(checks), gate.to_dict())
+    return GateDecision(verdict, tuple(checks), gate.to_dict(), ungated=gate.none)

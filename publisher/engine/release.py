@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from audits import UnprotectedAudit
 from policies import Policy, load_policy
+from policies.schema import check_gate_declared
 from policies.steps import PseudonymizeUsers
 from publisher.core.errors import (
     PolicyError,
@@ -89,6 +90,23 @@ class ReleaseResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
     unprotected: UnprotectedAudit | None = None
+
+
+def check_releasable(policy: Policy, hint: str = "") -> None:
+    """Refuse what ``release`` refuses about a policy itself (``policy check`` calls it too).
+
+    Raises
+    ------
+    PolicyError
+        For a policy without ``pseudonymize_users`` (a bundle would carry original ids),
+        or one that releases ratings with no risk threshold and no ``gate: none``.
+    """
+    if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
+        raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}{hint}")
+    try:
+        check_gate_declared(policy)
+    except PolicyError as exc:
+        raise PolicyError(f"policy {policy.name}: {exc}") from None
 
 
 def released_frame(released: Ratings) -> pd.DataFrame:
@@ -292,8 +310,7 @@ def release(
     out = Path(out)
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
-    if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
-        raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}")
+    check_releasable(policy)
     check_seed(policy, seed, key)
     inputs = [Path(input), *(attachments or {}).values()]
     stages = stages or Stages()

@@ -85,9 +85,9 @@ def explain_inversions(
         }
         if figures:
             label, outcome = max(figures.items(), key=lambda pair: pair[1].risk().value)
-            result.warnings[-1] += (
+            result.review_warnings[-1] += (
                 f"; {label} explains most of it: alone, it raises the attack on the "
                 f"original to {risk_text(outcome)}"
             )
         else:
-            result.warnings[-1] += "; the policy has no suppression step to explain it"
+            result.review_warnings[-1] += "; the policy has no suppression step to explain it"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import itertools
 import re
 import zlib
@@ -92,6 +93,8 @@ def read_delimited(
     has_header = not any(_is_number(f) for f in fields)
     if kind in ("movielens-100k", "movielens-1m"):
         has_header = False
+    if has_header:
+        _check_row_width(head, sep, path, quoting=kind.startswith("movielens"))
     options: dict[str, Any] = {
         "sep": sep,
         "dtype": str,
@@ -101,6 +104,9 @@ def read_delimited(
         "encoding_errors": "strict",
         "engine": "c",
         "quoting": 3 if kind.startswith("movielens") else 0,  # 3 = QUOTE_NONE
+        # Never a column as the row index (pandas' choice when the first row is wider
+        # than the header: every field would shift into the wrong column).
+        "index_col": False,
     }
     label = str(path)
     offset = 2 if has_header else 1
@@ -186,6 +192,40 @@ def _parse(path: Path, limits: ReadLimits, read: Callable[[Any], Any]) -> Any:
         raise InputError(f"{path}: cannot read ({describe_error(exc)})") from None
 
 
+def _check_row_width(head: bytes, sep: str, path: Path, *, quoting: bool) -> None:
+    """Refuse a first data row wider than the header (a trailing delimiter, a nameless column).
+
+    pandas would take the first column as the row index and shift every other field one
+    column to the left (users read as items, items as ratings), or with ``index_col=False``
+    drop the extra field; either is a silently wrong dataset.
+    """
+    raw = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        complete = raw[: raw.rfind(b"\n") + 1].decode("utf-8")
+    except UnicodeDecodeError:  # the parser names the line
+        return
+    try:
+        rows = [
+            row
+            for row in csv.reader(
+                io.StringIO(complete, newline=""),
+                delimiter=sep,
+                quoting=csv.QUOTE_NONE if quoting else csv.QUOTE_MINIMAL,
+            )
+            if any(field.strip() for field in row)
+        ]
+    except csv.Error:  # not text a CSV reader makes sense of: the parser will say why
+        return
+    if len(rows) >= 2 and len(rows[1]) > len(rows[0]):
+        extra = len(rows[1]) - len(rows[0])
+        raise InputError(
+            f"{path}: line 2 has {len(rows[1])} fields but the header names {len(rows[0])} "
+            f"columns ({'a trailing delimiter, or ' if not rows[1][-1].strip() else ''}"
+            f"{extra} column{'s' if extra > 1 else ''} without a name); name every column "
+            "in the header or remove the extra fields"
+        )
+
+
 def _colon_split(path: Path) -> bool:
     return b"::" in first_line(head_bytes(path))
 
@@ -216,12 +256,17 @@ def sniff_delimiter(head: bytes, default: str) -> str:
     """
     text = head.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
     lines = [line for line in text.splitlines()[:-1] or text.splitlines() if line.strip()][:20]
-    best, best_fields = default, 1
-    for candidate in DELIMITERS:
-        counts = {len(row) for row in csv.reader(lines, delimiter=candidate)}
-        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
-            best, best_fields = candidate, fields
-    return best
+    # Every line alike first; else the lines after a header (one a header is narrower
+    # than, say: the width check then names the problem instead of a wrong delimiter).
+    for sample in (lines, lines[1:]):
+        best, best_fields = default, 1
+        for candidate in DELIMITERS:
+            counts = {len(row) for row in csv.reader(sample, delimiter=candidate)}
+            if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+                best, best_fields = candidate, fields
+        if best_fields > 1:
+            return best
+    return default
 
 
 def _read_chunks(

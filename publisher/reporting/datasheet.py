@@ -17,7 +17,7 @@ from publisher.core.errors import InternalError
 from publisher.core.ratings import Scale
 from publisher.reporting.escape import code, escape
 from publisher.reporting.format import counts_text
-from publisher.reporting.phrases import has_microdata, is_public
+from publisher.reporting.phrases import UNGATED, has_microdata, is_public
 
 __all__ = ["render_datasheet"]
 
@@ -83,6 +83,7 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
         "",
         f"Created {report['created']} by {report['tool']['name']} {report['tool']['version']}.",
         "",
+        *([f"> **{UNGATED}.**", ""] if report["gate"].get("ungated") else []),
         "## Source",
         "",
         f"- Input: {escape(source['name'])} ({source['format']})",

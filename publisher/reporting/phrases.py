@@ -13,12 +13,14 @@ from publisher.reporting.report_json import summarize
 
 __all__ = [
     "PUBLIC_NOTE",
+    "UNGATED",
     "UNIQUENESS_LEAD",
     "has_microdata",
     "is_public",
     "published_text",
     "summary",
     "uniqueness_modes",
+    "verdict_text",
 ]
 
 #: What every public view says about the figures it leaves out.
@@ -27,6 +29,32 @@ PUBLIC_NOTE = (
     "counts, the attack on the unprotected data, utility measured against the original) "
     "are withheld. The privacy reviewer's signed review copy holds them."
 )
+
+
+#: What every view says of a release published under ``gate: none``.
+UNGATED = (
+    "NOT GATED: the policy declares `gate: none`, so no risk threshold was checked before "
+    "this release was published"
+)
+
+_VERDICTS = {
+    "pass": "PASS: every gate threshold is met",
+    "fail": "FAIL: a gate threshold is exceeded, so the data is not published",
+    "not-gated": "NOT GATED: the policy sets no threshold",
+}
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """The verdict in words, the same in every view (report.md, report.html, the datasheet)."""
+    if report["verdict"] == "not-gated":
+        if report["gate"].get("ungated"):
+            return UNGATED
+        if not has_microdata(report):
+            return (
+                "NOT GATED: only differentially private aggregates are published, no ratings "
+                "table to attack"
+            )
+    return _VERDICTS[report["verdict"]]
 
 
 def is_public(report: dict[str, Any]) -> bool:

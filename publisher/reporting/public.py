@@ -82,6 +82,7 @@ PUBLIC_FIELDS: dict[str, str] = {
     "gate.checks[].inconclusive": "whether too few targets decided the check",
     "gate.checks[].passed": "the check's outcome",
     "gate.failures": "empty: a published bundle passed every check",
+    "gate.ungated": "whether the policy declares gate: none",
     "privacy_budget": "the differential-privacy statement, from the policy and the scale",
     "distributions.rating_histogram.values": "the scale's values",
     "distributions.rating_histogram.released": "the release's rating histogram",

@@ -24,6 +24,7 @@ from publisher.reporting.phrases import (
     published_text,
     summary,
     uniqueness_modes,
+    verdict_text,
 )
 from publisher.reporting.plots import figures
 
@@ -56,13 +57,6 @@ def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
         f"Knows {items}{where}; {ratings} (scale {scale}); {dates}. This is what a friend, a "
         "public review site or a blog post can reveal."
     )
-
-
-_VERDICT_TEXT = {
-    "pass": "PASS: every gate threshold is met",
-    "fail": "FAIL: a gate threshold is exceeded, so the data is not published",
-    "not-gated": "NOT GATED: the policy sets no threshold",
-}
 
 
 def _control(control: dict[str, Any] | None, public: bool) -> str:
@@ -143,7 +137,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Risk report: policy {escape(report['policy']['name'])} on {escape(source['name'])}",
         "",
-        f"**Verdict: {_VERDICT_TEXT[report['verdict']]}.** Thresholds are compared with the "
+        f"**Verdict: {verdict_text(report)}.** Thresholds are compared with the "
         f"{gate['statistic']}.",
         "",
     ]
@@ -370,7 +364,7 @@ def render_html(report: dict[str, Any]) -> str:
         dates_lead=DATES_LEAD,
         decoys_lead=DECOYS_LEAD,
         default_phi=DEFAULT_PHI,
-        verdict_text=_VERDICT_TEXT[report["verdict"]],
+        verdict_text=verdict_text(report),
         figures=figures(report),
         explain=lambda adversary: explain_adversary(adversary, report["input"]["scale"]),
     )

@@ -31,8 +31,11 @@ __all__ = [
 #: :mod:`publisher.reporting.public`, every other field null). Version 3: ``linkage[]``
 #: ``released`` and ``original`` are the worst case over the scorers' portfolio (with the
 #: ``scorer``, and for ``original`` the table ``attacked``), every scorer's figures are
-#: under ``scorers``; ``date_recovery`` and ``distinguishability`` are new.
-REPORT_SCHEMA = "publisher.report/3"
+#: under ``scorers``; ``date_recovery`` and ``distinguishability`` are new. Version 4:
+#: ``linkage[].review_warnings`` (caveats citing the original's figures, withheld from the
+#: public view, which keeps ``warnings`` built from public fields alone) and
+#: ``gate.ungated`` (the policy declares ``gate: none``).
+REPORT_SCHEMA = "publisher.report/4"
 
 
 def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:
@@ -111,7 +114,10 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
             drivers.append(f"{check['description']}: {share} of released customers")
     notes: list[str] = []
     for entry in linkage:
-        notes.extend(w for w in entry["warnings"] if w not in notes)
+        # the review warnings cite the original's figures: null in the public view
+        for warning in [*entry["warnings"], *(entry.get("review_warnings") or [])]:
+            if warning not in notes:
+                notes.append(warning)
     return {
         "published": report["verdict"] != "fail",
         "worst_released": worst,

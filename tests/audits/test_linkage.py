@@ -183,7 +183,7 @@ def test_random_ratings_and_no_dates_leave_only_the_item_sets(ml100k):
     signal. Measured 0.06 with these seeds.
     """
     policy = parse_policy(
-        "name: x\nsteps: [{perturb_ratings: {epsilon: 0.0001}}, {drop_dates: {}}]", "p"
+        "name: x\nsteps: [{perturb_ratings: {epsilon: 0.0001}}, {drop_dates: {}}]\ngate: none", "p"
     )
     released, _ = apply_policy(ml100k, policy, key=None, seed=np.random.SeedSequence(0))
     result = (
@@ -202,7 +202,7 @@ def test_random_ratings_and_no_dates_leave_only_the_item_sets(ml100k):
 
 
 def test_seeded_reproducibility_and_control_set(ml100k):
-    policy = parse_policy("name: x\nsteps: [{sample_users: {fraction: 0.5}}]", "p")
+    policy = parse_policy("name: x\nsteps: [{sample_users: {fraction: 0.5}}]\ngate: none", "p")
     released, _ = apply_policy(ml100k, policy, key=None, seed=np.random.SeedSequence(0))
 
     def run(seed):
@@ -495,7 +495,7 @@ def test_a_release_above_its_original_beyond_the_intervals_is_worded_exactly(fiv
                           phi=0.5, rng=np.random.default_rng(3)).evaluate().results()  # fmt: skip
     worst = result.worst_released()[1]
     assert worst.n_reidentified == n == 4
-    assert result.warnings[-1] == (
+    assert result.review_warnings[-1] == (
         "the release is more re-identifiable than the unprotected data, beyond the "
         f"intervals ({risk_text(worst)} against {risk_text(nothing)}), even for an attacker "
         "who applies the policy's suppression steps first"

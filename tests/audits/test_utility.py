@@ -36,7 +36,7 @@ def test_none_policy_costs_nothing(ml100k):
 
 
 def test_heavy_noise_is_clearly_worse(ml100k):
-    policy = parse_policy("name: x\nsteps: [{perturb_ratings: {epsilon: 0.1}}]", "p")
+    policy = parse_policy("name: x\nsteps: [{perturb_ratings: {epsilon: 0.1}}]\ngate: none", "p")
     released, _ = apply_policy(ml100k, policy, key=None, seed=np.random.SeedSequence(0))
     result = UtilityAudit(ml100k, released, rng=np.random.default_rng(0)).evaluate().results()
     assert result["mf_rmse_increase"] > 0.2

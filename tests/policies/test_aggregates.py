@@ -12,7 +12,7 @@ from publisher.core.errors import BudgetExceededError, PolicyError
 from publisher.core.ratings import Ratings, Scale
 
 BASE = (
-    "name: x\naggregates:\n  epsilon: 1.0\n  max_ratings_per_user: {L}\n  statistics: {stats}\n"
+    "name: x\ngate: none\naggregates:\n  epsilon: 1.0\n  max_ratings_per_user: {L}\n  statistics: {stats}\n"
     "  domain: {{items: {{range: [0, 1]}}, dates: {{from: 2000-01-01, to: 2000-12-31}}}}\n"
 )
 
@@ -49,7 +49,7 @@ def test_overspending_fails_at_load_with_three_lines():
         ("[item_sum]", "aggregates.statistics[0]: unknown statistic 'item_sum'"),
         (
             "[{item_count: {epsilon: -1}}]",
-            "aggregates.statistics[0].item_count.epsilon: must be a number > 0, got -1",
+            "aggregates.statistics[0].item_count.epsilon: must be a number >= 0.0001, got -1",
         ),
         (
             "[{item_count: {epsilon: 1.0}}, item_mean]",
@@ -207,7 +207,7 @@ def test_even_split_never_overspends_and_keeps_exact_halves():
 
 def test_the_domain_filters_items_and_values_together():
     text = (
-        "name: d\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 9\n"
+        "name: d\ngate: none\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 9\n"
         "  statistics: [rating_histogram]\n"
         "  domain: {items: {range: [1, 2]}, scale: '2:4:1'}\n"
     )
@@ -238,7 +238,7 @@ def test_an_inferred_scale_is_refused_with_advice():
     [
         (
             "{epsilon: 0, max_ratings_per_user: 1, statistics: [rating_histogram]}",
-            "aggregates.epsilon: must be a number > 0, got 0",
+            "aggregates.epsilon: must be a number >= 0.0001, got 0",
         ),
         (
             "{epsilon: 1, delta: 1.5, max_ratings_per_user: 1, statistics: [rating_histogram]}",
@@ -246,7 +246,7 @@ def test_an_inferred_scale_is_refused_with_advice():
         ),
         (
             "{epsilon: 1, max_ratings_per_user: 0, statistics: [rating_histogram]}",
-            "aggregates.max_ratings_per_user: must be an integer >= 1, got 0",
+            "aggregates.max_ratings_per_user: must be an integer in [1, 1,000,000], got 0",
         ),
         (
             "{epsilon: 1, max_ratings_per_user: 1, microdata: 'no', statistics: [rating_histogram]}",
@@ -266,7 +266,7 @@ def test_an_inferred_scale_is_refused_with_advice():
         ),
         (
             "{epsilon: 1, max_ratings_per_user: 1, statistics: [{rating_histogram: {epsilon: 0}}]}",
-            "aggregates.statistics[0].rating_histogram.epsilon: must be a number > 0, got 0",
+            "aggregates.statistics[0].rating_histogram.epsilon: must be a number >= 0.0001, got 0",
         ),
         (
             "{epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
@@ -293,13 +293,13 @@ def test_an_inferred_scale_is_refused_with_advice():
 )
 def test_aggregates_section_errors_name_their_key(section, message):
     with pytest.raises(PolicyError) as caught:
-        parse_policy(f"name: x\naggregates: {section}\n", "p.yaml")
+        parse_policy(f"name: x\ngate: none\naggregates: {section}\n", "p.yaml")
     assert str(caught.value) == f"p.yaml: {message}"
 
 
 def test_a_large_id_range_far_from_zero_is_accepted():
     agg = parse_policy(
-        "name: x\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: x\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {range: [1000000, 2999999]}}}"
     ).aggregates
     assert len(agg.domain.items.ids) == 2_000_000
@@ -307,7 +307,7 @@ def test_a_large_id_range_far_from_zero_is_accepted():
 
 
 TOP = (
-    "name: c\naggregates: {{{top}, statistics: {stats}, "
+    "name: c\ngate: none\naggregates: {{{top}, statistics: {stats}, "
     "domain: {{items: {{range: [1, 2]}}, dates: {{from: 2000-01-01, to: 2000-12-31}}}}}}"
 )
 
@@ -318,7 +318,7 @@ TOP = (
         (
             "epsilon: 0, max_ratings_per_user: 1",
             "[item_count]",
-            "epsilon: must be a number > 0, got 0",
+            "epsilon: must be a number >= 0.0001, got 0",
         ),
         (
             "epsilon: 1, delta: 2, max_ratings_per_user: 1",
@@ -328,7 +328,7 @@ TOP = (
         (
             "epsilon: 1, max_ratings_per_user: 0",
             "[item_count]",
-            "max_ratings_per_user: must be an integer >= 1, got 0",
+            "max_ratings_per_user: must be an integer in [1, 1,000,000], got 0",
         ),
         ("max_ratings_per_user: 1", "[item_count]", ": missing required key 'epsilon'"),
         ("epsilon: 1", "[item_count]", ": missing required key 'max_ratings_per_user'"),
@@ -341,7 +341,7 @@ TOP = (
         (
             "epsilon: 1, max_ratings_per_user: 1",
             "[{item_count: {epsilon: 0}}]",
-            "statistics[0].item_count.epsilon: must be a number > 0, got 0",
+            "statistics[0].item_count.epsilon: must be a number >= 0.0001, got 0",
         ),
         (
             "epsilon: 1, max_ratings_per_user: 1",

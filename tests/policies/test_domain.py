@@ -21,6 +21,7 @@ ALL = (
     "{ratings_per_period: {period: month}}]"
 )
 POLICY = """name: d
+gate: none
 aggregates:
   epsilon: EPS
   max_ratings_per_user: 1000
@@ -133,7 +134,7 @@ def test_any_added_customer_leaves_the_row_keys_unchanged(base, extra, seed):
 def test_catalogue_file_relative_to_the_policy_with_header_column(tmp_path):
     (tmp_path / "movies.csv").write_text('movieId,title\n7,Bond\n2,Two\n3,"Three, a title"\n')
     (tmp_path / "p.yaml").write_text(
-        "name: c\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 10\n"
+        "name: c\ngate: none\naggregates:\n  epsilon: 1000\n  max_ratings_per_user: 10\n"
         "  statistics: [item_count]\n  domain: {items: {catalogue: movies.csv, column: movieId}}\n"
     )
     policy = load_policy(tmp_path / "p.yaml")
@@ -162,7 +163,7 @@ def test_catalogue_file_relative_to_the_policy_with_header_column(tmp_path):
 def test_catalogue_of_one_id_per_line(tmp_path):
     (tmp_path / "ids.txt").write_text("10\n11\n\n12\n")
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {catalogue: ids.txt}}}"
     )
     assert parse_policy(text, base=tmp_path).aggregates.domain.items.ids.tolist() == [10, 11, 12]
@@ -223,7 +224,7 @@ def test_bad_domains_name_their_key(tmp_path, domain, files, message):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         f"domain: {domain}}}"
     )
     with pytest.raises(PolicyError) as caught:
@@ -236,7 +237,7 @@ def test_bad_domains_name_their_key(tmp_path, domain, files, message):
 
 def test_a_range_of_one_item_and_an_absolute_catalogue_path(tmp_path):
     one = parse_policy(
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {range: [7, 7]}}}"
     ).aggregates.domain.items
     assert one.ids.tolist() == [7]
@@ -244,7 +245,7 @@ def test_a_range_of_one_item_and_an_absolute_catalogue_path(tmp_path):
     elsewhere = tmp_path / "policies"
     elsewhere.mkdir()
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         f"domain: {{items: {{catalogue: {tmp_path / 'ids.txt'}}}}}}}"
     )
     # Issue 24.1: an absolute path could name any file (the key, /proc/self/environ)
@@ -258,7 +259,7 @@ def test_a_relative_catalogue_without_a_policy_folder_is_read_from_the_working_f
     (tmp_path / "ids.txt").write_text("5\n6\n")
     monkeypatch.chdir(tmp_path)
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {catalogue: ids.txt}}}"
     )
     assert parse_policy(text).aggregates.domain.items.ids.tolist() == [5, 6]
@@ -288,7 +289,7 @@ DAY = "must be a date YYYY-MM-DD from 1900 on, got"
 def test_bad_date_domains(dates, message):
     domain = "" if dates is None else f", domain: {{dates: {dates}}}"
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
         f"statistics: [ratings_per_period]{domain}}}"
     )
     with pytest.raises(PolicyError) as caught:
@@ -306,7 +307,7 @@ def test_bad_date_domains(dates, message):
 )
 def test_date_domain_limits_are_inclusive(dates, first, last):
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
         f"statistics: [ratings_per_period], domain: {{dates: {dates}}}}}"
     )
     got = parse_policy(text).aggregates.domain.dates
@@ -315,7 +316,7 @@ def test_date_domain_limits_are_inclusive(dates, first, last):
 
 def test_periods_cover_the_last_day_of_the_domain():
     text = (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
         "statistics: [ratings_per_period], domain: {dates: {from: 2000-01-01, to: 2000-02-01}}}"
     )
     dates = parse_policy(text).aggregates.domain.dates
@@ -325,7 +326,7 @@ def test_periods_cover_the_last_day_of_the_domain():
 
 def test_an_inferred_scale_is_refused_and_a_declared_one_filters():
     agg = parse_policy(
-        "name: s\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
+        "name: s\ngate: none\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
         "statistics: [rating_histogram]}"
     ).aggregates
     inferred = table(BASE_ROWS).with_frame(table(BASE_ROWS).frame, scale_inferred=True)
@@ -334,7 +335,7 @@ def test_an_inferred_scale_is_refused_and_a_declared_one_filters():
     ):
         compute_aggregates(inferred, agg, np.random.default_rng(0), seeded=True)
     declared = parse_policy(
-        "name: s\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
+        "name: s\ngate: none\naggregates: {epsilon: 1000, max_ratings_per_user: 9, "
         "statistics: [rating_histogram], domain: {scale: '2:4:1'}}"
     ).aggregates
     hist = compute_aggregates(inferred, declared, np.random.default_rng(0), seeded=True)
@@ -347,7 +348,7 @@ def test_an_inferred_scale_is_refused_and_a_declared_one_filters():
 def test_domains_describe_their_rule_exactly(tmp_path):
     (tmp_path / "ids.txt").write_text("7\n8\n9\n")
     domain = parse_policy(
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {catalogue: ids.txt}, dates: {from: 1999-12-31, to: 2000-01-02}, "
         "scale: '1:10:1'}}",
         base=tmp_path,
@@ -364,7 +365,7 @@ def test_domains_describe_their_rule_exactly(tmp_path):
         "scale": "1:10:1",
     }
     ranged = parse_policy(
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         "domain: {items: {range: [5, 1004]}}}"
     ).aggregates.domain
     assert ranged.describe(Scale(0.5, 5, 0.5)) == (
@@ -377,7 +378,7 @@ def test_domains_describe_their_rule_exactly(tmp_path):
 def catalogue_policy(name, column=None):
     column_key = f", column: {column}" if column else ""
     return (
-        "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
+        "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, statistics: [item_count], "
         f"domain: {{items: {{catalogue: {name}{column_key}}}}}}}"
     )
 
@@ -452,7 +453,7 @@ def test_both_ends_of_the_date_range_are_counted():
 
 def test_noisy_means_are_clipped_to_the_scale_at_both_ends():
     config = parse_policy(
-        "name: m\naggregates: {epsilon: 0.01, max_ratings_per_user: 5, statistics: [item_mean], "
+        "name: m\ngate: none\naggregates: {epsilon: 0.01, max_ratings_per_user: 5, statistics: [item_mean], "
         "domain: {items: {range: [1, 20]}}}"
     ).aggregates
     rows = [(f"u{k}", item, 3, "2000-01-01") for k in range(3) for item in range(1, 21)]
@@ -471,7 +472,7 @@ def test_the_date_span_limit_is_exact():
     for days, ok in ((MAX_DAYS, True), (MAX_DAYS + 1, False)):
         last = first + dt.timedelta(days=days)
         text = (
-            "name: c\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
+            "name: c\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 1, "
             f"statistics: [ratings_per_period], domain: {{dates: {{from: {first}, to: {last}}}}}}}"
         )
         if ok:

@@ -56,7 +56,7 @@ def test_item_count_privacy_loss_on_neighbouring_counts():
     """
     epsilon, bound, n_items = 1.0, 2, 20_000
     config = parse_policy(
-        "name: p\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_count],"
+        "name: p\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_count],"
         " domain: {items: {range: [0, 19999]}}}"
     ).aggregates
     low, high = counts_table(3, n_items, bound), counts_table(5, n_items, bound)
@@ -96,7 +96,7 @@ def test_item_mean_sum_privacy_loss_is_half_its_epsilon():
     """
     epsilon = 1.0
     config = parse_policy(
-        "name: p\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_mean],"
+        "name: p\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 2, statistics: [item_mean],"
         " domain: {items: {range: [0, 1999]}}}"
     ).aggregates
     low, high = mean_table(2000, 50, 0), mean_table(2000, 50, 2)

@@ -77,7 +77,7 @@ def test_mechanisms_get_the_stated_sensitivity_and_epsilon(monkeypatch, bound, s
     monkeypatch.setattr(aggregates_module, "Geometric", Recorder)
     monkeypatch.setattr(aggregates_module, "Laplace", Recorder)
     config = parse_policy(
-        "name: s\naggregates:\n  epsilon: 1.5\n"
+        "name: s\ngate: none\naggregates:\n  epsilon: 1.5\n"
         f"  max_ratings_per_user: {bound}\n"
         "  statistics: [{item_count: {epsilon: 0.5}}, {item_mean: {epsilon: 0.6}}, "
         "{rating_histogram: {epsilon: 0.4}}]\n"
@@ -148,7 +148,7 @@ def test_seeded_aggregates_repeat_exactly_and_draw_full_entropy():
     from policies.aggregates import _state
 
     config = parse_policy(
-        "name: s\naggregates:\n  epsilon: 3\n  max_ratings_per_user: 2\n"
+        "name: s\ngate: none\naggregates:\n  epsilon: 3\n  max_ratings_per_user: 2\n"
         "  statistics: [item_count, item_mean, item_histogram, rating_histogram, "
         "{ratings_per_period: {period: year}}]\n"
         "  domain: {items: {range: [1, 40]}, dates: {from: 2000-01-01, to: 2003-12-31}}\n"
@@ -178,7 +178,7 @@ def test_seeded_aggregates_repeat_exactly_and_draw_full_entropy():
 
 def test_a_period_table_on_dateless_data_is_skipped_and_the_rest_computed(caplog):
     config = parse_policy(
-        "name: s\naggregates:\n  epsilon: 1\n  max_ratings_per_user: 2\n"
+        "name: s\ngate: none\naggregates:\n  epsilon: 1\n  max_ratings_per_user: 2\n"
         "  statistics: [ratings_per_period, item_count]\n"
         "  domain: {items: {range: [1, 2]}, dates: {from: 2000-01-01, to: 2000-12-31}}\n"
     ).aggregates
@@ -202,7 +202,7 @@ def test_a_period_table_on_dateless_data_is_skipped_and_the_rest_computed(caplog
         ),
         (
             {"name": "item_count", "epsilon": 0},
-            "The 'epsilon' parameter of Statistic must be a number > 0. Got 0 instead.",
+            "The 'epsilon' parameter of Statistic must be a number >= 0.0001. Got 0 instead.",
         ),
         (
             {"name": "item_count", "epsilon": 1, "period": "hour"},

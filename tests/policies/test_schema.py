@@ -49,7 +49,7 @@ def test_presets_load_and_include_the_four_named():
 
 def test_file_wins_over_preset_and_unknown_source(tmp_path):
     path = tmp_path / "balanced"
-    path.write_text("name: mine\n")
+    path.write_text("name: mine\ngate: none\n")
     assert load_policy(path).name == "mine"
     with pytest.raises(PolicyError, match=r"^nope: no such policy file or preset \(presets: "):
         load_policy("nope")
@@ -59,7 +59,7 @@ BAD = [
     ("steps:\n  - jitter_dates: {max_days: -2}", "policy: missing required key 'name'"),
     (
         "name: x\nsteps:\n  - drop_dates: {}\n  - drop_dates: {}\n  - drop_dates: {}\n  - jitter_dates: {max_days: -2}",
-        "steps[3].jitter_dates.max_days: must be an integer >= 0, got -2",
+        "steps[3].jitter_dates.max_days: must be an integer in [0, 3,653], got -2",
     ),
     (
         "name: x\ncolour: red",
@@ -117,7 +117,7 @@ BAD = [
     ),
     (
         "name: x\naudits: {adversaries: [{known_items: 2, date_tolerance_days: -1}]}",
-        "audits.adversaries[0].date_tolerance_days: must be an integer >= 0, got -1",
+        "audits.adversaries[0].date_tolerance_days: must be an integer in [0, 36,525], got -1",
     ),
     (
         "name: x\naudits: {adversaries: [{known_items: 2, items: {top: 3}}]}",
@@ -153,7 +153,7 @@ BAD = [
     ("- just\n- a list", "policy: must be a mapping, got a list"),
     (
         "name: x\nsteps: [{jitter_dates: {max_days: .inf}}]",
-        "steps[0].jitter_dates.max_days: must be an integer >= 0, got inf",
+        "steps[0].jitter_dates.max_days: must be an integer in [0, 3,653], got inf",
     ),
 ]
 
@@ -187,6 +187,7 @@ def test_decoys_after_noise_are_allowed():
 
     policy = parse_policy(
         "name: ok\nsteps: [{perturb_ratings: {epsilon: 1}}, {insert_ratings: {fraction: 0.05}}]"
+        "\ngate: none"
     )
     assert [s.name for s in policy.steps] == ["perturb_ratings", "insert_ratings"]
 
@@ -198,7 +199,7 @@ def test_one_table_per_statistic_even_with_other_periods():
 
     with pytest.raises(PolicyError, match=r"statistics\[1\]: ratings_per_period is listed twice"):
         parse_policy(
-            "name: ok\naggregates: {epsilon: 1, max_ratings_per_user: 10, statistics: "
+            "name: ok\ngate: none\naggregates: {epsilon: 1, max_ratings_per_user: 10, statistics: "
             "[{ratings_per_period: {period: month}}, {ratings_per_period: {period: year}}], "
             "domain: {dates: {from: 2000-01-01, to: 2000-12-31}}}"
         )
@@ -208,12 +209,12 @@ def test_one_table_per_statistic_even_with_other_periods():
     ("text", "statement"),
     [
         (
-            "{name: p}",
+            "{name: p, gate: none}",
             "No step that shapes the published ratings table is differentially private; its "
             "protection is measured by the audits, not guaranteed.",
         ),
         (
-            "{name: p, steps: [{perturb_ratings: {epsilon: 0.5}}]}",
+            "{name: p, gate: none, steps: [{perturb_ratings: {epsilon: 0.5}}]}",
             "Each released rating value is 0.5-locally differentially private. A customer with "
             "n ratings has n x 0.5 for the vector of their rating values (basic composition). "
             "Which items a customer rated, when, and how many are NOT covered. No step that "

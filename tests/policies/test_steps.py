@@ -254,7 +254,7 @@ def test_same_seed_same_output_and_input_untouched(tiny, name):
         (
             lambda: JitterDates(max_days=1.5),
             ParameterTypeError,
-            "The 'max_days' parameter of JitterDates must be an integer >= 0. Got 1.5 instead.",
+            "The 'max_days' parameter of JitterDates must be an integer in [0, 3,653]. Got 1.5 instead.",
         ),
         (
             lambda: SampleUsers(fraction=0),
@@ -437,7 +437,7 @@ def test_date_steps_on_data_without_dates_do_nothing_and_say_so(step, caplog):
         ),
         (
             lambda: RedateRatings(fraction=0.1, max_days=0),
-            "The 'max_days' parameter of RedateRatings must be an integer >= 1. Got 0 instead.",
+            "The 'max_days' parameter of RedateRatings must be an integer in [1, 3,653]. Got 0 instead.",
         ),
         (
             lambda: InsertRatings(fraction=-0.1),
@@ -457,7 +457,7 @@ def test_date_steps_on_data_without_dates_do_nothing_and_say_so(step, caplog):
         ),
         (
             lambda: JitterDates(max_days=-1),
-            "The 'max_days' parameter of JitterDates must be an integer >= 0. Got -1 instead.",
+            "The 'max_days' parameter of JitterDates must be an integer in [0, 3,653]. Got -1 instead.",
         ),
         (
             lambda: CoarsenDates(to="decade"),

@@ -140,6 +140,7 @@ def test_reidentification_check_record_is_exact():
             }
         ],
         "failures": ["2 items, exact ratings, no dates: 8.5% (upper bound) > 5.0%"],
+        "ungated": False,
     }
     assert list(decision.to_dict()["checks"][0]) == [
         "check", "adversary", "description", "targets", "measured", "upper", "threshold",

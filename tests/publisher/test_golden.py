@@ -240,7 +240,8 @@ def test_the_row_audits_reach_report_json():
     from publisher.readers import ReadOptions
 
     extra = parse_policy(
-        "{name: x, steps: [{jitter_dates: {max_days: 3}}, {insert_ratings: {fraction: 0.1}}]}"
+        "{name: x, gate: none, steps: [{jitter_dates: {max_days: 3}}, "
+        "{insert_ratings: {fraction: 0.1}}]}"
     ).steps
     policy = load_policy(GOLDEN / "policy.yaml")
     policy = dataclasses.replace(policy, steps=(*policy.steps, *extra))

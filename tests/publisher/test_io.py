@@ -360,3 +360,25 @@ def test_parquet_integer_dates_and_a_float16_rating_column(tmp_path):
         "2004-12-21",
         "1999-12-31",
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter", "why"),
+    [
+        ("user,item,rating\na,1,4,\nb,2,3,\n", None, "a trailing delimiter, or 1 column"),
+        ("user;item;rating\n1;1;4;x\n2;2;3;y\n", None, "1 column without a name"),
+        ("user,item,rating\n1,1,4,\n2,2,3,\n", None, "a trailing delimiter"),
+    ],
+    ids=["text-ids", "semicolon-unnamed", "numeric-ids"],
+)
+@pytest.mark.parametrize("duplicates", ["error", "keep-last"])
+def test_rows_wider_than_the_header_are_refused_not_shifted(
+    tmp_path, content, delimiter, why, duplicates
+):
+    # Issue 24.12: pandas took the first column as the row index; with keep-last the
+    # release succeeded with users read as items and items as ratings.
+    path = write(tmp_path, "r.csv", content)
+    with pytest.raises(InputError) as caught:
+        read_ratings(path, scale=Scale(1, 5, 1), duplicates=duplicates)
+    assert str(caught.value).startswith(f"{path}: line 2 has 4 fields but the header names 3 ")
+    assert why in str(caught.value)

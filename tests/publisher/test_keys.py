@@ -71,6 +71,7 @@ def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
     policy = tmp_path / "p.yaml"
     policy.write_text(
         "name: full\nsteps: [{pseudonymize_users: {digest_chars: 64}}]\naudits: {targets: 10}\n"
+        "gate: none\n"
     )
     out = tmp_path / "bundle"
     release(source, policy, out, key=KEY, seed=1)

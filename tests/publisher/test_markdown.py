@@ -45,7 +45,7 @@ def test_hostile_policy_and_file_name_in_a_real_bundle(tmp_path):
         "name: 'x<script>alert(1)</script>`'\n"
         f"description: {description!r}\n"
         "licence: '<iframe src=http://evil.example></iframe> ![x](http://evil.example/l.png)'\n"
-        "steps: [{pseudonymize_users: {}}]\naudits: {targets: 20}\n",
+        "steps: [{pseudonymize_users: {}}]\naudits: {targets: 20}\ngate: none\n",
         "hostile",
     )
     source = tmp_path / "ratings`<b>bold`<img src=x>.csv"  # no '/' in a file name

@@ -140,16 +140,22 @@ def leaves(value):
 
 
 def explained_numbers(folder):
-    """Every number the public view, the policy and the manifest account for."""
+    """Every number the public view's figures, the policy and the manifest account for.
+
+    Free text of report.json (warnings, notes, drivers, failures, descriptions) explains
+    nothing by itself: each number in it must be a figure of a public field or of the
+    policy, so a caveat that quotes the original's figures is caught (issue 24.19).
+    """
     report = json.loads((folder / "report.json").read_text())
     manifest = (folder / "MANIFEST.json").read_text()
     ok = set(TEMPLATE_NUMBERS) | numbers_in((folder / "policy.yaml").read_text())
     ok |= numbers_in(manifest)
     for leaf in leaves(report):
-        if isinstance(leaf, str):
-            ok |= numbers_in(leaf)
-        elif isinstance(leaf, int | float):
+        if isinstance(leaf, int | float):
             ok |= formatted(leaf)
+    for table in (folder / "aggregates").glob("*.csv"):  # the declared domain's rows
+        rows = len(table.read_text().splitlines()) - 1
+        ok.add(str(rows))
     if report["released"] is not None:  # the datasheet's and reports' counts of the release
         ok |= {str(v) for v in report["released"].values()}
     ok |= {str(k) for k in range(13)}  # row numbers, indices
@@ -167,11 +173,16 @@ def unexplained(folder, explained_by=None):
     (by default the folder itself) do not account for, by file."""
     ok = explained_numbers(explained_by or folder)
     found = {}
-    for name in ("report.md", "DATASHEET.md", "report.html"):
-        path = folder / name
-        if not path.exists():
-            continue
-        text = path.read_text()
+    texts = {
+        name: (folder / name).read_text()
+        for name in ("report.md", "DATASHEET.md", "report.html")
+        if (folder / name).exists()
+    }
+    report = json.loads((folder / "report.json").read_text())
+    texts["report.json (free text)"] = "\n".join(
+        leaf for leaf in leaves(report) if isinstance(leaf, str)
+    )
+    for name, text in texts.items():
         text = visible_text(text) if name.endswith(".html") else text
         extra = numbers_in(text) - ok
         if extra:
@@ -264,3 +275,28 @@ def test_aggregates_only_bundles_of_neighbours_differ_only_in_noisy_tables(tmp_p
         json.loads((x.with_name(x.name + ".review") / "report.json").read_text()) for x in (a, b)
     ]
     assert reviews[0]["input"]["counts"]["ratings"] != reviews[1]["input"]["counts"]["ratings"]
+
+
+def test_a_caveat_citing_the_original_never_reaches_the_public_view(tmp_path, monkeypatch):
+    # Issue 24.19: the inversion warning quoted the ORIGINAL's figures and intervals (which
+    # give its target count) in the public linkage[].warnings and summary.notes.
+    import audits.linkage
+    import publisher.engine.simulate
+
+    monkeypatch.setattr(audits.linkage, "exceeds", lambda result, *a: True)
+    monkeypatch.setattr(publisher.engine.simulate, "exceeds", lambda result, *a: True)
+    text = MICRODATA.replace("audits: {targets: 200}", "audits: {targets: 60}")
+    out = tmp_path / "bundle"
+    result = release(demo_data(), policy(text), out, key=TEST_KEY, seed=5)
+    review = result.report
+    cited = [w for entry in review["linkage"] for w in entry["review_warnings"]]
+    assert cited
+    assert all("more re-identifiable than the unprotected data" in w for w in cited)
+    assert all("explains most of it" in w for w in cited)  # explain_inversions added to them
+    public = json.loads((out / "report.json").read_text())
+    assert all(entry["review_warnings"] is None for entry in public["linkage"])
+    public_text = json.dumps(public) + (out / "report.md").read_text()
+    public_text += (out / "report.html").read_text() + (out / "DATASHEET.md").read_text()
+    assert "unprotected data, beyond the intervals" not in public_text
+    assert unexplained(out) == {}
+    assert set(cited) <= set(review["summary"]["notes"])  # the review copy keeps them

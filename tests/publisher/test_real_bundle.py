@@ -26,6 +26,7 @@ steps:
   - perturb_ratings: {epsilon: 2}
   - jitter_dates: {max_days: 3}
 audits: {targets: 20}
+gate: none
 aggregates:
   epsilon: 1
   max_ratings_per_user: 5

@@ -92,9 +92,23 @@ def test_gate_fail_exits_3_writes_report_beside_and_no_data(tmp_path, ml_small):
 def test_not_gated_policy(tmp_path, ml_small):
     policy = tmp_path / "p.yaml"
     policy.write_text("name: open\nsteps: [{pseudonymize_users: {}}]\naudits: {targets: 50}\n")
+    refused = invoke("audit", ml_small, "-p", policy, "-q")
+    assert refused.exit_code == 1  # issue 24.20: no gate at all is not a way to publish
+    assert "gate: the policy sets no gate, so a release would be published whatever its" in (
+        refused.stderr
+    )
+    policy.write_text(policy.read_text() + "gate: none\n")
     result = invoke("audit", ml_small, "-p", policy, "--json", tmp_path / "r.json", "-q")
     assert result.exit_code == 0
-    assert json.loads((tmp_path / "r.json").read_text())["verdict"] == "not-gated"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["verdict"] == "not-gated"
+    assert report["gate"]["ungated"] is True
+    out = tmp_path / "bundle"
+    assert invoke("release", ml_small, "-p", policy, "-o", out, "-q").exit_code == 0
+    shown = "NOT GATED: the policy declares `gate: none`, so no risk threshold was checked"
+    assert shown in (out / "report.md").read_text().splitlines()[2]
+    assert shown in (out / "DATASHEET.md").read_text()
+    assert "gate: none" in (out / "report.html").read_text()
 
 
 def test_schema_rejects_a_broken_report(tmp_path, ml_small):

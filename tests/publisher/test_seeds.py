@@ -107,6 +107,7 @@ def test_seeded_release_of_noise_without_a_key_is_refused_before_any_work(rating
 def test_a_seed_without_key_is_fine_when_nothing_is_random(ratings_csv, tmp_path):
     policy = parse_policy(
         "name: plain\nsteps: [{pseudonymize_users: {}}, {drop_rare_items: {min_raters: 2}}]\n"
+        "gate: none\n"
     )
     assert policy.noise_sources() == []
     result = release(ratings_csv, policy, tmp_path / "b", seed=1, reading=ReadOptions(scale=STARS))
@@ -117,6 +118,7 @@ def test_keyed_seed_reproduces_and_records_no_seed(ratings_csv, tmp_path):
     runs = []
     policy = parse_policy(
         "name: noisy\nsteps: [{pseudonymize_users: {}}, {perturb_ratings: {epsilon: 1}}]\n"
+        "gate: none\n"
     )
     for name in ("a", "b"):
         runs.append(

@@ -43,6 +43,7 @@ audits:
   adversaries:
     - {known_items: 8, wrong_items: 2, rating_tolerance: 1, date_tolerance_days: 14}
     - {known_items: 8}
+gate: none
 """
 
 
@@ -125,15 +126,15 @@ def test_an_inversion_names_the_step_that_explains_it():
     for side in ("original", "simulated"):
         for name in ("scoreboard-rh", "centered"):
             result.portfolio[name][side] = outcome(100, 0) if side == "original" else None
-    result.warnings.append("the release is more re-identifiable than the unprotected data")
+    result.review_warnings.append("the release is more re-identifiable than the unprotected data")
     explain_inversions(table, report, suppression_steps(policy), np.random.SeedSequence(1))
-    assert result.warnings[-1].startswith("the release is more re-identifiable")
+    assert result.review_warnings[-1].startswith("the release is more re-identifiable")
     assert (
         "explains most of it: alone, it raises the attack on the original to"
-        in (result.warnings[-1])
+        in (result.review_warnings[-1])
     )
-    assert ("steps[1].drop_rare_items" in result.warnings[-1]) or (
-        "steps[2].cap_user_ratings" in result.warnings[-1]
+    assert ("steps[1].drop_rare_items" in result.review_warnings[-1]) or (
+        "steps[2].cap_user_ratings" in result.review_warnings[-1]
     )
 
 

@@ -14,7 +14,10 @@ from publisher.engine.verify import verify_bundle
 
 pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
 
-POLICY = "name: open\nsteps: [{pseudonymize_users: {}}, {coarsen_dates: {to: month}}]\naudits: {targets: 200}\n"
+POLICY = (
+    "name: open\nsteps: [{pseudonymize_users: {}}, {coarsen_dates: {to: month}}]\n"
+    "audits: {targets: 200}\ngate: none\n"
+)
 
 
 def start(out, policy, *extra):

@@ -25,8 +25,9 @@ engine_release = importlib.import_module("publisher.engine.release")  # the modu
 
 pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
 
-OPEN = "name: open\nsteps: [{pseudonymize_users: {}}]\naudits: {targets: 20}\n"
-FAILING = OPEN.replace("open", "failing") + "gate: {max_reidentification_rate: 0.0}\n"
+BASE = "name: open\nsteps: [{pseudonymize_users: {}}]\naudits: {targets: 20}\n"
+OPEN = BASE + "gate: none\n"
+FAILING = BASE.replace("open", "failing") + "gate: {max_reidentification_rate: 0.0}\n"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -333,7 +334,7 @@ def test_audit_json_replaces_only_its_own_report(user_files, tmp_path):
         done = run("audit", user_files / "ratings.csv", "-p", "none", "--json", report, "-q",
                    "--scale", "1:5:1", "--seed", 1)  # fmt: skip
         assert done.exit_code == 0, done.output
-        assert json.loads(report.read_text())["schema"] == "publisher.report/3"
+        assert json.loads(report.read_text())["schema"] == "publisher.report/4"
 
 
 def test_synth_refuses_an_existing_file_without_overwrite(user_files, tmp_path):

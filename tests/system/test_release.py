@@ -24,7 +24,7 @@ KEY = b"system-test-organizer-key-XYZ"
 
 def ungated(name):
     """A preset without its gate: these tests check the mechanics of a published bundle."""
-    return dataclasses.replace(load_policy(name), gate=Gate())
+    return dataclasses.replace(load_policy(name), gate=Gate(none=True))
 
 
 SEED = 987654321
@@ -56,7 +56,7 @@ def distinctive(tmp_path):
 def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy):
     out = tmp_path / "bundle"
     if policy == "open":  # no gate, so the data is always published
-        policy = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]\n", "open")
+        policy = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]\ngate: none\n", "open")
     try:
         release(
             distinctive,
@@ -162,6 +162,7 @@ AGGREGATES = """
 name: agg
 steps: [{pseudonymize_users: {}}, {coarsen_dates: {to: month}}]
 audits: {targets: 100}
+gate: none
 aggregates:
   epsilon: 1.0
   max_ratings_per_user: 50

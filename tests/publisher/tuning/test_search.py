@@ -126,7 +126,7 @@ def test_a_spent_budget_stops_the_search_and_recommends_nothing(known_table, bas
 
 
 def test_a_base_without_a_gate_is_refused(known_table):
-    base = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]")
+    base = parse_policy("name: open\nsteps: [{pseudonymize_users: {}}]\ngate: none")
     with pytest.raises(PolicyError, match="gate: sets no threshold"):
         tune_ratings(known_table, base, parse_space(SPACE), seed=1)
 
