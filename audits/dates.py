@@ -37,8 +37,6 @@ ESTIMATORS = ("as released", "window mean", "window midpoint")
 #: Bootstrap resamples of the targets for the interval.
 BOOTSTRAP = 1000
 
-#: Ratings estimated at a time (a block's window matrix is _BLOCK x the target's ratings).
-_BLOCK = 512
 
 
 @dataclass(frozen=True)
@@ -182,18 +180,21 @@ def _group(users: np.ndarray, targets: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _estimate(days: np.ndarray, seen: np.ndarray, window: int) -> np.ndarray:
-    """The three estimates (rows: ESTIMATORS) of each of ``days`` given all dates ``seen``."""
-    if len(days) > _BLOCK:  # heavy raters: bounded memory, block by block
-        return np.concatenate(
-            [_estimate(days[i : i + _BLOCK], seen, window) for i in range(0, len(days), _BLOCK)],
-            axis=1,
-        )
-    near = np.abs(days[:, None] - seen[None, :]) <= window  # each rating's window
-    count = near.sum(axis=1)
-    mean = (near * seen[None, :]).sum(axis=1) / count
-    big = np.iinfo(np.int64).max
-    low = np.where(near, seen[None, :], big).min(axis=1)
-    high = np.where(near, seen[None, :], -big).max(axis=1)
+    """The three estimates (rows: ESTIMATORS) of each of ``days`` given all dates ``seen``.
+
+    Each window ``[day - window, day + window]`` is a slice of the sorted dates (found by
+    binary search): its count, its sum from prefix sums, its ends. O(n log n) time and
+    O(n) memory per customer, so a customer with 500,000 dated ratings costs a few MB,
+    not the n x n matrices of comparing every pair. ``days`` must be among ``seen``.
+    """
+    ordered = np.sort(np.asarray(seen, dtype=np.int64))
+    days = np.asarray(days, dtype=np.int64)
+    lo = np.searchsorted(ordered, days - window, side="left")
+    hi = np.searchsorted(ordered, days + window, side="right")
+    prefix = np.concatenate([[0], np.cumsum(ordered)])
+    count = hi - lo
+    mean = (prefix[hi] - prefix[lo]) / count
+    low, high = ordered[lo], ordered[hi - 1]
     return np.stack([days.astype(float), np.rint(mean), np.rint((low + high) / 2)])
 
 

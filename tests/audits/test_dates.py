@@ -20,14 +20,35 @@ def test_estimators_by_hand():
     assert _estimate(np.array([10]), seen, window=0).tolist() == [[10], [10], [10]]
 
 
-def test_blocks_give_the_same_estimates_as_one_pass(monkeypatch):
-    from audits import dates
+def dense_estimate(days, seen, window):
+    """Every pair compared: the definition, O(n x m) (what the audit did before issue 24)."""
+    near = np.abs(days[:, None] - seen[None, :]) <= window
+    mean = (near * seen[None, :]).sum(axis=1) / near.sum(axis=1)
+    low = np.where(near, seen[None, :], np.iinfo(np.int64).max).min(axis=1)
+    high = np.where(near, seen[None, :], -np.iinfo(np.int64).max).max(axis=1)
+    return np.stack([days.astype(float), np.rint(mean), np.rint((low + high) / 2)])
 
-    rng = np.random.default_rng(0)
-    days = rng.integers(0, 400, size=1300)
-    whole = _estimate(days, days, 30)
-    monkeypatch.setattr(dates, "_BLOCK", 100)
-    assert (dates._estimate(days, days, 30) == whole).all()
+
+@pytest.mark.parametrize("window", [0, 1, 30, 500])
+def test_the_sorted_windows_give_the_pairwise_definition(window):
+    rng = np.random.default_rng(window)
+    seen = rng.integers(10_000, 10_400, size=1300)
+    days = rng.choice(seen, size=700)
+    assert (_estimate(days, seen, window) == dense_estimate(days, seen, window)).all()
+
+
+def test_one_heavy_rater_takes_memory_of_the_order_of_its_ratings():
+    # Issue 24.13: 512 x n int64 matrices per block, about 2 GiB per temporary for one
+    # customer of 500,000 ratings (a MemoryError under a 5 GB limit); now O(n).
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    seen = rng.integers(10_000, 14_000, size=500_000)
+    tracemalloc.start()
+    _estimate(seen, seen, 60)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 2**20  # measured about 36 MB; the pairwise blocks took 2 GiB
 
 
 def table(users, items, days):
