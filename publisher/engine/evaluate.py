@@ -262,11 +262,15 @@ def evaluate_ratings(
             policy.aggregates,  # type: ignore[arg-type]
         )
     digest = input_sha256() if callable(input_sha256) else input_sha256
+    # Without microdata every public figure must come from the declaration: a scale
+    # inferred from the data would tell apart inputs that differ by one customer (the
+    # only one who gave a 5).
+    scale = ratings.scale if microdata else policy.aggregates.scale(ratings)  # type: ignore[union-attr]
     source = {
         "name": ratings.source,
         "format": input_format,
         "sha256": digest,
-        "scale": str(ratings.scale),
+        "scale": str(scale),
         "dates": ratings.has_dates,
         "counts": ratings.counts(),
     }

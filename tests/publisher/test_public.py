@@ -300,3 +300,24 @@ def test_a_caveat_citing_the_original_never_reaches_the_public_view(tmp_path, mo
     assert "unprotected data, beyond the intervals" not in public_text
     assert unexplained(out) == {}
     assert set(cited) <= set(review["summary"]["notes"])  # the review copy keeps them
+
+
+def test_a_dp_only_bundle_takes_its_scale_from_the_declaration_never_the_data(tmp_path):
+    # Issue 24.15: the only customer who gave a 5 changed input.scale (inferred 1:5 vs
+    # 1:4) in the public report.json and the datasheet of a microdata: false release.
+    rows = [f"u{u},{i},{1 + (u + i) % 4},2005-01-0{1 + i % 9}" for u in range(40) for i in range(9)]
+    with_top = rows + [f"top,{i},5,2005-01-02" for i in range(3)]
+    text = AGGREGATES_ONLY.replace("domain:\n", "domain:\n    scale: '1:5:1'\n")
+    outs = []
+    for name, lines in (("with", with_top), ("without", rows)):
+        (tmp_path / name).mkdir()
+        data = tmp_path / name / "data.csv"  # a generic CSV: its scale is inferred
+        data.write_text("user,item,rating,date\n" + "\n".join(lines) + "\n")
+        out = tmp_path / f"{name}-bundle"
+        release(data, policy(text), out, key=TEST_KEY, seed=9)
+        outs.append(out)
+    reports = [json.loads((out / "report.json").read_text()) for out in outs]
+    assert reports[0]["input"]["scale"] == reports[1]["input"]["scale"] == "1:5:1"
+    for name in ("report.json", "DATASHEET.md", "report.md"):
+        texts = [masked((out / name).read_text()) for out in outs]
+        assert texts[0] == texts[1], name
