@@ -38,7 +38,6 @@ ESTIMATORS = ("as released", "window mean", "window midpoint")
 BOOTSTRAP = 1000
 
 
-
 @dataclass(frozen=True)
 class Recovery:
     """One side's figure: the best estimator's mean recovered share and its interval."""

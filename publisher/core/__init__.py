@@ -10,6 +10,7 @@ from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
     DEFAULT_PHI,
     DEFAULT_TARGETS,
+    MIN_TARGETS,
     Adversary,
 )
 from publisher.core.errors import (
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_KNOWN_ITEMS",
     "DEFAULT_PHI",
     "DEFAULT_TARGETS",
+    "MIN_TARGETS",
     "Adversary",
     "AuditFailedError",
     "BudgetExceededError",

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_KNOWN_ITEMS",
     "DEFAULT_PHI",
     "DEFAULT_TARGETS",
+    "MIN_TARGETS",
     "Adversary",
 ]
 
@@ -35,6 +36,9 @@ DEFAULT_PHI = 1.5
 DEFAULT_TARGETS = 1000
 #: The m values of the uniqueness audit.
 DEFAULT_KNOWN_ITEMS = (1, 2, 4, 8)
+#: A re-identification figure drawn from fewer targets decides nothing: the gate calls
+#: it inconclusive (and fails it), every headline says so.
+MIN_TARGETS = 30
 
 
 @dataclass(frozen=True, kw_only=True)

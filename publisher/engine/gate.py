@@ -14,14 +14,12 @@ from typing import Any
 
 from audits import AuditReport
 from policies import Gate
+from publisher.core.adversary import MIN_TARGETS
 
 __all__ = ["MIN_TARGETS", "STATISTIC", "GateCheck", "GateDecision", "apply_gate"]
 
 STATISTIC = "upper end of the 95% Wilson interval"
 CONFIDENCE_LEVEL = 0.95
-#: A re-identification check decided on fewer targets is inconclusive, and fails: a
-#: handful of attacks cannot show that a rate is low.
-MIN_TARGETS = 30
 
 
 @dataclass(frozen=True, kw_only=True)

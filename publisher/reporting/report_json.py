@@ -15,11 +15,13 @@ import numpy as np
 
 from policies import Policy
 from policies.guarantees import privacy_statement
+from publisher.core.adversary import MIN_TARGETS
 from publisher.core.ratings import ITEM, RATING, Ratings, Scale
 from publisher.reporting.format import pct
 
 __all__ = [
     "REPORT_SCHEMA",
+    "attacked",
     "build_report",
     "distributions",
     "report_schema",
@@ -87,6 +89,22 @@ def _worst(linkage: list[dict[str, Any]], side: str) -> dict[str, Any] | None:
     }
 
 
+def attacked(targets: int) -> str:
+    """The targets a figure rests on, in words; inconclusive below :data:`MIN_TARGETS`.
+
+    Examples
+    --------
+    >>> attacked(1000)
+    '1,000 released customers attacked'
+    >>> attacked(8)
+    '8 released customers attacked (inconclusive: fewer than 30 targets decide nothing)'
+    """
+    text = f"{targets:,} released customer{'' if targets == 1 else 's'} attacked"
+    if targets < MIN_TARGETS:
+        text += f" (inconclusive: fewer than {MIN_TARGETS} targets decide nothing)"
+    return text
+
+
 def summarize(report: dict[str, Any]) -> dict[str, Any]:
     """report.json ``summary``: the headline figures, picked once for every view.
 
@@ -106,7 +124,8 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         )
         drivers.append(
             f"an adversary who knows {entry['description']} re-identifies "
-            f"{pct(entry['released']['reidentified'])} of released customers{unprotected}"
+            f"{pct(entry['released']['reidentified'])} of the {attacked(entry['targets'])}"
+            f"{unprotected}"
         )
     for check in report["gate"]["checks"]:
         if check["check"] == "uniqueness" and check["measured"] is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from publisher.reporting.format import MISSING, attacker, pct, risk
 from publisher.reporting.phrases import summary, uniqueness_modes
 from publisher.reporting.render import row_audit_lines
+from publisher.reporting.report_json import attacked
 
 __all__ = ["headline", "render_audit_table", "render_comparison", "verdict_lines"]
 
@@ -120,7 +121,8 @@ def headline(report: dict[str, Any]) -> str:
     if head["worst_released"] is not None:
         on_release = report["linkage"][head["worst_released"]["adversary"]]
         text += (
-            f"; worst on the release ({on_release['description']}): {risk(on_release['released'])}"
+            f"; worst on the release ({on_release['description']}): "
+            f"{risk(on_release['released'])} of the {attacked(on_release['targets'])}"
         )
     if head["worst_unprotected"] is not None:
         on_original = report["linkage"][head["worst_unprotected"]["adversary"]]

@@ -255,3 +255,18 @@ def test_the_row_audits_reach_report_json():
     # report says so rather than leaving the field out
     assert report["distinguishability"]["note"] == "no row to tell apart: every row is real"
     assert validate_report(report) == []
+
+
+def test_a_headline_on_few_targets_names_them_and_says_inconclusive():
+    # Issue 24.23: the Netflix sample report said "re-identifies 100.0% of released
+    # customers" for 8 targets of 19,519 customers, the check itself inconclusive.
+    from publisher.reporting.report_json import summarize
+    from publisher.reporting.terminal import headline
+
+    report = json.loads((GOLDEN / "report-pass.json").read_text())
+    for entry in report["linkage"]:
+        entry["targets"] = 8
+    driver = summarize(report)["drivers"][0]
+    assert "of the 8 released customers attacked (inconclusive: fewer than 30 targets " in driver
+    report["summary"] = summarize(report)
+    assert "of the 8 released customers attacked (inconclusive" in headline(report)
