@@ -8,14 +8,12 @@ data URIs, no script, no request leaves the page) that reads on screen and on pa
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
-
-import jinja2
 
 from publisher.core.adversary import DEFAULT_PHI
 from publisher.reporting.escape import escape
 from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
+from publisher.reporting.pages import render_page
 from publisher.reporting.phrases import (
     PORTFOLIO_LEAD,
     PUBLIC_NOTE,
@@ -324,20 +322,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _environment() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: (resources.files("publisher.reporting") / "templates" / name).read_text(
-            "utf-8"
-        )
-    )
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["pct"] = pct
-    env.filters["risk"] = risk
-    env.filters["attacker"] = attacker
-    env.filters["num"] = number
-    return env
-
-
 def render_html(report: dict[str, Any]) -> str:
     """Render report.html: one self-contained page.
 
@@ -350,8 +334,8 @@ def render_html(report: dict[str, Any]) -> str:
     -------
     str
     """
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+    return render_page(
+        "report.html.j2",
         report=report,
         head=summary(report),
         published=published_text(report),

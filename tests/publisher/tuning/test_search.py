@@ -1,5 +1,7 @@
 """The search: the known frontier, pruning, the fresh re-audit, the budget."""
 
+import json
+
 import pytest
 
 from policies import parse_policy
@@ -160,3 +162,27 @@ def test_the_frontier_keeps_the_points_nothing_beats_on_both_axes():
     points = [(0.1, 0.9, 0), (0.2, 0.5, 1), (0.3, 0.6, 2), (0.5, 0.1, 3), (0.5, 0.1, 4)]
     assert pareto(points) == {0, 1, 3}  # 2 is beaten by 1; 4 ties 3 (the first is kept)
     assert pareto([]) == set()
+
+
+def test_frontier_html_carries_the_same_strict_page_skeleton_as_the_report(
+    known_table, base_policy
+):
+    # Issue 24.18: frontier.html had no Content-Security-Policy; report.html has a strict one.
+    from publisher.reporting.render import render_html
+    from publisher.tuning.page import render_frontier_html
+
+    from tests.publisher.test_golden import GOLDEN
+
+    result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=1)
+    frontier = frontier_dict(
+        result, {"name": "t.csv", "sha256": "0" * 64, "counts": {"ratings": 9}}
+    )
+    csp = (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'\">"
+    )
+    report = json.loads((GOLDEN / "report-pass.json").read_text())
+    for page in (render_frontier_html(frontier), render_html(report)):
+        assert page.count(csp) == 1
+        assert page.index(csp) < page.index("<title>")
+        assert "<script" not in page
