@@ -115,4 +115,24 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             + (" other than randomized response on rating values" if steps else "")
             + "; its protection is measured by the audits, not guaranteed."
         )
+    pseudonyms = next((s for s in policy.steps if s.name == "pseudonymize_users"), None)
+    if pseudonyms is not None and getattr(pseudonyms, "linkable", False):
+        parts.append(
+            "Pseudonyms are stable across the organizer's linkable releases "
+            "(pseudonymize_users.linkable): those releases join customer by customer, so "
+            "the epsilons above compose over them; the organizer's ledger refuses a release "
+            f"that would take either running total above {pseudonyms.total_epsilon:g}."
+        )
     return PrivacyStatement(tuple(steps + aggregates), per_rating, aggregate_total, " ".join(parts))
+
+
+def policy_epsilons(policy: Policy) -> tuple[float | None, float | None]:
+    """What one release of ``policy`` spends: per rating (randomized response), per customer.
+
+    The sums of the steps' and statistics' epsilons (None where the policy has none): what
+    a ledger of linkable releases adds up.
+    """
+    per_rating = [s.epsilon for s in policy.steps if s.name == "perturb_ratings"]
+    config = policy.aggregates
+    aggregate = [stat.epsilon for stat in config.statistics] if config is not None else []
+    return (_sum_up(per_rating) if per_rating else None, _sum_up(aggregate) if aggregate else None)

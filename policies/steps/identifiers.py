@@ -18,7 +18,10 @@ from publisher.core.ratings import (
     present_codes,
 )
 from publisher.core.validation import (
+    ParameterError,
+    ParameterTypeError,
     check_int,
+    check_number,
 )
 
 logger = logging.getLogger(__name__)
@@ -27,12 +30,19 @@ logger = logging.getLogger(__name__)
 # ------------------------------------------------------------------ identifiers
 @dataclass(frozen=True, kw_only=True)
 class PseudonymizeUsers(Step):
-    """Replace user ids with keyed pseudonyms: HMAC-SHA256(key, id), hex, truncated.
+    """Replace user ids with keyed pseudonyms: HMAC-SHA256(subkey, id), hex, truncated.
 
-    Without the key the pseudonyms cannot be recomputed from ids; with the same key
-    the same id always gets the same pseudonym, so releases under one key are
-    linkable and releases under different keys are not. The key is bound by the
-    pipeline and is never part of the policy, its ``repr`` or a bundle.
+    Without the key the pseudonyms cannot be recomputed from ids. By default each
+    release gets its own pseudonyms: the subkey is derived from the organizer's key and
+    the release id (:func:`publisher.engine.keys.pseudonym_key`), so two releases of the
+    same customers do not link (measured before: with one pseudonym per customer across
+    three releases, where two of three agreed the agreed rating was the true one 41.8% of
+    the time against 23.6% for one release; randomized response averages out).
+    ``linkable: true`` keeps them stable across releases under one key, on purpose: the
+    noise of every such release of the same customers then composes, so the organizer
+    declares ``total_epsilon`` and a ledger of those releases refuses one that would
+    exceed it. The key is bound by the pipeline and is never part of the policy, its
+    ``repr`` or a bundle.
 
     Parameters
     ----------
@@ -40,22 +50,54 @@ class PseudonymizeUsers(Step):
         Hex characters kept from the 64-character digest (16 to 64; 16 = 64 bits, so
         a collision among 480,189 users has probability about 6e-9, and one is
         detected and reported rather than merging two users).
+    linkable : bool
+        Stable pseudonyms across releases under the organizer's key.
+    total_epsilon : float or None
+        With ``linkable``: the cumulative epsilon every linked release together may
+        spend, per rating (randomized response) and per customer (DP aggregates).
     key : bytes
-        The secret key (at least 16 bytes); set by the pipeline.
+        The subkey (at least 16 bytes); set by the pipeline.
     """
 
     name: ClassVar[str] = "pseudonymize_users"
     randomized: ClassVar[bool] = False
     digest_chars: int = 16
+    linkable: bool = False
+    total_epsilon: float | None = None
     key: bytes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        check_int(type(self).__name__, "digest_chars", self.digest_chars, minimum=16, maximum=64)
+        owner = type(self).__name__
+        check_int(owner, "digest_chars", self.digest_chars, minimum=16, maximum=64)
+        if not isinstance(self.linkable, bool):
+            raise ParameterTypeError(owner, "linkable", "true or false", self.linkable)
+        if self.linkable:
+            if self.total_epsilon is None:
+                raise ParameterError(
+                    owner,
+                    "total_epsilon",
+                    "a number > 0 with linkable: true (the noise of linked releases composes)",
+                    None,
+                )
+            check_number(owner, "total_epsilon", self.total_epsilon, minimum=0, low_open=True)
+        elif self.total_epsilon is not None:
+            raise ParameterError(
+                owner, "total_epsilon", "absent unless linkable is true", self.total_epsilon
+            )
         if self.key is not None and (not isinstance(self.key, bytes) or len(self.key) < 16):
             raise PolicyError("the pseudonymization key must be at least 16 bytes")
 
     def describe(self) -> str:  # noqa: D102
-        return "user ids replaced by keyed HMAC-SHA256 pseudonyms (the key is not published)"
+        if self.linkable:
+            return (
+                "user ids replaced by keyed HMAC-SHA256 pseudonyms that stay the same in every "
+                "linkable release under the organizer's key (the key is not published); those "
+                "releases link, and their noise composes"
+            )
+        return (
+            "user ids replaced by keyed HMAC-SHA256 pseudonyms of this release alone (the key "
+            "is not published; another release of the same customers gets other pseudonyms)"
+        )
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         if self.key is None:

@@ -44,6 +44,12 @@ from publisher.reporting.terminal import (
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 @click.option("--csv", "write_csv", is_flag=True, help="Also write data/ratings.csv.")
+@click.option(
+    "--ledger",
+    type=click.Path(path_type=Path),
+    help="The signed record of this key's linkable releases (policies with "
+    "pseudonymize_users.linkable); created by the first.",
+)
 @quiet
 def release_command(
     input: Path,
@@ -54,6 +60,7 @@ def release_command(
     seed: int | None,
     overwrite: bool,
     write_csv: bool,
+    ledger: Path | None,
 ) -> None:
     """Apply POLICY to INPUT and write a verifiable bundle to --out.
 
@@ -86,6 +93,7 @@ def release_command(
             overwrite=overwrite,
             write_csv=write_csv,
             stages=stages,
+            ledger=ledger,
         )
     note(stages.summary())
     click.echo(summary(result))

@@ -19,7 +19,7 @@ from publisher.core.errors import (
 from publisher.core.ratings import (
     Ratings,
 )
-from publisher.engine.keys import derive_key
+from publisher.engine.keys import pseudonym_key
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ def apply_policy(
     *,
     key: bytes | None,
     seed: np.random.SeedSequence,
+    release: str = "",
 ) -> tuple[Ratings, list[StepRecord]]:
     """Apply the policy's steps in order, each with its own random generator.
 
@@ -58,6 +59,9 @@ def apply_policy(
         The pseudonymization key; None draws a fresh random one that is discarded.
     seed : numpy.random.SeedSequence
         The steps' share of the pipeline's randomness.
+    release : str
+        The release id (:func:`publisher.engine.keys.release_id`): per-release
+        pseudonyms are derived from it.
 
     Returns
     -------
@@ -68,9 +72,9 @@ def apply_policy(
     current = ratings
     for step, child in zip(policy.steps, children, strict=True):
         if isinstance(step, PseudonymizeUsers):
-            # The step gets the pseudonym subkey, never the organizer's key itself (see
+            # The step gets a pseudonym subkey, never the organizer's key itself (see
             # publisher.engine.keys): no pseudonym can then reveal the manifest signing key.
-            subkey = derive_key(key, "pseudonyms") if key else secrets.token_bytes(32)
+            subkey = pseudonym_key(key, release or secrets.token_hex(16), linkable=step.linkable)
             step = dataclasses.replace(step, key=subkey)
         before = current.counts()
         started = time.perf_counter()

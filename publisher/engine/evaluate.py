@@ -30,6 +30,7 @@ from audits.utility import UtilityAudit
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
 from policies.files import check_not_key
+from policies.steps import PseudonymizeUsers
 from publisher import __version__
 from publisher.core.errors import (
     InternalError,
@@ -45,7 +46,7 @@ from publisher.engine.bundle import (
     hash_file,
 )
 from publisher.engine.gate import apply_gate
-from publisher.engine.keys import keyed_seed
+from publisher.engine.keys import keyed_seed, release_id
 from publisher.engine.row_audits import row_audits
 from publisher.engine.simulate import explain_inversions, simulate_policy, suppression_steps
 from publisher.progress import Stages
@@ -105,12 +106,14 @@ def evaluate(
     licence: str | None = None,
     stages: Stages | None = None,
     unprotected: UnprotectedAudit | None = None,
+    ledger: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Read ``input``, apply ``policy`` in memory and run its audits (no bundle).
 
     Parameters are as for :func:`release`; ``stages`` times (and may show) each stage;
     ``unprotected`` reuses the attacks on the unprotected data drawn for an earlier
-    evaluation of the same data (:attr:`Evaluation.unprotected`), when its settings fit.
+    evaluation of the same data (:attr:`Evaluation.unprotected`), when its settings fit;
+    ``ledger`` is the running total of linkable releases, recorded in the report.
 
     Returns
     -------
@@ -123,7 +126,7 @@ def evaluate(
     stages = stages or Stages()
     # A stream (stdin, a FIFO) is copied once: it is read, then hashed, from the copy.
     with readable_input(input, reading.limits) as path:
-        return _evaluate_input(path, policy, reading, key, seed, stages, unprotected)
+        return _evaluate_input(path, policy, reading, key, seed, stages, unprotected, ledger)
 
 
 def _evaluate_input(
@@ -134,6 +137,7 @@ def _evaluate_input(
     seed: int | None,
     stages: Stages,
     unprotected: UnprotectedAudit | None,
+    ledger: dict[str, Any] | None,
 ) -> Evaluation:
     started = time.perf_counter()
     with stages("read input"):
@@ -160,6 +164,7 @@ def _evaluate_input(
         seed=seed,
         stages=stages,
         unprotected=unprotected,
+        ledger=ledger,
     )
 
 
@@ -174,6 +179,7 @@ def evaluate_ratings(
     stages: Stages | None = None,
     unprotected: UnprotectedAudit | None = None,
     original_index: IndexedTable | None = None,
+    ledger: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Apply ``policy`` to ratings already read and run its audits (no bundle).
 
@@ -193,6 +199,8 @@ def evaluate_ratings(
         As for :func:`evaluate`.
     original_index : IndexedTable, optional
         ``ratings`` indexed once by the caller and kept across evaluations.
+    ledger : dict, optional
+        The running totals of linkable releases with this one, for the report.
 
     Returns
     -------
@@ -204,8 +212,9 @@ def evaluate_ratings(
     children = seed_sequence(seed, key).spawn(6)
     step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children
     stages = stages or Stages()
+    release = release_id(key, seed)
     with stages("policy steps"):
-        released, records = apply_policy(ratings, policy, key=key, seed=step_seed)
+        released, records = apply_policy(ratings, policy, key=key, seed=step_seed, release=release)
     microdata = policy.aggregates is None or policy.aggregates.microdata
     if microdata and released.n_ratings == 0:
         k = next(k for k, r in enumerate(records) if r.after["ratings"] == 0)
@@ -281,6 +290,7 @@ def evaluate_ratings(
         "input": {"name": ratings.source, "format": source["format"], "sha256": source["sha256"]},
         "randomness": randomness(seed, key),
         "pseudonymization": "organizer-key" if key is not None else "ephemeral-key",
+        "release": {"id": release, "pseudonyms": pseudonym_scope(policy), "ledger": ledger},
     }
     if aggregates is not None:
         meta["aggregates"] = {
@@ -308,6 +318,14 @@ def evaluate_ratings(
     return Evaluation(
         policy, ratings, released, records, audit_report, source, meta, report, aggregates
     )
+
+
+def pseudonym_scope(policy: Policy) -> str:
+    """``per-release``, ``linkable`` (stable across releases) or ``none`` (no pseudonyms)."""
+    step = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    if step is None:
+        return "none"
+    return "linkable" if step.linkable else "per-release"
 
 
 def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence:

@@ -55,6 +55,26 @@ class GateCheck:
     adversary: int | None = None
     targets: int | None = None
     inconclusive: bool = False
+    #: The lower end of the interval (None where the check has none, e.g. utility).
+    lower: float | None = None
+
+    def close_call(self) -> str | None:
+        """A warning when a passed figure is within its interval's width of the threshold.
+
+        A fresh release draws new noise and new targets: such a figure may well land on
+        the other side (the tuner's recommendation once gave exits 3, 0, 0, 0, 3).
+        """
+        if not self.passed or self.upper is None or self.lower is None:
+            return None
+        width = self.upper - self.lower
+        if self.threshold - self.upper >= width:
+            return None
+        return (
+            f"{self.description}: the interval [{_figure(self, self.lower)}, "
+            f"{_figure(self, self.upper)}] ends closer to the threshold "
+            f"{_figure(self, self.threshold)} than its own width; a fresh release (new noise, "
+            "new targets) could fail the gate"
+        )
 
     def failure(self) -> str:
         """One line saying why the check failed."""
@@ -105,6 +125,11 @@ class GateDecision:
         """One line per failed check."""
         return [check.failure() for check in self.checks if not check.passed]
 
+    @property
+    def close_calls(self) -> list[str]:
+        """One line per passed check that a fresh release could fail (see GateCheck)."""
+        return [text for check in self.checks if (text := check.close_call()) is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """report.json ``gate``."""
         return {
@@ -112,8 +137,13 @@ class GateDecision:
             "thresholds": self.thresholds,
             "checks": [check.to_dict() for check in self.checks],
             "failures": self.failures,
+            "close_calls": self.close_calls,
             "ungated": self.ungated,
         }
+
+
+def _figure(check: GateCheck, value: float) -> str:
+    return f"{value:.3f}" if check.check == "distinguishability" else f"{100 * value:.1f}%"
 
 
 def _reidentification(gate: Gate, audits: AuditReport) -> list[GateCheck]:
@@ -134,6 +164,7 @@ def _reidentification(gate: Gate, audits: AuditReport) -> list[GateCheck]:
                 targets=result.released.n,
                 measured=risk.value,
                 upper=risk.ci[1],
+                lower=risk.ci[0],
                 threshold=limit,
                 inconclusive=inconclusive,
                 passed=risk.ci[1] <= limit and not inconclusive,
@@ -161,6 +192,7 @@ def _uniqueness(gate: Gate, audits: AuditReport) -> list[GateCheck]:
             description=f"users unique by {limit.known_items} items ({limit.match})",
             measured=risk.value if risk else None,
             upper=risk.ci[1] if risk else None,
+            lower=risk.ci[0] if risk else None,
             threshold=limit.fraction,
             # unmeasurable (no dates in the release) cannot single anyone out by dates
             passed=risk is None or risk.ci[1] <= limit.fraction,
@@ -207,6 +239,7 @@ def _distinguishability(gate: Gate, audits: AuditReport) -> list[GateCheck]:
             description="decoys and moved rows told from real ones (ROC AUC)",
             measured=found.auc,
             upper=found.auc_ci[1],
+            lower=found.auc_ci[0],
             threshold=limit,
             passed=found.auc_ci[1] <= limit,
         )

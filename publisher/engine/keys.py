@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,8 @@ __all__ = [
     "derive_key",
     "keyed_seed",
     "load_key",
+    "pseudonym_key",
+    "release_id",
 ]
 
 #: Environment variable that may hold the organizer's key.
@@ -57,20 +60,25 @@ MAX_KEY_BYTES = 4096
 #: signature made with it, so a new label gets a new version prefix.
 PURPOSES = {
     "pseudonyms": b"ratings-publisher/v2 pseudonyms",
+    "release pseudonyms": b"ratings-publisher/v3 release pseudonyms",
     "manifest": b"ratings-publisher/v2 manifest signature",
     "seed": b"ratings-publisher/v2 seed",
+    "ledger": b"ratings-publisher/v3 ledger",
 }
 
 
-def derive_key(key: bytes, purpose: str) -> bytes:
+def derive_key(key: bytes, purpose: str, salt: bytes | None = None) -> bytes:
     """The 32-byte subkey of ``key`` for one purpose (HKDF-SHA256, RFC 5869).
 
     Parameters
     ----------
     key : bytes
         The organizer's key.
-    purpose : {"pseudonyms", "manifest", "seed"}
-        What the subkey is for; each purpose has its own HKDF ``info`` label.
+    purpose : str
+        What the subkey is for (a key of :data:`PURPOSES`); each purpose has its own HKDF
+        ``info`` label.
+    salt : bytes, optional
+        HKDF's salt: the release id for per-release pseudonyms.
 
     Returns
     -------
@@ -85,8 +93,48 @@ def derive_key(key: bytes, purpose: str) -> bytes:
     """
     if purpose not in PURPOSES:
         raise ValueError(f"unknown key purpose {purpose!r}; use one of {', '.join(PURPOSES)}")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSES[purpose])
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=PURPOSES[purpose])
     return hkdf.derive(key)
+
+
+def release_id(key: bytes | None, seed: int | None) -> str:
+    """The id of one release: 128 random bits, or, for a seeded run, derived from the seed.
+
+    A seeded release must give the same bundle again, pseudonyms included, so its id is
+    a function of the (keyed) seed; without a key the seed is public and so is the id,
+    which only matters for policies without noise (:func:`check_seed`), whose pseudonyms
+    come from a throwaway key anyway.
+
+    Examples
+    --------
+    >>> k = b"0123456789abcdef"
+    >>> release_id(k, 1) == release_id(k, 1), release_id(k, 1) == release_id(k, 2)
+    (True, False)
+    >>> len(release_id(None, None))
+    32
+    """
+    if seed is None:
+        return secrets.token_hex(16)
+    label = str(int(seed)).encode("ascii")
+    if key is not None:
+        return hmac.new(
+            derive_key(key, "seed"), b"release id " + label, hashlib.sha256
+        ).hexdigest()[:32]
+    return hashlib.sha256(b"release id " + label).hexdigest()[:32]
+
+
+def pseudonym_key(key: bytes | None, release: str, *, linkable: bool) -> bytes:
+    """The subkey the pseudonyms of one release are made with.
+
+    Per release (the default): HKDF of the organizer's key with the release id as salt,
+    so two releases never share a pseudonym. ``linkable``: the key's stable pseudonym
+    subkey, the same in every release. Without a key: a fresh random key, discarded.
+    """
+    if key is None:
+        return secrets.token_bytes(32)
+    if linkable:
+        return derive_key(key, "pseudonyms")
+    return derive_key(key, "release pseudonyms", salt=bytes.fromhex(release))
 
 
 def keyed_seed(key: bytes, seed: int) -> int:

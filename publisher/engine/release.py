@@ -9,6 +9,7 @@ A rejected release writes only ``DIR.rejected/``, a full report for review.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 
 from audits import UnprotectedAudit
 from policies import Policy, load_policy
+from policies.guarantees import policy_epsilons
 from policies.schema import check_gate_declared
 from policies.steps import PseudonymizeUsers
 from publisher.core.errors import (
@@ -46,6 +48,7 @@ from publisher.engine.bundle import (
     list_files,
 )
 from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
+from publisher.engine.ledger import Ledger, LedgerEntry, entry_for, open_ledger
 from publisher.engine.output import check_output, rejected_path, remove_owned, review_path
 from publisher.engine.report_files import write_reports
 from publisher.engine.staging import output_lock, staging
@@ -260,6 +263,7 @@ def release(
     attachments: Mapping[str, Path] | None = None,
     stages: Stages | None = None,
     unprotected: UnprotectedAudit | None = None,
+    ledger: str | Path | None = None,
 ) -> ReleaseResult:
     """Read a ratings dataset, apply a policy, audit the result and write a bundle.
 
@@ -297,6 +301,9 @@ def release(
         The attacks on the unprotected data drawn for an earlier release of the same
         data with the same audit settings: reused so both reports show the same
         unprotected figures (redrawn when they do not fit).
+    ledger : path, optional
+        The ledger of linkable releases (:mod:`publisher.engine.ledger`); required, and
+        only accepted, when the policy's pseudonyms are ``linkable``.
 
     Returns
     -------
@@ -311,7 +318,63 @@ def release(
     if not isinstance(policy, Policy):
         policy = load_policy(policy)
     check_releasable(policy)
+    linkable = _linkable(policy)
+    if linkable is not None and ledger is None:
+        raise PolicyError(
+            f"policy {policy.name}: pseudonymize_users.linkable: the noise of releases whose "
+            "pseudonyms link composes; pass --ledger FILE, the record of this key's linkable "
+            "releases (a new file for the first)"
+        )
+    if linkable is None and ledger is not None:
+        raise PolicyError(
+            f"--ledger: policy {policy.name} gives each release its own pseudonyms, so its "
+            "releases do not link; a ledger records linkable releases only"
+        )
+    with contextlib.ExitStack() as held:
+        book = held.enter_context(open_ledger(ledger, key)) if ledger is not None else None
+        return _release(
+            out, policy, input, book, linkable,
+            reading=reading, key=key, key_source=key_source, seed=seed, overwrite=overwrite,
+            write_csv=write_csv, licence=licence, attachments=attachments, stages=stages,
+            unprotected=unprotected,
+        )  # fmt: skip
+
+
+def _linkable(policy: Policy) -> PseudonymizeUsers | None:
+    step = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    return step if step is not None and step.linkable else None
+
+
+def _release(
+    out: Path,
+    policy: Policy,
+    input: str | Path,
+    book: Ledger | None,
+    linkable: PseudonymizeUsers | None,
+    *,
+    reading: ReadOptions,
+    key: bytes | None,
+    key_source: str | None,
+    seed: int | None,
+    overwrite: bool,
+    write_csv: bool,
+    licence: str | None,
+    attachments: Mapping[str, Path] | None,
+    stages: Stages | None,
+    unprotected: UnprotectedAudit | None,
+) -> ReleaseResult:
     check_seed(policy, seed, key)
+    spent = policy_epsilons(policy)
+    ledger_state = None
+    if book is not None and linkable is not None:
+        # Refused before any work: the epsilons are the policy's, known at load.
+        probe = LedgerEntry("0" * 32, "", policy.name, policy.digest(), *spent)
+        book.check(probe, linkable.total_epsilon)  # type: ignore[arg-type]
+        ledger_state = {
+            "releases": len(book.entries) + 1,
+            **book.totals(probe),
+            "total_epsilon": linkable.total_epsilon,
+        }
     inputs = [Path(input), *(attachments or {}).values()]
     stages = stages or Stages()
     # Refuse before any work (the cheap checks), then again under the lock, where an
@@ -339,6 +402,7 @@ def release(
             licence=licence,
             stages=stages,
             unprotected=unprotected,
+            ledger=ledger_state,
         )
         if evaluation.report["verdict"] == "fail":
             rejected = rejected_path(out)
@@ -354,8 +418,18 @@ def release(
                 report=evaluation.report,
                 unprotected=evaluation.unprotected,
             )
-        with stages("write bundle"):
-            manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
+        for warning in evaluation.report["gate"].get("close_calls", []):
+            logger.warning("close to the gate: %s", warning)
+        entry = entry_for(evaluation.meta, *spent) if book is not None else None
+        if book is not None and entry is not None:
+            book.record(entry)  # before the swap: a crash over-counts, never under-counts
+        try:
+            with stages("write bundle"):
+                manifest = _write_bundle(out, evaluation, key, overwrite, write_csv, attachments)
+        except BaseException:
+            if book is not None and entry is not None and not out.exists():
+                book.forget(entry)
+            raise
         if rejected_path(out).exists():  # proved a rejected report of ours, --overwrite given
             remove_owned(rejected_path(out), kind="rejected")
     logger.info("wrote bundle %s", out)

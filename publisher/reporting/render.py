@@ -166,7 +166,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
     for failure in gate["failures"]:
         lines.append(f"- failed: {failure}")
-    if gate["failures"]:
+    for close in gate.get("close_calls", []):
+        lines.append(f"- close to the threshold: {close}")
+    if gate["failures"] or gate.get("close_calls"):
         lines.append("")
     lines += [
         f"{published_text(report)} Tool {report['tool']['name']} {report['tool']['version']}, "

@@ -199,6 +199,7 @@ def build_report(
         "released": released_counts,
         "randomness": meta["randomness"],
         "pseudonymization": meta["pseudonymization"],
+        "release": meta.get("release"),
         "steps": [record.to_dict() for record in steps],
         "linkage": audits["linkage"],
         "uniqueness": audits["uniqueness"],

@@ -16,7 +16,9 @@ from publisher.tuning.space import OBJECTIVES
 
 __all__ = ["SCHEMA", "frontier_dict", "pareto", "recommended_yaml"]
 
-SCHEMA = "publisher.frontier/1"
+#: 2: several fresh re-audits (``fresh_seeds``, ``recommended.reaudit.draws``) and the
+#: estimated probability that a fresh release passes (``pass_probability``).
+SCHEMA = "publisher.frontier/2"
 
 
 def pareto(points: list[tuple[float, float, int]]) -> set[int]:
@@ -82,12 +84,17 @@ def frontier_dict(result: TuneResult, source: dict[str, Any]) -> dict[str, Any]:
             "knobs": rec["knobs"],
             "search": {k: rec[k] for k in ("risk", "risk_upper", "utility", "utility_lost")},
             "reaudit": {
-                "seed": reaudit.get("seed"),
+                # the worst of the fresh re-audits (all passed), and what they estimate
+                "seeds": reaudit.get("seeds"),
+                "draws": reaudit.get("draws"),
                 "risk": reaudit.get("risk"),
                 "risk_upper": reaudit.get("risk_upper"),
+                "risk_upper_each": reaudit.get("risk_upper_each"),
                 "utility": reaudit.get("utility"),
                 "utility_lost": utility_lost(reaudit, objective) if reaudit else None,
                 "verdict": reaudit.get("verdict"),
+                "pass_probability": reaudit.get("pass_probability"),
+                "min_pass_probability": reaudit.get("min_pass_probability"),
             },
             "policy": result.recommended.candidate.policy.to_dict(),
         }
@@ -101,7 +108,7 @@ def frontier_dict(result: TuneResult, source: dict[str, Any]) -> dict[str, Any]:
         "gate": result.base.gate.to_dict(),
         "search": {
             "seed": result.seed,
-            "fresh_seed": result.fresh_seed,
+            "fresh_seeds": list(result.fresh_seeds),
             "targets": result.base.audits.targets,
             "screen_targets": result.screen_targets,
             "candidates": len(candidates),
@@ -144,10 +151,14 @@ def recommended_yaml(frontier: dict[str, Any], policy_yaml: str) -> str:
         f"# On the search's draws: worst re-identification upper bound "
         f"{pct(search['risk_upper'])}, RMSE increase "
         f"{number(utility['rmse_increase'])}, ratings kept {pct(utility['ratings_kept'])}.",
-        f"# Re-audited on fresh draws (seed {reaudit['seed']}: new noise, targets and "
-        f"knowledge): upper bound {pct(reaudit['risk_upper'])}, verdict {reaudit['verdict']}.",
-        "# Choosing the best of many noisy audits flatters the winner; the fresh re-audit is",
-        "# the figure to quote. publisher release draws new noise again and re-checks the gate.",
+        f"# Re-audited on {reaudit['draws']} fresh draws (seeds "
+        f"{', '.join(map(str, reaudit['seeds']))}: new noise, targets and knowledge), all "
+        f"passed; upper bounds {', '.join(pct(u) for u in reaudit['risk_upper_each'])}.",
+        f"# Estimated probability that a fresh release passes the gate: "
+        f"{reaudit['pass_probability']:.2f} (a recommendation needs at least "
+        f"{reaudit['min_pass_probability']:.2f}).",
+        "# Choosing the best of many noisy audits flatters the winner; the fresh re-audits are",
+        "# the figures to quote. publisher release draws new noise again and re-checks the gate.",
         "",
     ]
     return "\n".join(lines) + policy_yaml

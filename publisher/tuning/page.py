@@ -147,8 +147,9 @@ def terminal_table(frontier: dict[str, Any], rows: int = 12) -> str:
     )
     if rec is not None:
         lines.append(
-            f"* recommended #{rec['candidate']}: re-audited on fresh draws, risk upper "
-            f"{_pct(rec['reaudit']['risk_upper'])}, lost {_num(rec['reaudit']['utility_lost'])} "
-            f"({rec['reaudit']['verdict']})"
+            f"* recommended #{rec['candidate']}: {rec['reaudit']['draws']} fresh re-audits all "
+            f"passed, worst risk upper {_pct(rec['reaudit']['risk_upper'])}, lost "
+            f"{_num(rec['reaudit']['utility_lost'])}; a fresh release passes with probability "
+            f"{rec['reaudit']['pass_probability']:.2f}"
         )
     return "\n".join(lines)

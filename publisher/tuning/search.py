@@ -21,9 +21,11 @@ expectation for the factorization RMSE and the popularity correlation). ``prune=
 evaluates them all.
 
 Choosing the best of many noisy audits flatters the winner, so the winner is audited
-again on fresh draws (another seed: new step noise, new targets, new auxiliary
-information, a new unprotected side). It is recommended only if that re-audit passes;
-otherwise the next passing candidate is tried (at most :data:`MAX_REAUDITS`).
+again on :data:`FRESH_DRAWS` fresh draws (other seeds: new step noise, new targets, new
+auxiliary information, a new unprotected side). It is recommended only if every re-audit
+passes AND the probability they estimate that one more fresh release passes
+(:mod:`publisher.tuning.stability`) is at least :data:`MIN_PASS_PROBABILITY`; otherwise
+the next passing candidate is tried (at most :data:`MAX_REAUDITS` candidates).
 """
 
 from __future__ import annotations
@@ -41,18 +43,33 @@ from audits import UnprotectedAudit, run_audits
 from audits._index import IndexedTable
 from policies import Policy, load_policy
 from policies.schema import list_presets
+from publisher.core.adversary import MIN_TARGETS
 from publisher.core.errors import PolicyError
 from publisher.core.ratings import Ratings
 from publisher.engine.apply import apply_policy
 from publisher.engine.evaluate import Evaluation, evaluate_ratings
 from publisher.tuning.space import Candidate, Space
+from publisher.tuning.stability import pass_probability
 
-__all__ = ["MAX_REAUDITS", "Trial", "TuneResult", "figures_of", "tune_ratings"]
+__all__ = [
+    "FRESH_DRAWS",
+    "MAX_REAUDITS",
+    "MIN_PASS_PROBABILITY",
+    "Trial",
+    "TuneResult",
+    "figures_of",
+    "tune_ratings",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Passing candidates re-audited on fresh draws, best first, before giving up.
 MAX_REAUDITS = 3
+#: Fresh draws each re-audited candidate must pass, every one of them.
+FRESH_DRAWS = 3
+#: The least estimated probability that a fresh release passes, for a recommendation:
+#: the margin that keeps a recommendation from flipping at the threshold.
+MIN_PASS_PROBABILITY = 0.9
 
 
 @dataclass
@@ -92,10 +109,12 @@ class TuneResult:
     base: Policy
     trials: list[Trial]
     seed: int
-    fresh_seed: int
+    fresh_seeds: tuple[int, ...]
     screen_targets: int
     recommended: Trial | None = None
+    #: The recommendation's re-audits (all passed), and their pooled estimate.
     reaudit: dict[str, Any] | None = None
+    #: Every re-audit run, by candidate: figures with ``seed``, ``candidate``.
     reaudits: list[dict[str, Any]] = field(default_factory=list)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_exhausted: bool = False
@@ -123,6 +142,7 @@ def figures_of(evaluation: Evaluation) -> dict[str, Any]:
         "released": report["released"],
         "verdict": report["verdict"],
         "failed_checks": [_check_text(c) for c in failures],
+        "checks": [{"check": c["check"], "passed": c["passed"]} for c in report["gate"]["checks"]],
     }
 
 
@@ -215,27 +235,26 @@ def tune_ratings(
     targets = base.audits.targets
     screen_targets = screen_targets or max(100, targets // 5)
     screen_targets = min(screen_targets, targets)
-    fresh_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
-    if fresh_seed == seed:  # never the same draws
-        fresh_seed += 1
+    fresh_seeds = _fresh_seeds(seed)
     candidates = space.candidates(base)
     trials = [Trial(c) for c in candidates]
-    result = TuneResult(space, base, trials, seed, fresh_seed, screen_targets)
+    result = TuneResult(space, base, trials, seed, fresh_seeds, screen_targets)
     cache: dict[str, UnprotectedAudit | None] = {"screen": None, "full": None}
     # Indexed once: every candidate's audit reads the original's posting indexes.
     index = IndexedTable(ratings)
 
-    def evaluate(policy: Policy, *, fresh: bool = False) -> Evaluation:
+    def evaluate(policy: Policy, *, fresh: int | None = None) -> Evaluation:
+        """The full audit on the search's draws, or on fresh draw number ``fresh``."""
         evaluation = evaluate_ratings(
             ratings,
             policy,
             input_format=input_format,
             input_sha256=input_sha256,
-            seed=fresh_seed if fresh else seed,
-            unprotected=None if fresh else cache["full"],
+            seed=seed if fresh is None else fresh_seeds[fresh],
+            unprotected=cache["full"] if fresh is None else None,
             original_index=index,
         )
-        if not fresh:
+        if fresh is None:
             cache["full"] = evaluation.unprotected
         return evaluation
 
@@ -368,27 +387,74 @@ def _presets(
     return out
 
 
+def _fresh_seeds(seed: int) -> tuple[int, ...]:
+    """The re-audits' seeds: derived from the search's, distinct, never the search's own."""
+    drawn = [int(s) for s in np.random.SeedSequence(seed).generate_state(FRESH_DRAWS)]
+    seeds: list[int] = []
+    for s in drawn:
+        while s == seed or s in seeds:
+            s += 1
+        seeds.append(s)
+    return tuple(seeds)
+
+
 def _recommend(
     result: TuneResult, passed: list[Trial], evaluate: Callable[..., Evaluation]
 ) -> None:
-    """The most useful passing candidate whose re-audit on fresh draws passes too."""
+    """The most useful passing candidate whose fresh re-audits all pass, with the margin.
+
+    Each of the best :data:`MAX_REAUDITS` candidates is audited on the fresh draws in
+    turn, stopping at its first failure; it is recommended when all pass and their
+    estimated probability that a fresh release passes reaches
+    :data:`MIN_PASS_PROBABILITY`.
+    """
     objective = result.space.objective
     ranked = sorted(
         (t for t in passed if utility_lost(t.figures or {}, objective) is not None),
         key=lambda t: utility_lost(t.figures, objective),  # type: ignore[arg-type,return-value]
     )  # stable: among equals, the least protective (tried first)
+    thresholds = result.base.gate.max_reidentification_rate or ()
     for trial in ranked[:MAX_REAUDITS]:
-        evaluation = evaluate(trial.candidate.policy, fresh=True)
-        figures = figures_of(evaluation)
-        figures["seed"] = result.fresh_seed
-        figures["candidate"] = trial.candidate.number
-        result.reaudits.append(figures)
-        if evaluation.report["verdict"] == "pass":
-            result.recommended = trial
-            result.reaudit = figures
-            return
-        logger.info(
-            "candidate #%d passed on the search's draws but failed its re-audit: %s",
-            trial.candidate.number,
-            "; ".join(figures["failed_checks"]),
-        )
+        draws = []
+        for k, fresh_seed in enumerate(result.fresh_seeds):
+            evaluation = evaluate(trial.candidate.policy, fresh=k)
+            figures = figures_of(evaluation)
+            figures["seed"] = fresh_seed
+            figures["candidate"] = trial.candidate.number
+            result.reaudits.append(figures)
+            draws.append(figures)
+            if evaluation.report["verdict"] != "pass":
+                logger.info(
+                    "candidate #%d passed on the search's draws but failed re-audit %d: %s",
+                    trial.candidate.number,
+                    k + 1,
+                    "; ".join(figures["failed_checks"]),
+                )
+                break
+        else:
+            probability = pass_probability(draws, thresholds, MIN_TARGETS)
+            if probability >= MIN_PASS_PROBABILITY:
+                result.recommended = trial
+                result.reaudit = _pooled(draws, probability)
+                return
+            logger.info(
+                "candidate #%d passed its %d re-audits but a fresh release would pass with "
+                "probability %.2f only (at least %.2f asked)",
+                trial.candidate.number,
+                len(draws),
+                probability,
+                MIN_PASS_PROBABILITY,
+            )
+
+
+def _pooled(draws: list[dict[str, Any]], probability: float) -> dict[str, Any]:
+    """The re-audits of a recommendation, summarized: the worst of them and the estimate."""
+    worst = max(draws, key=lambda d: d["risk_upper"])
+    return {
+        **worst,
+        "seeds": [d["seed"] for d in draws],
+        "draws": len(draws),
+        "risk_upper_each": [d["risk_upper"] for d in draws],
+        "pass_probability": probability,
+        "min_pass_probability": MIN_PASS_PROBABILITY,
+    }

@@ -52,8 +52,8 @@ def test_pseudonyms_stable_per_key_and_unlinkable_across_keys(tiny, rng):
 
 def test_pseudonymize_key_never_in_repr_or_config():
     step = PseudonymizeUsers(key=KEY, digest_chars=20)
-    assert repr(step) == "PseudonymizeUsers(digest_chars=20)"
-    assert step.to_config() == {"digest_chars": 20}
+    assert repr(step) == "PseudonymizeUsers(digest_chars=20, linkable=False, total_epsilon=None)"
+    assert step.to_config() == {"digest_chars": 20, "linkable": False, "total_epsilon": None}
 
 
 def test_drop_rare_items(tiny, rng):
@@ -476,7 +476,7 @@ def test_every_step_names_itself_and_the_parameter_it_refuses(build, message):
     [
         (
             PseudonymizeUsers(),
-            "user ids replaced by keyed HMAC-SHA256 pseudonyms (the key is not published)",
+            "user ids replaced by keyed HMAC-SHA256 pseudonyms of this release alone (the key is not published; another release of the same customers gets other pseudonyms)",
         ),
         (DropRareItems(min_raters=20), "ratings of items with fewer than 20 raters removed"),
         (DropSparseUsers(min_ratings=5), "users with fewer than 5 ratings removed"),

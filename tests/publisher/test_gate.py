@@ -140,6 +140,7 @@ def test_reidentification_check_record_is_exact():
             }
         ],
         "failures": ["2 items, exact ratings, no dates: 8.5% (upper bound) > 5.0%"],
+        "close_calls": [],
         "ungated": False,
     }
     assert list(decision.to_dict()["checks"][0]) == [
@@ -279,3 +280,21 @@ def test_the_gate_reads_the_worst_scorer_of_the_portfolio():
     assert check.measured == 0.3
     assert check.upper == wilson_interval(120, 400)[1]
     assert decision.verdict == "fail"
+
+
+def test_a_pass_closer_to_the_threshold_than_its_interval_is_wide_is_a_close_call():
+    # Issue 24.21: a release passing at 4.9% (upper bound) of 5% fails on a fresh draw.
+    from publisher.engine.gate import GateCheck
+
+    def check(lower, upper, passed=True):
+        return GateCheck(
+            check="reidentification", description="d", measured=(lower + upper) / 2,
+            upper=upper, lower=lower, threshold=0.05, passed=passed,
+        )  # fmt: skip
+
+    assert check(0.02, 0.04).close_call() == (
+        "d: the interval [2.0%, 4.0%] ends closer to the threshold 5.0% than its own width; "
+        "a fresh release (new noise, new targets) could fail the gate"
+    )
+    assert check(0.0, 0.02).close_call() is None  # 3 points of margin, 2 wide
+    assert check(0.03, 0.06, passed=False).close_call() is None  # a failure says so already

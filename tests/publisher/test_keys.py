@@ -23,7 +23,8 @@ def test_subkeys_differ_from_each_other_and_from_the_key():
     with pytest.raises(ValueError, match="unknown key purpose") as caught:
         derive_key(KEY, "other")
     assert str(caught.value) == (
-        "unknown key purpose 'other'; use one of pseudonyms, manifest, seed"
+        "unknown key purpose 'other'; use one of pseudonyms, release pseudonyms, manifest, seed, "
+        "ledger"
     )
 
 

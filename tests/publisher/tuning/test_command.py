@@ -26,7 +26,7 @@ def test_a_recommendation_exits_0_and_releases_through_its_gate(tmp_path, known_
         "frontier.html", "frontier.json", "recommended.yaml",
     ]  # fmt: skip
     frontier = json.loads((out / "frontier.json").read_text())
-    assert frontier["schema"] == "publisher.frontier/1"
+    assert frontier["schema"] == "publisher.frontier/2"
     assert frontier["search"]["seed"] == 5
     assert frontier["search"]["candidates"] == 2
     assert frontier["recommended"]["knobs"] == {"drop_rare_items.min_raters": 2}

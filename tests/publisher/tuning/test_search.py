@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from policies import parse_policy
@@ -76,15 +77,19 @@ def test_the_winner_is_re_audited_on_fresh_draws(known_table, base_policy, monke
     monkeypatch.setattr(search_module, "evaluate_ratings", spy)
     space = parse_space(SPACE)
     result = tune_ratings(known_table, base_policy, space, seed=3, presets=False, prune=False)
-    *search, reaudit = calls
+    search, reaudits = calls[:4], calls[4:]
     assert len(search) == 4  # min_raters 2 or 5, with or without noise
     assert {c["seed"] for c in search} == {3}
     assert search[0]["unprotected"] is None  # drawn once...
     assert all(c["unprotected"] is not None for c in search[1:])  # ...and reused
-    assert reaudit["seed"] == result.fresh_seed != 3
-    assert reaudit["unprotected"] is None  # new targets and knowledge, not the search's
-    assert result.reaudit["seed"] == result.fresh_seed
-    assert result.reaudits[0]["candidate"] == result.recommended.candidate.number
+    # Issue 24.21: every fresh draw, each with its own seed, none the search's
+    assert [c["seed"] for c in reaudits] == list(result.fresh_seeds)
+    assert len(set(result.fresh_seeds)) == search_module.FRESH_DRAWS == 3
+    assert 3 not in result.fresh_seeds
+    assert all(c["unprotected"] is None for c in reaudits)  # new targets and knowledge
+    assert result.reaudit["seeds"] == list(result.fresh_seeds)
+    assert result.reaudit["pass_probability"] >= search_module.MIN_PASS_PROBABILITY
+    assert {r["candidate"] for r in result.reaudits} == {result.recommended.candidate.number}
 
 
 def test_a_failed_re_audit_moves_on_to_the_next_passing_candidate(
@@ -104,10 +109,21 @@ def test_a_failed_re_audit_moves_on_to_the_next_passing_candidate(
     monkeypatch.setattr(search_module, "evaluate_ratings", failing_fresh)
     space = parse_space(SPACE)
     result = tune_ratings(known_table, base_policy, space, seed=3, presets=False, prune=False)
-    assert len(result.reaudits) == 2
+    # the winner stops at its first failed draw; the next candidate passes all three
+    assert len(result.reaudits) == 1 + 3
     assert result.reaudits[0]["verdict"] == "fail"
     assert result.recommended.candidate.number == result.reaudits[1]["candidate"]
     assert result.recommended.candidate.number != result.reaudits[0]["candidate"]
+
+
+def test_a_candidate_whose_draws_pass_but_barely_is_not_recommended(
+    known_table, base_policy, monkeypatch
+):
+    # Issue 24.21: recommended.yaml released five times gave exits 3, 0, 0, 0, 3.
+    monkeypatch.setattr(search_module, "pass_probability", lambda *a: 0.6)
+    result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=3, presets=False)
+    assert result.recommended is None
+    assert all(r["verdict"] == "pass" for r in result.reaudits)
 
 
 def test_a_spent_budget_stops_the_search_and_recommends_nothing(known_table, base_policy):
@@ -186,3 +202,27 @@ def test_frontier_html_carries_the_same_strict_page_skeleton_as_the_report(
         assert page.count(csp) == 1
         assert page.index(csp) < page.index("<title>")
         assert "<script" not in page
+
+
+def test_the_pass_probability_is_the_binomial_chance_of_clearing_the_threshold():
+    from scipy.stats import binom
+
+    from audits.stats import wilson_interval
+    from publisher.tuning.stability import largest_passing_count, pass_probability, wilson_upper
+
+    for n, c in [(30, 0), (100, 3), (1000, 40), (1000, 1000)]:
+        assert wilson_upper(np.array([c]), n)[0] == pytest.approx(
+            wilson_interval(c, n)[1], abs=1e-12
+        )
+    limit = largest_passing_count(1000, 0.05)
+    assert wilson_interval(limit, 1000)[1] <= 0.05 < wilson_interval(limit + 1, 1000)[1]
+    # three draws of 1,000 targets, 30 correct claims each: p = 0.03
+    draws = [{"risk": [{"reidentified": 0.03, "targets": 1000}], "checks": []}] * 3
+    assert pass_probability(draws, [0.05], 30) == pytest.approx(binom.cdf(limit, 1000, 0.03))
+    # a rate at the threshold's edge passes about half the time, one far below nearly always
+    edge = [{"risk": [{"reidentified": limit / 1000, "targets": 1000}], "checks": []}]
+    assert 0.4 < pass_probability(edge, [0.05], 30) < 0.6
+    assert pass_probability(draws, [None], 30) == 1.0  # not gated on it
+    # another kind of check counts as the share of draws that passed it
+    mixed = [{"risk": [], "checks": [{"check": "uniqueness", "passed": p}]} for p in (1, 1, 0)]
+    assert pass_probability(mixed, [], 30) == pytest.approx(2 / 3)
