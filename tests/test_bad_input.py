@@ -50,6 +50,17 @@ BAD_INPUT = {
     "before_1900.csv": "line 2: date before 1900-01-01",
     "impossible_date.csv": "line 2: unparseable date '2005-02-30'",
     "duplicate_pair.csv": "line 4: " + DUPLICATE,
+    "trailing_delimiter.csv": "line 2 has 4 fields but the header names 3 columns (a trailing "
+    "delimiter, or 1 column without a name); name every column in the header or remove the "
+    "extra fields",
+    "unnamed_column.csv": "line 2 has 4 fields but the header names 3 columns (1 column "
+    "without a name); name every column in the header or remove the extra fields",
+    "day_numbers.csv": "date column 'date' holds integers from 10,956 to 12,773: as Unix "
+    "seconds they would fall in 1970-1973 or after 2100, where no ratings are; declare their "
+    "unit with --date-format days (days since 1970-01-01), yyyymmdd, unix-seconds or unix-ms",
+    "impossible_yyyymmdd.csv": "line 3: date 20041340 is not a YYYYMMDD calendar date",
+    "mv_0000005.txt": "line 3: id '007' has a leading zero; read as a number it would be the "
+    "same id as one without it, so it is refused",
     "unknown_columns.csv": "cannot tell which column holds user and item and rating "
     f"(columns: alpha, beta, gamma); {COLUMNS}",
     "bad_separator.dat": "line 2: missing rating",
@@ -94,6 +105,20 @@ BAD_POLICIES = {
     "independent noise and its epsilon would not hold; move insert_ratings after perturb_ratings",
     "statistic_twice.yaml": "aggregates.statistics[2]: item_count is listed twice (also at "
     "aggregates.statistics[0]); each statistic may appear once",
+    "duplicate_gate.yaml": "line 9: key 'gate' given twice",
+    "catalogue_outside.yaml": "aggregates.domain.items.catalogue: "
+    "'../../../../../../../../etc/passwd' leads outside the policy's folder "
+    f"{(DATA / 'bad_policies').resolve()}; a file a policy names must be inside it",
+    "catalogue_absolute.yaml": "aggregates.domain.items.catalogue: '/proc/self/environ' is an "
+    "absolute path; a file a policy names must be inside the policy's folder, named "
+    "relative to it",
+    "no_gate.yaml": "gate: the policy sets no gate, so a release would be published whatever "
+    "its risk; set max_reidentification_rate (or max_unique_fraction, max_decoy_auc), or "
+    "write 'gate: none' to publish without one on purpose",
+    "huge_jitter.yaml": "steps[1].jitter_dates.max_days: must be an integer in [0, 3,653], "
+    "got 1000000000000",
+    "linkable_without_budget.yaml": "steps[0].pseudonymize_users.total_epsilon: must be a "
+    "number > 0 with linkable: true (the noise of linked releases composes), got null",
 }
 
 

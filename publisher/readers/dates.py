@@ -6,7 +6,8 @@ date of the file would land in 1970 and the date audits would run on that, silen
 the unit of an integer column is recognised once, from the values the reader sees first,
 and then applied to the whole column (a later chunk never changes it):
 
-* every value an 8-digit calendar date from 1900-01-01 to 2100-12-31: ``yyyymmdd``;
+* every value an 8-digit number from 19000101 to 21001231: ``yyyymmdd`` (each must be a
+  calendar date; the error names the line of one that is not);
 * every value from 10**11 to 4.2 * 10**12 (1973 to 2100 in milliseconds): ``unix-ms``;
 * every value from 10**8 to 4.2 * 10**9 (1973 to 2100 in seconds): ``unix-seconds``;
 * anything else is refused, naming the range seen and ``--date-format``, which declares
@@ -68,7 +69,9 @@ def integer_form(values: np.ndarray) -> str | None:
     if not len(values):
         return None
     lo, hi = int(values.min()), int(values.max())
-    if _YYYYMMDD[0] <= lo and hi <= _YYYYMMDD[1] and (_yyyymmdd_days(values) > -(2**62)).all():
+    if _YYYYMMDD[0] <= lo and hi <= _YYYYMMDD[1]:
+        # as seconds these are days of August 1970; as YYYYMMDD, each is checked for a
+        # calendar date when read (the error names the line of one that is not)
         return "yyyymmdd"
     if _MILLISECONDS[0] <= lo and hi <= _MILLISECONDS[1]:
         return "unix-ms"
