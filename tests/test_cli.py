@@ -114,28 +114,29 @@ def test_release_with_key_file_signs_and_verify_proves_origin(runner, small, tmp
 
 
 @pytest.mark.slow
-def test_pseudonyms_from_environment_key_are_stable(runner, small, tmp_path, open_policy):
+def test_pseudonyms_from_environment_key_are_per_release_unless_linkable(
+    runner, small, tmp_path, open_policy
+):
     env = {"PUBLISHER_KEY": "environment-secret-key-123"}
-    users = []
-    for name in ("one", "two"):
-        out = tmp_path / name
-        assert (
-            invoke(
-                runner,
-                "release",
-                small,
-                "-p",
-                open_policy,
-                "-o",
-                out,
-                "--scale",
-                "1:5:1",
-                env=env,
-            ).exit_code
-            == 0
+    linkable = tmp_path / "linkable.yaml"
+    linkable.write_text(
+        open_policy.read_text().replace(
+            "pseudonymize_users: {}", "pseudonymize_users: {linkable: true, total_epsilon: 10}"
         )
-        users.append(set(pd.read_parquet(out / "data" / "ratings.parquet")["user"]))
-    assert users[0] == users[1]
+    )
+    users = {}
+    for name, policy, extra in (
+        ("one", open_policy, ()),
+        ("two", open_policy, ()),
+        ("three", linkable, ("--ledger", tmp_path / "ledger.json")),
+        ("four", linkable, ("--ledger", tmp_path / "ledger.json")),
+    ):
+        out = tmp_path / name
+        args = ("release", small, "-p", policy, "-o", out, "--scale", "1:5:1", *extra)
+        assert invoke(runner, *args, env=env).exit_code == 0
+        users[name] = set(pd.read_parquet(out / "data" / "ratings.parquet")["user"])
+    assert not users["one"] & users["two"]  # each release its own pseudonyms
+    assert users["three"] == users["four"]  # linkable on purpose: the same in both
 
 
 @pytest.mark.parametrize(
