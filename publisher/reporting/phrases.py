@@ -33,7 +33,7 @@ PUBLIC_NOTE = (
 
 #: What every view says of a release published under ``gate: none``.
 UNGATED = (
-    "NOT GATED: the policy declares `gate: none`, so no risk threshold was checked before "
+    "NOT GATED: the policy declares 'gate: none', so no risk threshold was checked before "
     "this release was published"
 )
 

@@ -105,7 +105,7 @@ def test_not_gated_policy(tmp_path, ml_small):
     assert report["gate"]["ungated"] is True
     out = tmp_path / "bundle"
     assert invoke("release", ml_small, "-p", policy, "-o", out, "-q").exit_code == 0
-    shown = "NOT GATED: the policy declares `gate: none`, so no risk threshold was checked"
+    shown = "NOT GATED: the policy declares 'gate: none', so no risk threshold was checked"
     assert shown in (out / "report.md").read_text().splitlines()[2]
     assert shown in (out / "DATASHEET.md").read_text()
     assert "gate: none" in (out / "report.html").read_text()
