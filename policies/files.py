@@ -115,7 +115,7 @@ def check_not_key(files: list[PolicyFile], key: bytes | None, key_path: Path | N
                 same = False
         # Lines shorter than 8 bytes would match by chance; the whole key is checked too.
         lines = [line.strip() for line in (key or b"").splitlines() if len(line.strip()) >= 8]
-        holds = bool(key) and (
+        holds = key is not None and (
             key in file.data or (bool(lines) and all(line in file.data for line in lines))
         )
         if same or holds:

@@ -14,6 +14,7 @@ from typing import Any
 
 from policies.budget import exact, round_up
 from policies.schema import Policy
+from policies.steps import PerturbRatings, PseudonymizeUsers
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import Scale
 
@@ -115,13 +116,13 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             + (" other than randomized response on rating values" if steps else "")
             + "; its protection is measured by the audits, not guaranteed."
         )
-    pseudonyms = next((s for s in policy.steps if s.name == "pseudonymize_users"), None)
-    if pseudonyms is not None and getattr(pseudonyms, "linkable", False):
+    pseudonyms = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    if pseudonyms is not None and pseudonyms.linkable:
         parts.append(
             "Pseudonyms are stable across the organizer's linkable releases "
             "(pseudonymize_users.linkable): those releases join customer by customer, so "
             "the epsilons above compose over them; the organizer's ledger refuses a release "
-            f"that would take either running total above {pseudonyms.total_epsilon:g}."
+            f"that would take either running total above {pseudonyms.total_epsilon or 0:g}."
         )
     return PrivacyStatement(tuple(steps + aggregates), per_rating, aggregate_total, " ".join(parts))
 
@@ -132,7 +133,7 @@ def policy_epsilons(policy: Policy) -> tuple[float | None, float | None]:
     The sums of the steps' and statistics' epsilons (None where the policy has none): what
     a ledger of linkable releases adds up.
     """
-    per_rating = [s.epsilon for s in policy.steps if s.name == "perturb_ratings"]
+    per_rating = [s.epsilon for s in policy.steps if isinstance(s, PerturbRatings)]
     config = policy.aggregates
     aggregate = [stat.epsilon for stat in config.statistics] if config is not None else []
     return (_sum_up(per_rating) if per_rating else None, _sum_up(aggregate) if aggregate else None)

@@ -79,17 +79,8 @@ class ReadOptions:
 
     def read(self, path: str | Path) -> Ratings:
         """:func:`read_ratings` with these options."""
-        return read_ratings(
-            path,
-            format=self.format,
-            columns=self.columns,
-            scale=self.scale,
-            duplicates=self.duplicates,
-            limits=self.limits,
-            delimiter=self.delimiter,
-            dates=self.dates,
-            date_format=self.date_format,
-        )
+        with readable_input(path, self.limits) as readable:  # a stream: copied once
+            return _read(readable, self)
 
 
 #: The options of a plain ``read_ratings(path)``.
@@ -152,32 +143,23 @@ def read_ratings(
     InputError
         On an unreadable file or the first invalid row, naming the file and line.
     """
-    with readable_input(path, limits) as readable:
-        return _read_ratings(
-            readable,
-            format=format,
-            columns=columns,
-            scale=scale,
-            duplicates=duplicates,
-            limits=limits,
-            delimiter=delimiter,
-            dates=dates,
-            date_format=date_format,
-        )
+    return ReadOptions(
+        format=format,
+        columns=columns,
+        scale=scale,
+        duplicates=duplicates,
+        limits=limits,
+        delimiter=delimiter,
+        dates=dates,
+        date_format=date_format,
+    ).read(path)
 
 
-def _read_ratings(
-    path: Path,
-    *,
-    format: str,
-    columns: Mapping[str, str] | None,
-    scale: Scale | None,
-    duplicates: str,
-    limits: ReadLimits,
-    delimiter: str | None,
-    dates: bool,
-    date_format: str,
-) -> Ratings:
+def _read(path: Path, options: ReadOptions) -> Ratings:
+    """Read one input that may be opened as often as needed, with ``options``."""
+    format, columns, scale = options.format, options.columns, options.scale
+    duplicates, limits, delimiter = options.duplicates, options.limits, options.delimiter
+    dates, date_format = options.dates, options.date_format
     path = Path(path)
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -150,7 +150,7 @@ class DateReading:
                 f"(--date-format {self.format})"
             )
         parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        i = first_bad(parsed.isna().to_numpy())
-        if i is not None:
-            raise InputError(f"{where(i)}: unparseable date {show(text.iloc[i])}")
+        bad = first_bad(parsed.isna().to_numpy())
+        if bad is not None:
+            raise InputError(f"{where(bad)}: unparseable date {show(text.iloc[bad])}")
         return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
