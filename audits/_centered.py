@@ -140,17 +140,18 @@ def centered_scoreboard(
                 c += np.float64(w) * item_sum
             c /= sum_l
             tr = true_record[t]
-            ts = np.float64(scores[tr]) - record_length[tr] * c if tr >= 0 else 0.0
+            # The true record's centred score comes out of the same scan as the top score,
+            # by the same expression: computed apart, rounding (and fused multiply-adds)
+            # could keep a correct best match from equalling the top (issue 25).
             if dense:
-                result = _dense_target(scores, record_length, c, block, tr, ts)
+                result = _dense_target(scores, record_length, c, block, tr)
             else:
                 result = _sparse_target(
                     scores, touched, n_touched, record_length, by_length, distinct_length,
-                    length_count, length_slot, touched_per_slot, c, sum_l, sum_l2, tr, ts,
+                    length_count, length_slot, touched_per_slot, c, sum_l, sum_l2, tr,
                 )  # fmt: skip
             (best[t], top[t], second[t], sigma[t], ties[t], true_probability[t],
-             entropy_bits[t]) = result  # fmt: skip
-            true_score[t] = ts
+             entropy_bits[t], true_score[t]) = result  # fmt: skip
     return best, top, second, sigma, ties, true_score, true_probability, entropy_bits
 
 
@@ -169,8 +170,7 @@ def _sparse_target(
     sum_l: float,
     sum_l2: float,
     tr: int,
-    ts: float,
-) -> tuple[int, float, float, float, int, float, float]:
+) -> tuple[int, float, float, float, int, float, float, float]:
     """One target's summary from its touched records and the counts per length; resets."""
     n_records = len(record_length)
     m1 = -np.inf
@@ -179,11 +179,16 @@ def _sparse_target(
     n_top = 0
     s1 = 0.0
     s2 = 0.0
+    ts = 0.0
+    if tr >= 0 and scores[tr] == 0.0:  # an untouched true record: as untouched ones score
+        ts = -record_length[tr] * c
     for k in range(n_touched):
         r = touched[k]
         lc = record_length[r] * c
         raw = np.float64(scores[r])
         v = raw - lc
+        if r == tr:
+            ts = v
         s1 += raw
         s2 += v * v - lc * lc  # an untouched record of this length would add lc^2
         touched_per_slot[length_slot[r]] += 1
@@ -251,7 +256,7 @@ def _sparse_target(
         r = touched[k]
         scores[r] = 0.0
         touched_per_slot[length_slot[r]] = 0
-    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0)
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts
 
 
 @numba.njit(cache=True)
@@ -310,8 +315,7 @@ def _dense_target(
     c: float,
     block: np.ndarray,
     tr: int,
-    ts: float,
-) -> tuple[int, float, float, float, int, float, float]:
+) -> tuple[int, float, float, float, int, float, float, float]:
     """One target in whole-table passes (its items reach most records); resets."""
     n_records = len(record_length)
     m1 = -np.inf
@@ -320,12 +324,15 @@ def _dense_target(
     n_top = 0
     s1 = 0.0
     s2 = 0.0
+    ts = 0.0
     for b0 in range(0, n_records, _BLOCK):
         b1 = min(b0 + _BLOCK, n_records)
         # slices, not offsets: loops over range(len) vectorize (no negative-index checks)
         b_s1, b_s2, block_max = _centre_block(scores[b0:b1], record_length[b0:b1], c, block)
         s1 += b_s1
         s2 += b_s2
+        if b0 <= tr < b1:
+            ts = block[tr - b0]  # the value the scan compares, not a recomputation
         if block_max < m2:
             continue  # nothing here reaches the second best
         for k in range(b1 - b0):  # the block's own values: the scan sees what the max saw
@@ -341,4 +348,4 @@ def _dense_target(
         scores[:] = 0.0
         p_true = 1.0 / n_records if tr >= 0 else 0.0
         h = np.log(n_records)
-    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0)
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts

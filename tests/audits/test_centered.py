@@ -155,3 +155,24 @@ def test_kernel_matches_the_reference_over_several_blocks(dense_share):
         assert got.true_probability[t] == pytest.approx(p_true, rel=1e-5, abs=1e-12)
         assert got.correct[t] == (best == truth[t])
     assert got.correct.any()  # the true record wins somewhere: the best is found, not assumed
+
+
+@pytest.mark.parametrize("dense_share", [0.0, float("inf")], ids=["dense", "sparse"])
+def test_a_correct_best_match_always_gets_its_top1_credit(dense_share):
+    # Issue 25.5: the centred scorer's top1 (0.967) fell below its own reidentified rate
+    # (0.993): the true record's score was centred by another expression than the scan's,
+    # so float rounding kept it from equalling the top it was.
+    from audits.linkage import attack_unprotected
+    from publisher.core.adversary import Adversary
+    from publisher.demo import demo_data
+    from publisher.readers import read_ratings
+
+    table = IndexedTable(read_ratings(demo_data()))
+    drawn = attack_unprotected(
+        table, Adversary(known_items=8), n_targets=400, rng=np.random.default_rng(3)
+    )
+    truth = table.records.of_code[drawn.targets]
+    outcome = attack_centered(table, drawn.aux, truth, 1.5, dense_share=dense_share)
+    assert outcome.correct.sum() > 300
+    assert (outcome.top1_credit[outcome.correct] > 0).all()
+    assert outcome.top1_credit.mean() >= outcome.risk().value
