@@ -101,6 +101,7 @@ def centered_scoreboard(
     true_score = np.zeros(n_targets)
     true_probability = np.zeros(n_targets)
     entropy_bits = np.zeros(n_targets)
+    best_probability = np.zeros(n_targets)
     n_chunks = max(1, min(n_targets, n_chunks))
     n_levels = len(rating_sim)
     for chunk in prange(n_chunks):
@@ -151,8 +152,11 @@ def centered_scoreboard(
                     length_count, length_slot, touched_per_slot, c, sum_l, sum_l2, tr,
                 )  # fmt: skip
             (best[t], top[t], second[t], sigma[t], ties[t], true_probability[t],
-             entropy_bits[t], true_score[t]) = result  # fmt: skip
-    return best, top, second, sigma, ties, true_score, true_probability, entropy_bits
+             entropy_bits[t], true_score[t], best_probability[t]) = result  # fmt: skip
+    return (
+        best, top, second, sigma, ties, true_score, true_probability, entropy_bits,
+        best_probability,
+    )  # fmt: skip
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -170,7 +174,7 @@ def _sparse_target(
     sum_l: float,
     sum_l2: float,
     tr: int,
-) -> tuple[int, float, float, float, int, float, float, float]:
+) -> tuple[int, float, float, float, int, float, float, float, float]:
     """One target's summary from its touched records and the counts per length; resets."""
     n_records = len(record_length)
     m1 = -np.inf
@@ -249,14 +253,16 @@ def _sparse_target(
                 weighted += e0 * x0
         p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
         h = np.log(z) - weighted / z
+        p_best = 1.0 / z
     else:
         p_true = 1.0 / n_records if tr >= 0 else 0.0
         h = np.log(n_records)
+        p_best = 1.0 / n_records
     for k in range(n_touched):
         r = touched[k]
         scores[r] = 0.0
         touched_per_slot[length_slot[r]] = 0
-    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts, p_best
 
 
 @numba.njit(cache=True)
@@ -315,7 +321,7 @@ def _dense_target(
     c: float,
     block: np.ndarray,
     tr: int,
-) -> tuple[int, float, float, float, int, float, float, float]:
+) -> tuple[int, float, float, float, int, float, float, float, float]:
     """One target in whole-table passes (its items reach most records); resets."""
     n_records = len(record_length)
     m1 = -np.inf
@@ -344,8 +350,10 @@ def _dense_target(
         z, weighted = _centred_entropy(scores, record_length, c, m1, inverse_sd)
         p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
         h = np.log(z) - weighted / z
+        p_best = 1.0 / z
     else:
         scores[:] = 0.0
         p_true = 1.0 / n_records if tr >= 0 else 0.0
         h = np.log(n_records)
-    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts
+        p_best = 1.0 / n_records
+    return arg, m1, m2 if m2 > -np.inf else m1, sd, n_top, p_true, h / np.log(2.0), ts, p_best

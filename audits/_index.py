@@ -206,7 +206,10 @@ class IndexedTable:
 
     def drop_indexes(self, keep: tuple[str, ...] = ()) -> None:
         """Free the posting indexes but those named in ``keep`` (rebuilt on demand)."""
-        for name in ("by_item", "by_record", "weights", "length_buckets"):
+        for name in (
+            "by_item", "by_record", "weights", "length_buckets", "cosine_scale",
+            "_likelihood_slots", "_likelihood_background",
+        ):  # fmt: skip
             if name not in keep:
                 self.__dict__.pop(name, None)
 

@@ -277,7 +277,8 @@ def scoreboard(
     date_sim: np.ndarray,
     true_record: np.ndarray,
     n_chunks: int,
-    dense_share: float = DENSE_SHARE,
+    dense_share: float,
+    record_scale: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Score every record against each target's auxiliary information.
 
@@ -293,6 +294,9 @@ def scoreboard(
     dense_share : float
         Score a target densely when its items' postings reach this share of
         ``n_records`` (0: always, inf: never); the figures do not depend on it.
+    record_scale : float32 array
+        When not empty, each record's accumulated score is multiplied by its entry
+        before the summary (the cosine scorer divides by the record's norm).
 
     Returns
     -------
@@ -310,6 +314,8 @@ def scoreboard(
         Probability that Pr[r] proportional to exp(score / sigma) puts on the true record.
     entropy_bits : float64 array
         Entropy of that distribution, in bits.
+    best_probability : float64 array
+        The probability it puts on the best record (the entropic attacker's posterior).
     """
     n_targets, m = aux_items.shape
     best = np.full(n_targets, -1, dtype=np.int32)
@@ -320,6 +326,7 @@ def scoreboard(
     true_score = np.zeros(n_targets)
     true_probability = np.zeros(n_targets)
     entropy_bits = np.zeros(n_targets)
+    best_probability = np.zeros(n_targets)
     n_chunks = max(1, min(n_targets, n_chunks))
     n_levels = len(rating_sim)
     for chunk in prange(n_chunks):
@@ -369,6 +376,13 @@ def scoreboard(
                         date_sim,
                         use_dates,
                     )
+            if len(record_scale):
+                if dense:
+                    for r in range(n_records):
+                        scores[r] *= record_scale[r]
+                else:
+                    for k in range(n_touched):
+                        scores[touched[k]] *= record_scale[touched[k]]
             if dense:
                 m1, m2, arg, n_top, s1, s2 = _dense_summary(scores)
             else:
@@ -394,6 +408,7 @@ def scoreboard(
                     weighted += e0 * x0
                 p_true = exp_nonpositive((ts - m1) * inverse_sd) / z if tr >= 0 else 0.0
                 h = np.log(z) - weighted / z
+                p_best = 1.0 / z
             else:
                 if dense:
                     scores[:] = 0.0
@@ -402,6 +417,7 @@ def scoreboard(
                         scores[touched[k]] = 0.0
                 p_true = 1.0 / n_records if tr >= 0 else 0.0
                 h = np.log(n_records)
+                p_best = 1.0 / n_records
             best[t] = arg
             top[t] = m1
             second[t] = m2
@@ -410,7 +426,11 @@ def scoreboard(
             true_score[t] = ts
             true_probability[t] = p_true
             entropy_bits[t] = h / np.log(2.0)
-    return best, top, second, sigma, ties, true_score, true_probability, entropy_bits
+            best_probability[t] = p_best
+    return (
+        best, top, second, sigma, ties, true_score, true_probability, entropy_bits,
+        best_probability,
+    )  # fmt: skip
 
 
 @numba.njit(cache=True)

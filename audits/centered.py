@@ -31,10 +31,7 @@ from audits.scoreboard import (
     similarity_tables,
 )
 
-__all__ = ["SCORERS", "attack_centered"]
-
-#: The portfolio's scorers, by the name the report uses.
-SCORERS = ("scoreboard-rh", "centered")
+__all__ = ["attack_centered"]
 
 
 def attack_centered(

@@ -1,19 +1,16 @@
-"""The linkage audit: who is attacked, with what knowledge, and the honest statistics.
+"""The linkage audit: who is attacked, with what knowledge, by which scorers; honest statistics.
 
 The adversary knows a few of a target's ratings, approximately, from elsewhere (IMDb, a
-conversation): the auxiliary information is drawn from the ORIGINAL data, and every
-released record is scored against it by Scoreboard-RH (:mod:`audits.scoreboard`). The
-same attack on the unprotected data (targets drawn from all of its eligible customers),
-on a control set of customers the policy removed, and a random-guess baseline make the
-figure honest.
-
-The attack is a portfolio of two scorers run on the same knowledge: Scoreboard-RH,
-exactly as published, and the length-centred score (:mod:`audits.centered`), robust to
-records of thousands of ratings. Each side reports the WORST CASE over the portfolio,
-the scorer that re-identifies most; the gate reads it. The unprotected side also
-attacks the original passed through the policy's suppression steps with fresh
-randomness (an attacker of the unprotected data can always apply them first), and its
-figure is the worst over every attack on the original.
+conversation). Which ones is a knowledge model (:mod:`audits.knowledge`: the target's
+original ratings, those of items the release lists, or the popular ones), and every
+released record is scored against that knowledge by every scorer of the portfolio
+(:mod:`audits.portfolio`: Scoreboard-RH as published, the length-centred score, cosine
+nearest neighbour, the policy-aware likelihood). Each adversary's figure is the WORST
+CASE over knowledge models and scorers; the gate reads it. The same attacks on the
+unprotected data (targets drawn from all of its eligible customers), on the original
+passed through the policy's suppression steps (an attacker of the unprotected data can
+apply them first), on a control set of customers the policy removed, and a
+random-guess baseline make the figure honest.
 
 References
 ----------
@@ -23,16 +20,25 @@ IEEE Symposium on Security and Privacy, 2008, sections 4-5.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from audits._index import IndexedTable
-from audits.centered import SCORERS, attack_centered
 from audits.frames import check_aligned
-from audits.scoreboard import PHI_GRID, AttackOutcome, AuxiliaryInformation, attack
+from audits.knowledge import (
+    KnowledgePool,
+    draw_knowledge,
+    eligible_items,
+    knowledge_pool,
+    known_in_release,
+)
+from audits.knowledge import eligible_users as _eligible_users
+from audits.likelihood import IDENTITY, Channel
+from audits.portfolio import SCORERS, Context
+from audits.scoreboard import PHI_GRID, POSTERIOR_THRESHOLD, AttackOutcome, AuxiliaryInformation
 from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
 from publisher.core.ratings import Ratings
@@ -40,8 +46,10 @@ from publisher.core.ratings import Ratings
 __all__ = [
     "PHI_GRID",
     "SCORERS",
+    "Attack",
     "AttackOutcome",
     "AuxiliaryInformation",
+    "Drawn",
     "LinkageAudit",
     "LinkageResult",
     "UnprotectedAttack",
@@ -54,27 +62,16 @@ __all__ = [
     "risk_text",
 ]
 
-
-def eligible_items(original: IndexedTable, adversary: Adversary) -> np.ndarray:
-    """Item codes the adversary may know: all rated items, minus the top N by raters."""
-    support = original.by_item.support()
-    eligible = support > 0
-    if adversary.exclude_top:
-        top = np.argsort(-support, kind="stable")[: adversary.exclude_top]
-        eligible[top] = False
-    return eligible
+#: Sides of an attack: the release, the unprotected data, the policy-simulated original,
+#: the control set (customers the policy removed, attacked on the release).
+SIDES = ("released", "original", "simulated", "control")
 
 
 def eligible_users(
     original: IndexedTable, adversary: Adversary, eligible: np.ndarray
 ) -> np.ndarray:
-    """User codes with at least ``true_items`` eligible ratings in the original."""
-    index = original.by_record
-    if eligible.all() or not adversary.exclude_top:
-        counts = index.support()  # every rated item is eligible: no per-rating pass needed
-    else:
-        counts = np.add.reduceat(eligible[index.other].astype(np.int32), index.ptr[:-1])
-    return original.records.codes[counts >= adversary.true_items]
+    """User codes with at least ``true_items`` ratings among the ``eligible`` items."""
+    return _eligible_users(original, adversary, KnowledgePool("original", eligible, None))
 
 
 def draw_auxiliary(
@@ -84,92 +81,83 @@ def draw_auxiliary(
     eligible: np.ndarray,
     rng: np.random.Generator,
 ) -> AuxiliaryInformation:
-    """Draw each target's auxiliary information from its ORIGINAL ratings.
+    """The ``original`` knowledge model's draw (:func:`audits.knowledge.draw_knowledge`)."""
+    pool = KnowledgePool("original", eligible, None)
+    return draw_knowledge(original, adversary, targets, pool, rng)
 
-    Parameters
-    ----------
-    original : IndexedTable
-        The unprotected data.
-    adversary : Adversary
-    targets : numpy.ndarray
-        User codes, each with at least ``adversary.true_items`` eligible ratings.
-    eligible : numpy.ndarray
-        Boolean mask of the item codes the adversary may know.
-    rng : numpy.random.Generator
 
-    Returns
-    -------
-    AuxiliaryInformation
-    """
-    m = adversary.known_items
-    n = len(targets)
-    scale = original.ratings.scale
-    index = original.by_record
-    items = np.zeros((n, m), np.int32)
-    rating = np.zeros((n, m), np.int64)
-    day = np.zeros((n, m), np.int64)
-    length = np.full(n, m, np.int64)
-    pool = np.flatnonzero(eligible)
-    t_units = math.floor(adversary.rating_tolerance)
-    step_per_unit = 1.0 / scale.step
-    d = adversary.date_tolerance_days or 0
-    for row, code in enumerate(targets):
-        record = original.records.of_code[code]
-        lo, hi = index.ptr[record], index.ptr[record + 1]
-        own_items = index.other[lo:hi]
-        candidates = np.flatnonzero(eligible[own_items])
-        chosen = rng.choice(candidates, size=adversary.true_items, replace=False)
-        k = adversary.true_items
-        items[row, :k] = own_items[chosen]
-        offsets = np.rint(rng.integers(-t_units, t_units + 1, size=k) * step_per_unit)
-        rating[row, :k] = np.clip(index.rating[lo + chosen] + offsets, 0, scale.k - 1)
-        day[row, :k] = index.day[lo + chosen] + rng.integers(-d, d + 1, size=k)
-        if adversary.wrong_items:
-            # Items the target did not rate; a table so dense that fewer remain gets fewer.
-            unrated = np.setdiff1d(pool, own_items, assume_unique=True)
-            w = min(adversary.wrong_items, len(unrated))
-            items[row, k : k + w] = rng.choice(unrated, size=w, replace=False)
-            rating[row, k : k + w] = rng.integers(0, scale.k, size=w)
-            days = index.day[lo:hi]
-            day[row, k : k + w] = rng.integers(days.min(), days.max() + 1, size=w)
-            length[row] = k + w
-    return AuxiliaryInformation(
-        targets=np.asarray(targets),
-        items=items,
-        rating=rating,
-        day=day,
-        length=length,
-        use_dates=adversary.date_tolerance_days is not None,
-    )
+@dataclass(frozen=True)
+class Drawn:
+    """Targets and their knowledge under one model, with each scorer's outcome on one table."""
+
+    targets: np.ndarray
+    aux: AuxiliaryInformation
+    outcomes: dict[str, AttackOutcome]
 
 
 @dataclass(frozen=True)
 class UnprotectedAttack:
-    """One adversary's attack on the unprotected data, drawn once and reusable.
+    """One adversary's attacks on the unprotected data, drawn once and reusable.
 
-    The targets are drawn from every customer of the original data who is eligible for
-    the adversary (not only those a policy later releases), so the figure depends on
-    the data, the adversary and the random draw alone: every release of the same data
-    can show the same unprotected figure.
+    The targets are drawn from every customer of the original data eligible for the
+    adversary (not only those a policy later releases), so the figures depend on the data,
+    the adversary and the draw alone: every release of the same data can show them.
+    ``released`` knowledge on the unprotected data itself is ``original`` knowledge (every
+    item is there), so it is not drawn twice.
 
     Attributes
     ----------
     adversary : Adversary
-    outcome : AttackOutcome
-        Scoreboard-RH.
-    centered : AttackOutcome
-        The centred scorer, on the same targets and knowledge.
-    targets : numpy.ndarray
-        User codes of the targets.
-    aux : AuxiliaryInformation
-        Their knowledge, reused to attack the original through the policy's steps.
+    drawn : dict of Drawn
+        By knowledge model.
     """
 
     adversary: Adversary
-    outcome: AttackOutcome
-    centered: AttackOutcome
-    targets: np.ndarray
-    aux: AuxiliaryInformation
+    drawn: dict[str, Drawn]
+
+    def of(self, model: str) -> Drawn:
+        """The draw of ``model`` (``released`` is the ``original`` draw here)."""
+        return self.drawn["original" if model == "released" else model]
+
+    # the published attack, for callers that look at one draw
+    @property
+    def targets(self) -> np.ndarray:
+        """The ``original`` model's targets."""
+        return self.of("original").targets
+
+    @property
+    def aux(self) -> AuxiliaryInformation:
+        """The ``original`` model's knowledge."""
+        return self.of("original").aux
+
+    @property
+    def outcome(self) -> AttackOutcome:
+        """Scoreboard-RH with ``original`` knowledge."""
+        return self.of("original").outcomes["scoreboard-rh"]
+
+    @property
+    def centered(self) -> AttackOutcome:
+        """The centred scorer with ``original`` knowledge."""
+        return self.of("original").outcomes["centered"]
+
+
+def _score_all(
+    table: IndexedTable, aux: AuxiliaryInformation, truth: np.ndarray, context: Context
+) -> dict[str, AttackOutcome]:
+    return {name: scorer.attack(table, aux, truth, context) for name, scorer in SCORERS.items()}
+
+
+def _draw(
+    original: IndexedTable,
+    adversary: Adversary,
+    pool: KnowledgePool,
+    candidates: np.ndarray,
+    n_targets: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, AuxiliaryInformation]:
+    targets = rng.choice(candidates, size=min(n_targets, len(candidates)), replace=False)
+    targets.sort()
+    return targets, draw_knowledge(original, adversary, targets, pool, rng)
 
 
 def attack_unprotected(
@@ -179,73 +167,119 @@ def attack_unprotected(
     n_targets: int = DEFAULT_TARGETS,
     phi: float = DEFAULT_PHI,
     rng: np.random.Generator,
+    threshold: float = POSTERIOR_THRESHOLD,
 ) -> UnprotectedAttack:
-    """Scoreboard-RH on the unprotected data, targets drawn from all eligible customers.
+    """Every scorer on the unprotected data, per knowledge model, targets from all eligible.
 
     Parameters
     ----------
     original : IndexedTable
     adversary : Adversary
     n_targets : int
-        Customers attacked (fewer if fewer are eligible).
+        Customers attacked per model (fewer if fewer are eligible).
     phi : float
     rng : numpy.random.Generator
-        Draws the targets and their auxiliary information.
+        Draws the targets and their auxiliary information, model by model in the order of
+        :data:`~publisher.core.adversary.KNOWLEDGE_MODELS`.
+    threshold : float
+        The posterior a claim by posterior needs.
 
     Returns
     -------
     UnprotectedAttack
     """
-    eligible = eligible_items(original, adversary)
-    candidates = eligible_users(original, adversary, eligible)
-    targets = rng.choice(candidates, size=min(n_targets, len(candidates)), replace=False)
-    targets.sort()
-    aux = draw_auxiliary(original, adversary, targets, eligible, rng)
-    truth = original.records.of_code[targets]
-    outcome = attack(original, aux, truth, phi)
-    centered = attack_centered(original, aux, truth, phi)
-    return UnprotectedAttack(adversary, outcome, centered, targets, aux)
+    context = Context(phi=phi, threshold=threshold, channel=IDENTITY)
+    drawn = {}
+    for model in _own_draws(adversary):
+        pool = knowledge_pool(model, original, adversary)
+        targets, aux = _draw(
+            original, adversary, pool, _eligible_users(original, adversary, pool), n_targets, rng
+        )
+        truth = original.records.of_code[targets]
+        drawn[model] = Drawn(targets, aux, _score_all(original, aux, truth, context))
+    return UnprotectedAttack(adversary, drawn)
+
+
+def _own_draws(adversary: Adversary) -> tuple[str, ...]:
+    """The models drawn on the unprotected data (``released`` draws as ``original`` there)."""
+    models = ["original" if m == "released" else m for m in adversary.knowledge]
+    return tuple(dict.fromkeys(models))
+
+
+@dataclass
+class Attack:
+    """One knowledge model and one scorer: its outcome on every side (None where not run)."""
+
+    knowledge: str
+    scorer: str
+    released: AttackOutcome
+    original: AttackOutcome | None = None
+    simulated: AttackOutcome | None = None
+    control: AttackOutcome | None = None
+
+    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+        """The report.json ``linkage[].portfolio[]`` entry."""
+        out: dict[str, Any] = {"knowledge": self.knowledge, "scorer": self.scorer}
+        for side in SIDES:
+            outcome = getattr(self, side)
+            out[side] = (
+                outcome.to_dict(confidence_level, compact=True) if outcome is not None else None
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class KnowledgeStats:
+    """What one knowledge model gave the attacker of the release."""
+
+    model: str
+    targets: int
+    eligible: int
+    known_in_release: float
+    control_targets: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report.json ``linkage[].knowledge[]`` entry."""
+        return {
+            "model": self.model,
+            "targets": self.targets,
+            "eligible_users": self.eligible,
+            "known_in_release": self.known_in_release,
+            "control_targets": self.control_targets,
+        }
 
 
 @dataclass
 class LinkageResult:
-    """One adversary's attack on the release, on the unprotected data and on the control set.
+    """One adversary's attacks: every knowledge model x scorer, on every side.
 
-    ``released`` and ``original`` are Scoreboard-RH's outcomes (the published attack);
-    ``portfolio`` holds every scorer's, by scorer name: ``released``, ``original`` (the
-    attack on the unprotected data, :func:`attack_unprotected`: targets drawn from all
-    of its eligible customers, independently of the release) and ``simulated`` (the
-    same targets and knowledge against the original passed through the policy's
-    suppression steps; None without them). Reports and the gate read the worst case.
+    ``attacks`` holds them all; ``released``, ``original`` and ``control`` are the worst
+    case's outcomes (the figure reports and the gate read). The unprotected worst case is
+    the worst over the original itself and the policy-simulated original.
     """
 
     adversary: Adversary
-    n_eligible: int
-    released: AttackOutcome
-    original: AttackOutcome
-    control: AttackOutcome | None
+    attacks: list[Attack]
+    knowledge: list[KnowledgeStats]
     baseline: float
-    #: Caveats built from the release and the policy alone (the public view keeps them).
     warnings: list[str] = field(default_factory=list)
-    portfolio: dict[str, dict[str, AttackOutcome | None]] = field(default_factory=dict)
-    #: User codes of the control set (customers the policy removed), distinct.
-    control_targets: np.ndarray | None = None
     #: Caveats that cite figures of the attack on the original: the review copy only.
     review_warnings: list[str] = field(default_factory=list)
+    #: User codes of the control set of the worst case (customers the policy removed).
+    control_targets: np.ndarray | None = None
 
-    def _sides(self) -> dict[str, dict[str, AttackOutcome | None]]:
-        return self.portfolio or {
-            "scoreboard-rh": {"released": self.released, "original": self.original}
-        }
+    def get(self, knowledge: str, scorer: str) -> Attack:
+        """The attack of one knowledge model and one scorer."""
+        return next(a for a in self.attacks if (a.knowledge, a.scorer) == (knowledge, scorer))
+
+    def worst(self) -> Attack:
+        """The attack (knowledge model x scorer) that re-identifies most on the release."""
+        return max(self.attacks, key=lambda a: a.released.risk().value)
 
     def worst_released(self) -> tuple[str, AttackOutcome]:
-        """The scorer that re-identifies most on the release, and its outcome."""
-        found = [
-            (name, sides["released"])
-            for name, sides in self._sides().items()
-            if sides.get("released") is not None
-        ]
-        return max(found, key=lambda pair: pair[1].risk().value)  # type: ignore[union-attr,return-value]
+        """The worst case's scorer and its outcome on the release."""
+        attack = self.worst()
+        return attack.scorer, attack.released
 
     def worst_original(self) -> tuple[str, str, AttackOutcome]:
         """The attack on the original that re-identifies most: scorer, table, outcome.
@@ -253,44 +287,80 @@ class LinkageResult:
         The table is ``original`` or ``policy-simulated``.
         """
         found = [
-            (name, "original" if side == "original" else "policy-simulated", outcome)
-            for name, sides in self._sides().items()
-            for side, outcome in sides.items()
-            if side in ("original", "simulated") and outcome is not None
+            (a, "original" if side == "original" else "policy-simulated", outcome)
+            for a in self.attacks
+            for side, outcome in (("original", a.original), ("simulated", a.simulated))
+            if outcome is not None
+        ]
+        attack, table, outcome = max(found, key=lambda triple: triple[2].risk().value)
+        return attack.scorer, table, outcome
+
+    def _worst_original_attack(self) -> tuple[Attack, str, AttackOutcome]:
+        found = [
+            (a, side, outcome)
+            for a in self.attacks
+            for side, outcome in (("original", a.original), ("simulated", a.simulated))
+            if outcome is not None
         ]
         return max(found, key=lambda triple: triple[2].risk().value)
 
+    @property
+    def released(self) -> AttackOutcome:
+        """The worst case on the release."""
+        return self.worst().released
+
+    @property
+    def original(self) -> AttackOutcome:
+        """The worst case on the unprotected data."""
+        return self.worst_original()[2]
+
+    @property
+    def control(self) -> AttackOutcome | None:
+        """The worst case's attack on the control set (None when nobody was removed)."""
+        return self.worst().control
+
+    @property
+    def n_eligible(self) -> int:
+        """Released customers eligible under the worst case's knowledge model."""
+        model = self.worst().knowledge
+        return next(k.eligible for k in self.knowledge if k.model == model)
+
+    def risk(self, confidence_level: float = 0.95) -> Risk:
+        """The worst case's re-identification rate on the release, with its interval."""
+        return self.released.risk(confidence_level)
+
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
-        """The report.json ``linkage`` entry: worst cases first, then every scorer."""
-        scorer, worst = self.worst_released()
-        by, table, unprotected = self.worst_original()
+        """The report.json ``linkage`` entry: the worst cases first, then every attack."""
+        worst = self.worst()
+        attack, table, unprotected = self._worst_original_attack()
+        control = worst.control
         out: dict[str, Any] = {
             "adversary": self.adversary.to_dict(),
             "description": self.adversary.describe(),
-            "targets": self.released.n,
+            "targets": worst.released.n,
             "eligible_users": self.n_eligible,
-            "phi": self.released.phi,
+            "phi": worst.released.phi,
             "baseline": self.baseline,
-            "released": {**worst.to_dict(confidence_level), "scorer": scorer},
+            "released": {
+                **worst.released.to_dict(confidence_level),
+                "scorer": worst.scorer,
+                "knowledge": worst.knowledge,
+            },
             "original": {
                 **unprotected.to_dict(confidence_level),
-                "scorer": by,
-                "attacked": table,
+                "scorer": attack.scorer,
+                "knowledge": attack.knowledge,
+                "attacked": "original" if table == "original" else "policy-simulated",
             },
-            "scorers": {
-                name: {
-                    side: outcome.to_dict(confidence_level) if outcome is not None else None
-                    for side, outcome in sides.items()
-                }
-                for name, sides in self._sides().items()
-            },
+            "knowledge": [k.to_dict() for k in self.knowledge],
+            "portfolio": [a.to_dict(confidence_level) for a in self.attacks],
             "control": None,
             "warnings": self.warnings,
             "review_warnings": self.review_warnings,
         }
-        if self.control is not None:
-            n = self.control.n
-            claims = int(self.control.claims.sum())
+        if control is not None:
+            n = control.n
+            claims = int(control.claims.sum())
             out["control"] = {
                 "targets": n,
                 "false_claims": claims / n if n else 0.0,
@@ -300,18 +370,38 @@ class LinkageResult:
 
 
 def attack_simulated(
-    table: IndexedTable, unprotected: UnprotectedAttack, phi: float
-) -> dict[str, AttackOutcome]:
-    """Both scorers against the policy-simulated original, by scorer name.
+    table: IndexedTable,
+    unprotected: UnprotectedAttack,
+    phi: float,
+    *,
+    original: IndexedTable | None = None,
+    channel: Channel = IDENTITY,
+    threshold: float = POSTERIOR_THRESHOLD,
+    rng: np.random.Generator | None = None,
+) -> dict[tuple[str, str], AttackOutcome]:
+    """Every scorer against the policy-simulated original, by (knowledge model, scorer).
 
-    The unprotected side's targets and knowledge are reused; a target the simulation
-    removed cannot be found.
+    ``original`` and ``popular`` knowledge reuse the unprotected side's targets and
+    knowledge (a target the simulation removed cannot be found). ``released`` knowledge
+    is the simulated release's own: drawn anew (with ``rng``, from ``original``) among the
+    items the simulation keeps, for the unprotected side's targets that have enough of
+    them.
     """
-    truth = table.records.of_code[unprotected.targets]
-    return {
-        "scoreboard-rh": attack(table, unprotected.aux, truth, phi),
-        "centered": attack_centered(table, unprotected.aux, truth, phi),
-    }
+    context = Context(phi=phi, threshold=threshold, channel=channel)
+    out: dict[tuple[str, str], AttackOutcome] = {}
+    for model in unprotected.adversary.knowledge:
+        drawn = unprotected.of(model)
+        targets, aux = drawn.targets, drawn.aux
+        if model == "released" and original is not None and rng is not None:
+            present = table.by_item.support() > 0
+            pool = knowledge_pool(model, original, unprotected.adversary, present)
+            keep = np.isin(targets, _eligible_users(original, unprotected.adversary, pool))
+            targets = targets[keep]
+            aux = draw_knowledge(original, unprotected.adversary, targets, pool, rng)
+        truth = table.records.of_code[targets]
+        for name, outcome in _score_all(table, aux, truth, context).items():
+            out[(model, name)] = outcome
+    return out
 
 
 def exceeds(result: LinkageResult, confidence_level: float = 0.95) -> bool:
@@ -332,28 +422,35 @@ def risk_text(outcome: AttackOutcome) -> str:
 
 
 class LinkageAudit:
-    """Scoreboard-RH against a release, its original and a control set.
+    """Every knowledge model x scorer against a release, its original and a control set.
 
     Parameters
     ----------
     original, released : Ratings or IndexedTable
         The unprotected table and the release. User codes and item codes must be
-        shared (the pipeline keeps them stable).
+        shared (the pipeline keeps them stable): see :func:`audits.frames.paired_tables`
+        to pair two DataFrames.
     adversary : Adversary
     n_targets : int
-        Released users attacked (fewer if fewer are eligible).
+        Released users attacked per knowledge model (fewer if fewer are eligible).
     phi : float
-        Eccentricity threshold for a claim.
+        Eccentricity threshold for a claim (Scoreboard-RH's rule).
     rng : numpy.random.Generator
         Draws the targets and their auxiliary information.
     unprotected : UnprotectedAttack, optional
-        The attack on the unprotected data, when already drawn (one per adversary,
-        shared by every release of the same data); otherwise drawn here from ``rng``
-        first.
+        The attacks on the unprotected data, when already drawn (one per adversary,
+        shared by every release of the same data); otherwise drawn here from ``rng``.
     simulated : IndexedTable or dict, optional
         The original passed through the policy's suppression steps with fresh
-        randomness, attacked here with the unprotected side's targets and knowledge;
-        or those attacks' outcomes by scorer, already run (:func:`attack_simulated`).
+        randomness, attacked here; or those attacks' outcomes, already run
+        (:func:`attack_simulated`).
+    channel : Channel
+        How the release was made, as its public policy tells an attacker (the likelihood
+        scorer's model).
+    simulated_channel : Channel
+        The same for the policy-simulated original (its suppression steps alone).
+    threshold : float
+        The posterior a claim by posterior needs.
 
     Examples
     --------
@@ -377,7 +474,10 @@ class LinkageAudit:
         phi: float = DEFAULT_PHI,
         rng: np.random.Generator,
         unprotected: UnprotectedAttack | None = None,
-        simulated: IndexedTable | dict[str, AttackOutcome] | None = None,
+        simulated: IndexedTable | dict[tuple[str, str], AttackOutcome] | None = None,
+        channel: Channel = IDENTITY,
+        simulated_channel: Channel = IDENTITY,
+        threshold: float = POSTERIOR_THRESHOLD,
     ) -> None:
         if n_targets < 1:
             raise ValueError(f"n_targets must be >= 1, got {n_targets}")
@@ -385,8 +485,8 @@ class LinkageAudit:
             raise ValueError(f"phi must be > 0, got {phi}")
         if not isinstance(rng, np.random.Generator):
             raise TypeError("rng must be a numpy.random.Generator")
-        self.original = original if isinstance(original, IndexedTable) else IndexedTable(original)
-        self.released = released if isinstance(released, IndexedTable) else IndexedTable(released)
+        self.original = _indexed(original, "original")
+        self.released = _indexed(released, "released")
         check_aligned(self.original.ratings, self.released.ratings)
         self.adversary = adversary
         self.n_targets = n_targets
@@ -396,10 +496,13 @@ class LinkageAudit:
             raise ValueError("the unprotected attack was drawn for another adversary")
         self.unprotected = unprotected
         self.simulated = simulated
+        self.channel = channel
+        self.simulated_channel = simulated_channel
+        self.threshold = threshold
         self._result: LinkageResult | None = None
 
     def evaluate(self) -> LinkageAudit:
-        """Draw targets and auxiliary information, run the attacks; returns ``self``."""
+        """Draw targets and knowledge, run every attack; returns ``self``."""
         adversary = self.adversary
         if self.unprotected is None:
             # The same stream for both sides: when the release keeps every eligible
@@ -407,68 +510,92 @@ class LinkageAudit:
             fork = np.random.Generator(type(self.rng.bit_generator)())
             fork.bit_generator.state = self.rng.bit_generator.state
             self.unprotected = attack_unprotected(
-                self.original, adversary, n_targets=self.n_targets, phi=self.phi, rng=fork
-            )
-        original = self.unprotected.outcome
-        eligible = eligible_items(self.original, adversary)
-        candidates = eligible_users(self.original, adversary, eligible)
-        in_release = self.released.records.of_code[candidates] >= 0
-        pool = candidates[in_release]
-        targets = self.rng.choice(pool, size=min(self.n_targets, len(pool)), replace=False)
-        targets.sort()
-        aux = draw_auxiliary(self.original, adversary, targets, eligible, self.rng)
-        truth = self.released.records.of_code[targets]
-        released = attack(self.released, aux, truth, self.phi)
-        portfolio: dict[str, dict[str, AttackOutcome | None]] = {
-            "scoreboard-rh": {"released": released, "original": original, "simulated": None},
-            "centered": {
-                "released": attack_centered(self.released, aux, truth, self.phi),
-                "original": self.unprotected.centered,
-                "simulated": None,
-            },
-        }
+                self.original, adversary, n_targets=self.n_targets, phi=self.phi, rng=fork,
+                threshold=self.threshold,
+            )  # fmt: skip
         simulated = self.simulated
         if isinstance(simulated, IndexedTable):
-            simulated = attack_simulated(simulated, self.unprotected, self.phi)
-        for name, outcome in (simulated or {}).items():
-            portfolio[name]["simulated"] = outcome
-        removed = candidates[~in_release]
-        control = None
-        if len(removed):
-            chosen = self.rng.choice(removed, size=min(self.n_targets, len(removed)), replace=False)
-            chosen.sort()
-            control_aux = draw_auxiliary(self.original, adversary, chosen, eligible, self.rng)
-            control = attack(self.released, control_aux, np.full(len(chosen), -1), self.phi)
+            # its own stream (a jump ahead): the release's draws stay what they were
+            jumped = np.random.Generator(self.rng.bit_generator.jumped())
+            simulated = attack_simulated(
+                simulated, self.unprotected, self.phi, original=self.original,
+                channel=self.simulated_channel, threshold=self.threshold, rng=jumped,
+            )  # fmt: skip
+        present = self.released.by_item.support() > 0
+        context = Context(phi=self.phi, threshold=self.threshold, channel=self.channel)
+        attacks: list[Attack] = []
+        stats: list[KnowledgeStats] = []
+        control_targets = {}
+        for model in adversary.knowledge:
+            pool = knowledge_pool(model, self.original, adversary, present)
+            candidates = _eligible_users(self.original, adversary, pool)
+            in_release = self.released.records.of_code[candidates] >= 0
+            pool_released = candidates[in_release]
+            targets, aux = _draw(
+                self.original, adversary, pool, pool_released, self.n_targets, self.rng
+            )
+            truth = self.released.records.of_code[targets]
+            outcomes = _score_all(self.released, aux, truth, context)
+            removed = candidates[~in_release]
+            controls: dict[str, AttackOutcome] = {}
+            chosen = np.zeros(0, np.int64)
+            if len(removed):
+                chosen, control_aux = _draw(
+                    self.original, adversary, pool, removed, self.n_targets, self.rng
+                )
+                controls = _score_all(self.released, control_aux, np.full(len(chosen), -1), context)
+            control_targets[model] = chosen if len(removed) else None
+            unprotected = self.unprotected.of(model).outcomes
+            for name in SCORERS:
+                attacks.append(
+                    Attack(
+                        model, name, outcomes[name], unprotected[name],
+                        (simulated or {}).get((model, name)), controls.get(name),
+                    )
+                )  # fmt: skip
+            stats.append(
+                KnowledgeStats(
+                    model, len(targets), len(pool_released), known_in_release(aux, present),
+                    len(chosen),
+                )
+            )  # fmt: skip
         baseline = 1.0 / max(self.released.records.n, 1)
-        warnings = []
-        if len(targets) == 0:
-            warnings.append("no released user has enough ratings for this adversary")
-        # The top-1 credit, not the claim rate: a Wilson upper bound on n <= N targets
-        # is never below 1/N. Float slack on sums of 1/N.
-        elif original.top1_credit.mean() <= 1.0 / self.original.records.n + 1e-12:
-            warnings.append(
-                "the attack on the original data is no better than the random-guess baseline; "
-                "its figures on the release cannot be trusted as a measure of risk"
-            )
-        if 0 < len(targets) < self.n_targets:
-            warnings.append(
-                f"all {len(targets)} eligible released users were attacked "
-                f"(fewer than the {self.n_targets} targets asked for)"
-            )
-        result = LinkageResult(
-            adversary, len(pool), released, original, control, baseline, warnings, portfolio,
-            control_targets=chosen if control is not None else None,
-        )  # fmt: skip
-        if len(targets) and exceeds(result):
+        result = LinkageResult(adversary, attacks, stats, baseline)
+        result.control_targets = control_targets.get(result.worst().knowledge)
+        result.warnings.extend(self._warnings(result))
+        if result.released.n and exceeds(result):
             _, worst = result.worst_released()
-            _, _, unprotected = result.worst_original()
+            _, _, unprotected_worst = result.worst_original()
             result.review_warnings.append(
                 "the release is more re-identifiable than the unprotected data, beyond the "
-                f"intervals ({risk_text(worst)} against {risk_text(unprotected)}), even "
+                f"intervals ({risk_text(worst)} against {risk_text(unprotected_worst)}), even "
                 "for an attacker who applies the policy's suppression steps first"
             )
         self._result = result
         return self
+
+    def _warnings(self, result: LinkageResult) -> list[str]:
+        """Caveats built from the release and the policy alone (public)."""
+        warnings = []
+        targets = result.released.n
+        chance = 1.0 / self.original.records.n + 1e-12
+        if targets == 0:
+            warnings.append("no released user has enough ratings for this adversary")
+        # The top-1 credit, not the claim rate: a Wilson upper bound on n <= N targets
+        # is never below 1/N. Float slack on sums of 1/N.
+        elif all(
+            a.original is None or a.original.top1_credit.mean() <= chance for a in result.attacks
+        ):
+            warnings.append(
+                "the attack on the original data is no better than the random-guess baseline; "
+                "its figures on the release cannot be trusted as a measure of risk"
+            )
+        if 0 < targets < self.n_targets:
+            warnings.append(
+                f"all {targets} eligible released users were attacked "
+                f"(fewer than the {self.n_targets} targets asked for)"
+            )
+        return warnings
 
     def results(self) -> LinkageResult:
         """The result of :meth:`evaluate`."""
@@ -477,5 +604,26 @@ class LinkageAudit:
         return self._result
 
     def risk(self, confidence_level: float = 0.95) -> Risk:
-        """Re-identification rate on the release with its Wilson interval."""
-        return self.results().released.risk(confidence_level)
+        """The worst case's re-identification rate on the release, with its Wilson interval.
+
+        The same figure the report and the gate read (the worst over knowledge models and
+        scorers).
+        """
+        return self.results().risk(confidence_level)
+
+
+def _indexed(table: Ratings | IndexedTable, name: str) -> IndexedTable:
+    if isinstance(table, IndexedTable):
+        return table
+    if isinstance(table, Ratings):
+        return IndexedTable(table)
+    raise TypeError(
+        f"{name} must be a Ratings table (or IndexedTable), got {type(table).__name__}; for "
+        "two DataFrames, build the pair with audits.paired_tables(original, released, "
+        "mapping=..., scale=...)"
+    )
+
+
+def knowledge_models(adversaries: Sequence[Adversary]) -> tuple[str, ...]:
+    """Every knowledge model the adversaries use, in order."""
+    return tuple(dict.fromkeys(m for a in adversaries for m in a.knowledge))

@@ -13,6 +13,7 @@ import numpy as np
 from audits._index import IndexedTable
 from audits.dates import DateRecoveryResult
 from audits.distinguish import DistinguishabilityResult
+from audits.likelihood import IDENTITY, Channel
 from audits.linkage import (
     LinkageAudit,
     LinkageResult,
@@ -20,7 +21,7 @@ from audits.linkage import (
     attack_simulated,
     attack_unprotected,
 )
-from audits.scoreboard import AttackOutcome
+from audits.scoreboard import POSTERIOR_THRESHOLD, AttackOutcome
 from audits.uniqueness import UniquenessAudit, UniquenessResult
 from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
@@ -95,6 +96,7 @@ class UnprotectedAudit:
     uniqueness_known_items: tuple[int, ...]
     attacks: tuple[UnprotectedAttack, ...]
     uniqueness: tuple[UniquenessResult, ...]
+    threshold: float = POSTERIOR_THRESHOLD
 
     @property
     def adversaries(self) -> tuple[Adversary, ...]:
@@ -108,11 +110,12 @@ class UnprotectedAudit:
         n_targets: int,
         phi: float,
         uniqueness_known_items: Sequence[int],
+        threshold: float = POSTERIOR_THRESHOLD,
     ) -> bool:
         """Whether these results were drawn for this data and these settings."""
         return (
             self.adversaries == tuple(adversaries)
-            and (self.n_targets, self.phi) == (n_targets, phi)
+            and (self.n_targets, self.phi, self.threshold) == (n_targets, phi, threshold)
             and self.uniqueness_known_items == tuple(uniqueness_known_items)
             and self.fingerprint == original.fingerprint()
         )
@@ -141,6 +144,7 @@ def audit_unprotected(
     uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
     seed: np.random.SeedSequence,
     table: IndexedTable | None = None,
+    threshold: float = POSTERIOR_THRESHOLD,
 ) -> UnprotectedAudit:
     """Attack and measure the unprotected data once: one draw per adversary.
 
@@ -151,7 +155,12 @@ def audit_unprotected(
     children = _children(seed, len(adversaries))
     attacks = tuple(
         attack_unprotected(
-            table, adversary, n_targets=n_targets, phi=phi, rng=np.random.default_rng(child)
+            table,
+            adversary,
+            n_targets=n_targets,
+            phi=phi,
+            rng=np.random.default_rng(child),
+            threshold=threshold,
         )
         for adversary, child in zip(adversaries, children, strict=False)
     )
@@ -169,6 +178,7 @@ def audit_unprotected(
         tuple(uniqueness_known_items),
         attacks,
         tuple(uniqueness.evaluate().results()),
+        threshold,
     )
 
 
@@ -184,6 +194,9 @@ def run_audits(
     unprotected: UnprotectedAudit | None = None,
     simulated: Ratings | None = None,
     original_table: IndexedTable | None = None,
+    channel: Channel = IDENTITY,
+    simulated_channel: Channel = IDENTITY,
+    threshold: float = POSTERIOR_THRESHOLD,
 ) -> AuditReport:
     """Run the linkage attack for each adversary and the uniqueness audit on both tables.
 
@@ -208,6 +221,11 @@ def run_audits(
     original_table : IndexedTable, optional
         ``original`` already indexed, reused across calls (``publisher tune``): its
         posting indexes are then kept, not freed after the linkage audit.
+    channel, simulated_channel : Channel
+        How the release and the policy-simulated original were made, as the public policy
+        tells an attacker (the likelihood scorer's model).
+    threshold : float
+        The posterior a claim by posterior needs.
 
     Returns
     -------
@@ -231,19 +249,29 @@ def run_audits(
             uniqueness_known_items=uniqueness_known_items,
             seed=seed,
             table=original_table,
+            threshold=threshold,
         )
-    elif not unprotected.fits(original, adversaries, n_targets, phi, uniqueness_known_items):
+    elif not unprotected.fits(
+        original, adversaries, n_targets, phi, uniqueness_known_items, threshold
+    ):
         raise ValueError("the unprotected audit was drawn for other data or other settings")
     seconds["unprotected"] = time.perf_counter() - started
     # The policy-simulated original is attacked first and its index freed before the
     # release's is built: three posting indexes at a time, not four.
-    simulated_outcomes: list[dict[str, AttackOutcome] | None] = [None] * len(adversaries)
+    simulated_outcomes: list[dict[tuple[str, str], AttackOutcome] | None] = [None] * len(
+        adversaries
+    )
     if simulated is not None:
         started = time.perf_counter()
         simulated_table = IndexedTable(simulated)
         del simulated
         for k in range(len(adversaries)):
-            simulated_outcomes[k] = attack_simulated(simulated_table, unprotected.attacks[k], phi)
+            # the stream LinkageAudit would jump to for it: the release's draws are untouched
+            jumped = np.random.Generator(np.random.PCG64(children[k]).jumped())
+            simulated_outcomes[k] = attack_simulated(
+                simulated_table, unprotected.attacks[k], phi, original=original_table,
+                channel=simulated_channel, threshold=threshold, rng=jumped,
+            )  # fmt: skip
         del simulated_table
         seconds["simulated"] = time.perf_counter() - started
     linkage = []
@@ -258,17 +286,21 @@ def run_audits(
             rng=np.random.default_rng(child),
             unprotected=unprotected.attacks[k],
             simulated=simulated_outcomes[k],
+            channel=channel,
+            simulated_channel=simulated_channel,
+            threshold=threshold,
         )
         result = audit.evaluate().results()
         seconds[f"linkage[{k}]"] = time.perf_counter() - started
-        worst_scorer, worst = result.worst_released()
+        worst = result.worst()
         by, table, unprotected_worst = result.worst_original()
         logger.info(
-            "linkage %-52s reidentified %5.1f%% released (%s), %5.1f%% original (%s, %s) "
-            "(%d targets, %.1fs)",
+            "linkage %-52s reidentified %5.1f%% released (%s, %s knowledge), %5.1f%% original "
+            "(%s, %s) (%d targets, %.1fs)",
             adversary.describe(),
-            100 * worst.risk().value,
-            worst_scorer,
+            100 * worst.released.risk().value,
+            worst.scorer,
+            worst.knowledge,
             100 * unprotected_worst.risk().value,
             by,
             table,

@@ -27,6 +27,7 @@ IEEE Symposium on Security and Privacy, 2008, sections 4-5.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 from audits._index import IndexedTable
 from audits._kernels import DENSE_SHARE, scoreboard
 from audits.stats import Risk, wilson_interval
+from publisher.core.adversary import DEFAULT_POSTERIOR
 
 __all__ = ["D0", "PHI_GRID", "RHO0", "AttackOutcome", "AuxiliaryInformation", "attack"]
 
@@ -51,6 +53,9 @@ D0 = 30.0
 #: Eccentricity thresholds for the precision/recall curve of claims.
 PHI_GRID = tuple(round(0.25 * k, 2) for k in range(21))
 
+#: The posterior a claim by posterior needs, unless the policy says otherwise.
+POSTERIOR_THRESHOLD = DEFAULT_POSTERIOR
+
 
 # exp(-4095 / 30) underflows any score difference that matters; longer gaps are clipped.
 _DATE_TABLE_DAYS = 4096
@@ -58,7 +63,12 @@ _DATE_TABLE_DAYS = 4096
 
 @dataclass
 class AuxiliaryInformation:
-    """The adversary's knowledge of each target (rows), padded to ``known_items``."""
+    """The adversary's knowledge of each target (rows), padded to ``known_items``.
+
+    The last three fields say how approximate it is, for scorers that model it (the
+    likelihood scorer): the rating tolerance in scale steps, the date tolerance in days
+    and the declared share of wrong items.
+    """
 
     targets: np.ndarray  # user codes
     items: np.ndarray  # (T, m) int32 item codes
@@ -66,6 +76,9 @@ class AuxiliaryInformation:
     day: np.ndarray  # (T, m) int64
     length: np.ndarray  # (T,) int64
     use_dates: bool
+    rating_steps: int = 0
+    date_days: int = 0
+    wrong_rate: float = 0.0
 
 
 @dataclass
@@ -83,7 +96,12 @@ class AttackOutcome:
     true_probability, entropy_bits : float arrays
         The entropic de-anonymization output per target.
     phi : float
-        The claim threshold.
+        The claim threshold of the eccentricity rule.
+    best_probability : float array or None
+        The posterior the scorer puts on its best record (None: no posterior).
+    threshold : float or None
+        Claims by posterior: the best record is claimed when its posterior reaches this;
+        None claims by eccentricity (``phi``).
     """
 
     correct: np.ndarray
@@ -92,6 +110,8 @@ class AttackOutcome:
     true_probability: np.ndarray
     entropy_bits: np.ndarray
     phi: float
+    best_probability: np.ndarray | None = None
+    threshold: float | None = None
 
     @property
     def n(self) -> int:
@@ -99,9 +119,22 @@ class AttackOutcome:
         return len(self.correct)
 
     @property
+    def rule(self) -> str:
+        """How claims are made: ``eccentricity`` or ``posterior``."""
+        return "eccentricity" if self.threshold is None else "posterior"
+
+    @property
     def claims(self) -> np.ndarray:
-        """Whether the adversary claims a match (eccentricity >= phi)."""
+        """Whether the adversary claims a match: eccentricity >= phi, or the posterior rule."""
+        if self.threshold is not None and self.best_probability is not None:
+            return self.best_probability >= self.threshold
         return self.eccentricity >= self.phi
+
+    def by_posterior(self, threshold: float) -> AttackOutcome | None:
+        """The same attack claiming at a posterior ``threshold`` (None without a posterior)."""
+        if self.best_probability is None:
+            return None
+        return dataclasses.replace(self, threshold=threshold)
 
     @property
     def n_reidentified(self) -> int:
@@ -133,21 +166,56 @@ class AttackOutcome:
             )
         return curve
 
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
-        """The report.json fields of one side of the attack."""
+    def claim_figures(self, confidence_level: float = 0.95) -> dict[str, Any]:
+        """The claims' rule, rate with interval, false claims and precision."""
+        risk = self.risk(confidence_level)
+        claims = int(self.claims.sum())
+        return {
+            "rule": self.rule,
+            "threshold": self.threshold if self.threshold is not None else self.phi,
+            "reidentified": risk.value,
+            "reidentified_ci": list(risk.ci),
+            "false_claims": self.n_false_claims / max(self.n, 1),
+            "claims": claims,
+            "precision": self.n_reidentified / claims if claims else None,
+        }
+
+    def to_dict(self, confidence_level: float = 0.95, *, compact: bool = False) -> dict[str, Any]:
+        """The report.json fields of one side of the attack.
+
+        ``compact`` leaves out the precision/recall curve and the eccentricity histogram
+        (every attack of the portfolio is listed; those two serve the worst case's plots).
+        """
         risk = self.risk(confidence_level)
         n = max(self.n, 1)
+        posterior = None
+        if self.best_probability is not None:
+            # every scorer with a posterior also claims by it (beside its own rule)
+            other = self.by_posterior(self.threshold or POSTERIOR_THRESHOLD)
+            eccentric = dataclasses.replace(self, threshold=None)
+            posterior = (other if self.threshold is None else eccentric).claim_figures(
+                confidence_level
+            )
         return {
             "targets": self.n,
+            "rule": self.rule,
+            "threshold": self.threshold if self.threshold is not None else self.phi,
             "top1": float(self.top1_credit.mean()) if self.n else 0.0,
             "reidentified": risk.value,
             "reidentified_ci": list(risk.ci),
             "false_claims": self.n_false_claims / n,
             "claims": int(self.claims.sum()),
+            "other_rule": posterior,
             "mean_true_probability": float(self.true_probability.mean()) if self.n else 0.0,
             "mean_entropy_bits": float(self.entropy_bits.mean()) if self.n else 0.0,
-            "precision_recall": self.precision_recall(),
-            "eccentricity_histogram": self.eccentricity_histogram(),
+            **(
+                {}
+                if compact
+                else {
+                    "precision_recall": self.precision_recall(),
+                    "eccentricity_histogram": self.eccentricity_histogram(),
+                }
+            ),
         }
 
     def eccentricity_histogram(self) -> dict[str, list]:
@@ -208,6 +276,7 @@ def attack(
         true_records.astype(np.int64),
         8 * numba.get_num_threads(),
         dense_share,
+        np.empty(0, np.float32),
     )
     # a top score of 0 means nobody shares a known item: no top-1 credit
     return outcome_of(scored, true_records, phi, top_must_be_positive=True)
@@ -240,7 +309,8 @@ def outcome_of(
     ``top_must_be_positive``: a best score of 0 gives no top-1 credit (Scoreboard-RH,
     where 0 means no record shares a known item; centred scores may be negative).
     """
-    best, top, second, sigma, ties, true_score, p_true, entropy = scored
+    best, top, second, sigma, ties, true_score, p_true, entropy = scored[:8]
+    p_best = scored[8] if len(scored) > 8 else None
     with np.errstate(invalid="ignore", divide="ignore"):
         eccentricity = np.where(sigma > 0, (top - second) / sigma, 0.0)
     correct = (best == true_records) & (true_records >= 0)
@@ -248,4 +318,4 @@ def outcome_of(
     if top_must_be_positive:
         at_top &= top > 0
     top1 = np.where(at_top, 1.0 / np.maximum(ties, 1), 0.0)
-    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi)
+    return AttackOutcome(correct, eccentricity, top1, p_true, entropy, phi, p_best)

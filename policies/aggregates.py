@@ -44,9 +44,10 @@ from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger
 from policies.domain import Domain
-from policies.steps._base import group_rank, period_starts
+from policies.steps._base import group_rank
 from publisher.core.errors import PolicyError
 from publisher.core.guarantee import Guarantee
+from publisher.core.periods import PERIODS, period_starts
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings, Scale, days_to_dates
 from publisher.core.validation import (
     MAX_CONTRIBUTION,
@@ -64,7 +65,6 @@ __all__ = ["STATISTICS", "AggregatesConfig", "Statistic", "compute_aggregates", 
 logger = logging.getLogger(__name__)
 
 STATISTICS = ("item_count", "item_mean", "item_histogram", "rating_histogram", "ratings_per_period")
-PERIODS = ("day", "week", "month", "quarter", "year")
 
 
 @dataclass(frozen=True, kw_only=True)

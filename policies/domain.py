@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from policies.files import PolicyFile, read_policy_file
-from policies.steps._base import period_starts
 from publisher.core.assemble import _as_ids
 from publisher.core.errors import PolicyError, show
+from publisher.core.periods import period_starts
 from publisher.core.ratings import Scale
 from publisher.core.validation import shown
 

@@ -30,6 +30,7 @@ from publisher.core.adversary import (
     DEFAULT_ADVERSARIES,
     DEFAULT_KNOWN_ITEMS,
     DEFAULT_PHI,
+    DEFAULT_POSTERIOR,
     DEFAULT_TARGETS,
     Adversary,
 )
@@ -76,21 +77,30 @@ class AuditConfig:
         Eccentricity threshold above which the attacker claims a match.
     uniqueness_known_items : tuple of int
         The m values of the uniqueness audit.
+    posterior : float
+        The posterior a claim by posterior needs (the likelihood scorer claims so; every
+        scorer with a posterior reports it beside its own rule).
     """
 
     targets: int = DEFAULT_TARGETS
     adversaries: tuple[Adversary, ...] = DEFAULT_ADVERSARIES
     phi: float = DEFAULT_PHI
     uniqueness_known_items: tuple[int, ...] = DEFAULT_KNOWN_ITEMS
+    posterior: float = DEFAULT_POSTERIOR
 
     def __post_init__(self) -> None:
         check_int("AuditConfig", "targets", self.targets, minimum=1)
         check_number("AuditConfig", "phi", self.phi, minimum=0, low_open=True)
+        check_number(
+            "AuditConfig", "posterior", self.posterior, minimum=0.5, maximum=1, high_open=True
+        )
 
     @classmethod
     def from_config(cls, config: Any, path: str) -> AuditConfig:
         """Build from the policy's ``audits`` mapping."""
-        given = check_keys(path, config, ("targets", "adversaries", "phi", "uniqueness"))
+        given = check_keys(
+            path, config, ("targets", "adversaries", "phi", "uniqueness", "posterior")
+        )
         if "adversaries" in given:
             entries = given["adversaries"]
             if not isinstance(entries, list) or not entries:
@@ -116,6 +126,7 @@ class AuditConfig:
         return {
             "targets": self.targets,
             "phi": self.phi,
+            "posterior": self.posterior,
             "adversaries": [a.to_dict() for a in self.adversaries],
             "uniqueness": {"known_items": list(self.uniqueness_known_items)},
         }

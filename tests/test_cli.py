@@ -326,7 +326,7 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     written = json.loads((tmp_path / "risk.json").read_text())
     assert verdict[0].startswith(f"verdict {written['verdict'].upper()}")
     data = json.loads(report.read_text())
-    assert data["schema"] == "publisher.report/4"
+    assert data["schema"] == "publisher.report/5"
     assert [
         set(e["released"]) >= {"top1", "reidentified", "reidentified_ci", "false_claims"}
         for e in data["linkage"]

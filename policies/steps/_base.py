@@ -11,6 +11,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from publisher.core.channel import Channel
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import (
     DATE,
@@ -46,6 +47,16 @@ class Step:
     def describe(self) -> str:
         """What the step does to the data, in one plain phrase (datasheet and reports)."""
         raise NotImplementedError
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:
+        """``channel`` with this step's part, as an attacker reads it from the policy.
+
+        The policy-aware likelihood scorer models the release by folding every step's
+        part in order (:mod:`publisher.core.channel`). A step that changes nothing an
+        attacker models (pseudonyms, dropping rare items, which leaves every kept rating
+        as it was) keeps the channel as it is.
+        """
+        return channel
 
     def guarantee(self, scale: Scale, component: str) -> Guarantee | None:
         """The differential-privacy guarantee the step provides; None for most steps.
@@ -102,38 +113,6 @@ def group_rank(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     order = np.arange(len(groups), dtype=row_index_dtype(len(groups)))
     rng.shuffle(order)  # the same draws as rng.permutation(len(groups))
     return _rank_in_order(groups, order, int(groups.max()) + 1)
-
-
-def period_starts(days: np.ndarray, period: str) -> np.ndarray:
-    """The first day (int32 days since 1970-01-01) of each day's period.
-
-    Parameters
-    ----------
-    days : numpy.ndarray
-        Days since 1970-01-01 (within int32, as in a ratings table).
-    period : {"day", "week", "month", "quarter", "year"}
-        Weeks start on Monday.
-
-    Examples
-    --------
-    >>> period_starts(np.array([13000]), "quarter").astype("datetime64[D]").astype(str).tolist()
-    ['2005-07-01']
-    """
-    days = np.asarray(days)
-    if len(days) == 0 or period == "day":
-        return days.astype(np.int32)
-    # Work out the start of every day in the observed range once, then look each row
-    # up: one int32 gather instead of several 100M-row int64 and datetime64 copies.
-    lo = int(days.min())
-    span = np.arange(lo, int(days.max()) + 1, dtype=np.int64)
-    if period == "week":
-        # 1970-01-01 was a Thursday: (day + 3) % 7 counts days since Monday.
-        starts = span - (span + 3) % 7
-    else:
-        months = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        step = {"month": 1, "quarter": 3, "year": 12}[period]
-        starts = (months - months % step).astype("datetime64[M]").astype("datetime64[D]")
-    return starts.astype(np.int32)[days - lo]
 
 
 def _dates_or_none(ratings: Ratings, step: Step) -> np.ndarray | None:

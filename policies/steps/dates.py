@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -10,11 +11,14 @@ import numpy as np
 import pandas as pd
 
 from policies.noise import uniform_offsets
-from policies.steps._base import Step, _dates_or_none, period_starts
+from policies.steps._base import Step, _dates_or_none
+from publisher.core.channel import Channel
+from publisher.core.periods import COARSE_PERIODS, period_starts
 from publisher.core.ratings import (
     DATE,
     USER,
     Ratings,
+    Scale,
 )
 from publisher.core.validation import (
     MAX_SHIFT_DAYS,
@@ -36,10 +40,13 @@ class CoarsenDates(Step):
     to: str
 
     def __post_init__(self) -> None:
-        check_choice(type(self).__name__, "to", self.to, ("week", "month", "quarter", "year"))
+        check_choice(type(self).__name__, "to", self.to, COARSE_PERIODS)
 
     def describe(self) -> str:  # noqa: D102
         return f"dates rounded down to the first day of the {self.to}"
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        return dataclasses.replace(channel, period=self.to)
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
@@ -92,6 +99,9 @@ class JitterDates(Step):
             "either way"
         )
 
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        return dataclasses.replace(channel, shift_days=channel.shift_days + self.max_days)
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
         if days is None:
@@ -124,6 +134,13 @@ class RedateRatings(Step):
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.fraction:.1%} of the ratings moved by 1 to {self.max_days} days"
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        return dataclasses.replace(
+            channel,
+            redate_fraction=1 - (1 - channel.redate_fraction) * (1 - self.fraction),
+            redate_days=max(channel.redate_days, self.max_days),
+        )
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)

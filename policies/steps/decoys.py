@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -10,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from policies.steps._base import Step, _keep_rows
+from publisher.core.channel import Channel
 from publisher.core.ratings import (
     DATE,
     ITEM,
     RATING,
     USER,
     Ratings,
+    Scale,
     sorted_unique,
 )
 from publisher.core.validation import (
@@ -41,6 +44,10 @@ class DeleteRatings(Step):
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.fraction:.1%} of the ratings deleted at random"
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        kept = (1 - channel.deletion) * (1 - self.fraction)
+        return dataclasses.replace(channel, deletion=1 - kept)
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         n = ratings.n_ratings

@@ -10,6 +10,7 @@ import numpy as np
 
 from policies.noise import keep_probability, randomized_response
 from policies.steps._base import Step
+from publisher.core.channel import Channel
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import (
     RATING,
@@ -72,6 +73,9 @@ class PerturbRatings(Step):
 
     def describe(self) -> str:  # noqa: D102
         return f"ratings replaced by randomized response (epsilon {self.epsilon:g} per rating)"
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        return channel.compose_keep(keep_probability(self.epsilon, scale.k), scale.k)
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         scale = ratings.scale

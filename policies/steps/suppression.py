@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -9,10 +10,12 @@ from typing import ClassVar
 import numpy as np
 
 from policies.steps._base import Step, _keep_rows, group_rank
+from publisher.core.channel import Channel
 from publisher.core.ratings import (
     ITEM,
     USER,
     Ratings,
+    Scale,
     present_codes,
 )
 from publisher.core.validation import (
@@ -84,6 +87,10 @@ class CapUserRatings(Step):
     def describe(self) -> str:  # noqa: D102
         return f"at most {self.max_ratings} ratings kept per user, chosen at random"
 
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        cap = self.max_ratings if channel.cap is None else min(channel.cap, self.max_ratings)
+        return dataclasses.replace(channel, cap=cap)
+
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         rank = group_rank(ratings.frame[USER].to_numpy(), rng)
         return _keep_rows(ratings, rank < self.max_ratings)
@@ -102,6 +109,9 @@ class SampleUsers(Step):
 
     def describe(self) -> str:  # noqa: D102
         return f"a random {self.fraction:.0%} of the users kept"
+
+    def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
+        return dataclasses.replace(channel, sample=channel.sample * self.fraction)
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         users = ratings.frame[USER].to_numpy()

@@ -10,6 +10,7 @@ from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
     DEFAULT_PHI,
     DEFAULT_TARGETS,
+    KNOWLEDGE_MODELS,
     MIN_TARGETS,
     Adversary,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_KNOWN_ITEMS",
     "DEFAULT_PHI",
     "DEFAULT_TARGETS",
+    "KNOWLEDGE_MODELS",
     "MIN_TARGETS",
     "Adversary",
     "AuditFailedError",

@@ -14,6 +14,7 @@ from typing import Any
 from publisher.core.validation import (
     MAX_RATING_TOLERANCE,
     MAX_TOLERANCE_DAYS,
+    ParameterError,
     at_path,
     check_int,
     check_keys,
@@ -24,7 +25,9 @@ __all__ = [
     "DEFAULT_ADVERSARIES",
     "DEFAULT_KNOWN_ITEMS",
     "DEFAULT_PHI",
+    "DEFAULT_POSTERIOR",
     "DEFAULT_TARGETS",
+    "KNOWLEDGE_MODELS",
     "MIN_TARGETS",
     "Adversary",
 ]
@@ -32,6 +35,8 @@ __all__ = [
 #: Eccentricity a best match must reach before the attacker claims it (Narayanan and
 #: Shmatikov use 1.5).
 DEFAULT_PHI = 1.5
+#: The posterior a claim by posterior needs (the likelihood scorer's rule).
+DEFAULT_POSTERIOR = 0.9
 #: Targets attacked per adversary, and users sampled per m by the uniqueness audit.
 DEFAULT_TARGETS = 1000
 #: The m values of the uniqueness audit.
@@ -39,6 +44,10 @@ DEFAULT_KNOWN_ITEMS = (1, 2, 4, 8)
 #: A re-identification figure drawn from fewer targets decides nothing: the gate calls
 #: it inconclusive (and fails it), every headline says so.
 MIN_TARGETS = 30
+#: Where the attacker's knowledge of a target comes from (audits.knowledge): the target's
+#: original ratings uniformly, those of items the release lists, or weighted by the
+#: item's raters. An adversary's figure is the worst case over the models it names.
+KNOWLEDGE_MODELS = ("original", "released", "popular")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +68,9 @@ class Adversary:
         None = the adversary knows no dates (the date term is dropped).
     exclude_top : int
         Known items are drawn only outside the N most-rated items (0 = any item).
+    knowledge : tuple of str
+        The knowledge models attacked with (:data:`KNOWLEDGE_MODELS`, all by default);
+        the adversary's figure is the worst case over them.
 
     Examples
     --------
@@ -74,6 +86,7 @@ class Adversary:
     rating_tolerance: float = 0
     date_tolerance_days: int | None = None
     exclude_top: int = 0
+    knowledge: tuple[str, ...] = KNOWLEDGE_MODELS
 
     def __post_init__(self) -> None:
         owner = "Adversary"
@@ -95,6 +108,18 @@ class Adversary:
                 maximum=MAX_TOLERANCE_DAYS,
             )
         check_int(owner, "exclude_top", self.exclude_top, minimum=0)
+        if (
+            not isinstance(self.knowledge, tuple)
+            or not self.knowledge
+            or any(k not in KNOWLEDGE_MODELS for k in self.knowledge)
+            or len(set(self.knowledge)) != len(self.knowledge)
+        ):
+            raise ParameterError(
+                owner,
+                "knowledge",
+                f"a non-empty list of distinct models among {', '.join(KNOWLEDGE_MODELS)}",
+                list(self.knowledge) if isinstance(self.knowledge, tuple) else self.knowledge,
+            )
 
     @property
     def true_items(self) -> int:
@@ -110,8 +135,18 @@ class Adversary:
         PolicyError
             Naming the key path, e.g. ``audits.adversaries[0].known_items: ...``.
         """
-        allowed = ("known_items", "wrong_items", "rating_tolerance", "date_tolerance_days", "items")
+        allowed = (
+            "known_items",
+            "wrong_items",
+            "rating_tolerance",
+            "date_tolerance_days",
+            "items",
+            "knowledge",
+        )
         given = check_keys(path, config, allowed, required=("known_items",))
+        if "knowledge" in given:
+            models = given["knowledge"]
+            given["knowledge"] = tuple(models) if isinstance(models, list) else (models,)
         items = given.pop("items", "any")
         if items != "any":
             items = check_keys(f"{path}.items", items, ("exclude_top",), required=("exclude_top",))
@@ -126,6 +161,7 @@ class Adversary:
             "rating_tolerance": self.rating_tolerance,
             "date_tolerance_days": self.date_tolerance_days,
             "items": "any" if self.exclude_top == 0 else {"exclude_top": self.exclude_top},
+            "knowledge": list(self.knowledge),
         }
 
     def describe(self) -> str:

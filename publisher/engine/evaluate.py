@@ -48,7 +48,12 @@ from publisher.engine.bundle import (
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import keyed_seed, release_id
 from publisher.engine.row_audits import row_audits
-from publisher.engine.simulate import explain_inversions, simulate_policy, suppression_steps
+from publisher.engine.simulate import (
+    attacker_channel,
+    explain_inversions,
+    simulate_policy,
+    suppression_steps,
+)
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
 from publisher.reporting.report_json import build_report, distributions, summarize
@@ -247,6 +252,9 @@ def evaluate_ratings(
                 unprotected=_fitting(unprotected, ratings, policy),
                 simulated=simulate_policy(ratings, suppression, simulated_seed),
                 original_table=original_index,
+                channel=attacker_channel(policy.steps, ratings.scale),
+                simulated_channel=attacker_channel([s for _, s in suppression], ratings.scale),
+                threshold=policy.audits.posterior,
             )
             explain_inversions(ratings, audit_report, suppression, explain_seed)
         with stages("date recovery and decoy audits"):
@@ -386,7 +394,12 @@ def _fitting(
     """``unprotected`` if it was drawn for this data and these audit settings, else None."""
     audits = policy.audits
     if unprotected is not None and unprotected.fits(
-        ratings, audits.adversaries, audits.targets, audits.phi, audits.uniqueness_known_items
+        ratings,
+        audits.adversaries,
+        audits.targets,
+        audits.phi,
+        audits.uniqueness_known_items,
+        audits.posterior,
     ):
         return unprotected
     if unprotected is not None:

@@ -10,6 +10,8 @@ that explains it is found by simulating each suppression step alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from audits import AuditReport
@@ -25,9 +27,16 @@ from policies.steps import (
     SampleUsers,
     Step,
 )
-from publisher.core.ratings import Ratings
+from publisher.core.channel import IDENTITY, Channel
+from publisher.core.ratings import Ratings, Scale
 
-__all__ = ["SUPPRESSION", "explain_inversions", "simulate_policy", "suppression_steps"]
+__all__ = [
+    "SUPPRESSION",
+    "attacker_channel",
+    "explain_inversions",
+    "simulate_policy",
+    "suppression_steps",
+]
 
 #: Steps that only remove ratings: an attacker of the original can apply them.
 SUPPRESSION = (DropRareItems, DropSparseUsers, CapUserRatings, SampleUsers, DeleteRatings)
@@ -52,6 +61,14 @@ def simulate_policy(
     for (_, step), child in zip(steps, seed.spawn(len(steps)), strict=True):
         current = step.transform(current, np.random.default_rng(child))
     return current
+
+
+def attacker_channel(steps: Sequence[Step], scale: Scale) -> Channel:
+    """The release as an attacker models it from the policy: every step's part, in order."""
+    channel = IDENTITY
+    for step in steps:
+        channel = step.attacker_channel(channel, scale)
+    return channel
 
 
 def explain_inversions(

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MISSING", "WITHHELD", "count", "counts_text", "number", "pct", "risk"]
+__all__ = [
+    "KNOWLEDGE_NAMES",
+    "MISSING",
+    "SCORER_NAMES",
+    "WITHHELD",
+    "attacker",
+    "count",
+    "counts_text",
+    "number",
+    "pct",
+    "risk",
+]
 
 #: How every view shows a figure that was not measured or is undefined.
 MISSING = "n/a"
@@ -56,21 +67,39 @@ def risk(side: dict[str, Any] | None) -> str:
     return f"{pct(side['reidentified'])} [{pct(lo)}, {pct(hi)}]"
 
 
+#: The scorers and knowledge models as the views name them.
+SCORER_NAMES = {
+    "scoreboard-rh": "Scoreboard-RH",
+    "centered": "centred score",
+    "cosine": "cosine",
+    "likelihood": "likelihood",
+}
+KNOWLEDGE_NAMES = {
+    "original": "original knowledge",
+    "released": "knowledge of released items",
+    "popular": "popular knowledge",
+}
+
+
 def attacker(side: dict[str, Any] | None) -> str:
-    """Which attack gave a worst-case figure, when not plain Scoreboard-RH on its table.
+    """Which attack gave a worst-case figure, when not Scoreboard-RH on original knowledge.
 
     Examples
     --------
     >>> attacker({"scorer": "centered", "attacked": "policy-simulated"})
     ' (centred score, policy simulated)'
+    >>> attacker({"scorer": "likelihood", "knowledge": "released"})
+    ' (likelihood, knowledge of released items)'
     >>> attacker({"scorer": "scoreboard-rh"})
     ''
     """
     if side is None:
         return ""
     parts = []
-    if side.get("scorer") == "centered":
-        parts.append("centred score")
+    if side.get("scorer", "scoreboard-rh") != "scoreboard-rh":
+        parts.append(SCORER_NAMES[side["scorer"]])
+    if side.get("knowledge", "original") != "original":
+        parts.append(KNOWLEDGE_NAMES[side["knowledge"]])
     if side.get("attacked") == "policy-simulated":
         parts.append("policy simulated")
     return f" ({', '.join(parts)})" if parts else ""

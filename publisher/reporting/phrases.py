@@ -12,11 +12,13 @@ from publisher.reporting.format import count
 from publisher.reporting.report_json import summarize
 
 __all__ = [
+    "KNOWLEDGE_LEAD",
     "PUBLIC_NOTE",
     "UNGATED",
     "UNIQUENESS_LEAD",
     "has_microdata",
     "is_public",
+    "knowledge_rows",
     "published_text",
     "summary",
     "uniqueness_modes",
@@ -112,11 +114,56 @@ def uniqueness_modes(report: dict[str, Any]) -> str:
 
 #: How the re-identification figures are chosen, for every rendering.
 PORTFOLIO_LEAD = (
-    "Each figure is the worst case over two scorers run on the same knowledge: "
-    "Scoreboard-RH as published, and the length-centred score (Scoreboard-RH minus what a "
-    "record of the same length scores by chance), which heavy raters cannot crowd out. "
+    "Each figure is the worst case over three knowledge models and four scorers. The "
+    "adversary's knowledge is drawn from the target's original ratings uniformly, from "
+    "those of items the release lists (items are public: an attacker keeps what they know "
+    "of listed films), or weighted by the item's raters (what people talk about). Every "
+    "released record is scored by Scoreboard-RH as published, by the length-centred score "
+    "(which heavy raters cannot crowd out), by cosine nearest neighbour on IDF-weighted "
+    "item vectors, and by a policy-aware likelihood that reads the published policy "
+    "(randomized response, date steps, caps, sampling) and claims when the posterior of "
+    "its best record reaches the posterior threshold; the others claim by eccentricity. "
     "The unprotected figure is also the worst over the original and the original passed "
     "through the policy's suppression steps with fresh randomness (an attacker of the "
     "unprotected data can apply them first). The attack is named where it is not "
-    "Scoreboard-RH on the table itself."
+    "Scoreboard-RH with original knowledge on the table itself."
 )
+
+
+#: What the knowledge table shows, in every view.
+KNOWLEDGE_LEAD = (
+    "What each knowledge model gave the attacker of the release: released customers "
+    "attacked, how many of a target's known items the release lists on average (a policy "
+    "that deletes items deletes the 'original' attacker's knowledge with them, not the "
+    "others'), and the model's worst figure over the scorers"
+)
+
+
+def knowledge_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Per adversary and knowledge model: (adversary, model, targets, known, worst figure)."""
+    from publisher.reporting.format import KNOWLEDGE_NAMES, SCORER_NAMES, count, risk
+
+    rows = []
+    for k, entry in enumerate(report["linkage"], 1):
+        for stats in entry.get("knowledge") or []:
+            model = stats["model"]
+            attacks = [a for a in entry.get("portfolio") or [] if a["knowledge"] == model]
+            worst = max(attacks, key=lambda a: a["released"]["reidentified"], default=None)
+            figure = (
+                f"{risk(worst['released'])} ({SCORER_NAMES[worst['scorer']]})"
+                if worst is not None
+                else "n/a"
+            )
+            known = stats.get("known_in_release")
+            rows.append(
+                (
+                    f"A{k}",
+                    KNOWLEDGE_NAMES[model],
+                    count(stats["targets"]),
+                    "n/a"
+                    if known is None
+                    else f"{known:.2f} of {entry['adversary']['known_items']}",
+                    figure,
+                )
+            )
+    return rows

@@ -51,8 +51,13 @@ PUBLIC_FIELDS: dict[str, str] = {
     "linkage[].phi": "the claim threshold, as declared",
     "linkage[].baseline": "random guessing on the release: 1 / released customers",
     "linkage[].released": "the attack's figures on the release (the portfolio's worst case)",
-    "linkage[].scorers.scoreboard-rh.released": "Scoreboard-RH's figures on the release",
-    "linkage[].scorers.centered.released": "the centred scorer's figures on the release",
+    "linkage[].portfolio[].knowledge": "each attack's knowledge model, as declared",
+    "linkage[].portfolio[].scorer": "each attack's scorer",
+    "linkage[].portfolio[].released": "each attack's figures on the release",
+    "linkage[].knowledge[].model": "the knowledge models, as declared",
+    "linkage[].knowledge[].targets": "released customers attacked per model",
+    "linkage[].knowledge[].eligible_users": "released customers eligible per model",
+    "linkage[].knowledge[].known_in_release": "how many known items the release lists",
     "linkage[].warnings": (
         "caveats in words; one says whether the attack on the original beat random "
         "guessing, the one bit about the original kept because it says whether the "

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.core.adversary import DEFAULT_PHI
+from publisher.core.adversary import DEFAULT_PHI, DEFAULT_POSTERIOR
 from publisher.reporting.escape import escape
 from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
 from publisher.reporting.pages import render_page
 from publisher.reporting.phrases import (
+    KNOWLEDGE_LEAD,
     PORTFOLIO_LEAD,
     PUBLIC_NOTE,
     UNIQUENESS_LEAD,
     is_public,
+    knowledge_rows,
     published_text,
     summary,
     uniqueness_modes,
@@ -117,6 +119,16 @@ def row_audit_lines(report: dict[str, Any]) -> dict[str, Any]:
     return {"dates": dates, "decoys": decoys}
 
 
+def _posterior(report: dict[str, Any]) -> float:
+    """The posterior threshold the likelihood scorer claimed at."""
+    for entry in report["linkage"]:
+        for attack in entry.get("portfolio") or []:
+            side = attack["released"]
+            if side and side.get("rule") == "posterior":
+                return float(side["threshold"])
+    return DEFAULT_POSTERIOR
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """Render report.md.
 
@@ -174,7 +186,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{published_text(report)} Tool {report['tool']['name']} {report['tool']['version']}, "
         f"{report['created']}, randomness: {report['randomness']}.",
         "",
-        "## Re-identification (Narayanan-Shmatikov Scoreboard-RH)",
+        "## Re-identification (the attack portfolio)",
         "",
         "| # | adversary | targets | unprotected | released | top-1 | false claims "
         "| control false claims | P(true) |",
@@ -198,10 +210,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         "drawn from all eligible customers, once per adversary (every report of this data "
         "in one run shows the same attacks on the original itself; the attack through the "
         "policy's suppression steps is this policy's own). A claim needs "
-        f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g}. "
+        f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g} "
+        f"(a posterior >= {_posterior(report):g} for the likelihood scorer). "
         "Intervals are 95% Wilson intervals.",
         "",
         PORTFOLIO_LEAD,
+        "",
+        f"{KNOWLEDGE_LEAD}:",
+        "",
+        "| # | knowledge | targets | known items in the release | worst on the release |",
+        "|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in knowledge_rows(report)),
         "",
     ]
     lines.extend(f"- note: {note}" for note in head["notes"])
@@ -347,6 +366,8 @@ def render_html(report: dict[str, Any]) -> str:
         uniqueness_lead=UNIQUENESS_LEAD,
         rows=row_audit_lines(report),
         portfolio_lead=PORTFOLIO_LEAD,
+        knowledge_lead=KNOWLEDGE_LEAD,
+        knowledge=knowledge_rows(report),
         dates_lead=DATES_LEAD,
         decoys_lead=DECOYS_LEAD,
         default_phi=DEFAULT_PHI,

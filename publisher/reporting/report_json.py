@@ -36,8 +36,11 @@ __all__ = [
 #: under ``scorers``; ``date_recovery`` and ``distinguishability`` are new. Version 4:
 #: ``linkage[].review_warnings`` (caveats citing the original's figures, withheld from the
 #: public view, which keeps ``warnings`` built from public fields alone) and
-#: ``gate.ungated`` (the policy declares ``gate: none``).
-REPORT_SCHEMA = "publisher.report/4"
+#: ``gate.ungated`` (the policy declares ``gate: none``). Version 5: the worst case is over
+#: knowledge models x scorers (``linkage[].portfolio[]`` replaces ``scorers``; each figure
+#: names its ``knowledge`` and claim ``rule``, with ``other_rule`` beside), and
+#: ``linkage[].knowledge[]`` says what each model gave the attacker.
+REPORT_SCHEMA = "publisher.report/5"
 
 
 def distributions(original: Ratings, released: Ratings) -> dict[str, Any]:

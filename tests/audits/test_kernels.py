@@ -7,11 +7,11 @@ from audits._index import IndexedTable
 from audits._kernels import exp_nonpositive
 from audits.linkage import (
     AuxiliaryInformation,
-    attack,
     draw_auxiliary,
     eligible_items,
     eligible_users,
 )
+from audits.scoreboard import attack
 from publisher.core import Adversary
 from publisher.core.ratings import Ratings, Scale
 

@@ -147,7 +147,9 @@ def test_sanity_figures_on_ml100k(ml100k, adversary, expected):
             table, table, adversary=adversary, n_targets=300, rng=np.random.default_rng(seed)
         )
         .evaluate()
-        .risk()
+        .results()
+        .get("original", "scoreboard-rh")  # the published attack, as it was published
+        .released.risk()
         .value
         for seed in range(3)
     ]
@@ -177,10 +179,12 @@ def test_users_permuted_falls_to_baseline(ml100k):
 
 
 def test_random_ratings_and_no_dates_leave_only_the_item_sets(ml100k):
-    """Ratings fully randomized and dates dropped: far below the unprotected risk.
+    """Ratings fully randomized and dates dropped: Scoreboard-RH falls far below.
 
-    Not all the way to the baseline (1/943): which items a user rated still carries
-    signal. Measured 0.06 with these seeds.
+    Not to the baseline (1/943): which items a user rated still carries signal, and the
+    scorers that weigh item sets by their rarity (cosine, the likelihood) find most of
+    the customers from them alone (issue 25). Measured with these seeds: Scoreboard-RH
+    0.06, the worst case over the portfolio 0.57.
     """
     policy = parse_policy(
         "name: x\nsteps: [{perturb_ratings: {epsilon: 0.0001}}, {drop_dates: {}}]\ngate: none", "p"
@@ -198,7 +202,8 @@ def test_random_ratings_and_no_dates_leave_only_the_item_sets(ml100k):
         .results()
     )
     assert result.original.risk().value > 0.8
-    assert result.released.risk().value < 0.15
+    assert result.get("original", "scoreboard-rh").released.risk().value < 0.15
+    assert result.released.risk().value > 0.4  # item sets alone, read by the better scorers
 
 
 def test_seeded_reproducibility_and_control_set(ml100k):
@@ -355,8 +360,9 @@ def test_every_side_claims_at_the_audit_s_phi(five):
                          phi=3.25, rng=np.random.default_rng(0)).evaluate()  # fmt: skip
     result = audit.results()
     assert result.released.phi == result.original.phi == 3.25
-    for sides in result.portfolio.values():
-        assert {outcome.phi for outcome in sides.values() if outcome is not None} == {3.25}
+    for entry in result.attacks:
+        sides = (entry.released, entry.original, entry.simulated, entry.control)
+        assert {outcome.phi for outcome in sides if outcome is not None} == {3.25}
 
 
 def test_a_shared_original_index_gives_the_same_figures_and_is_kept():
@@ -408,8 +414,9 @@ def test_audit_arguments_at_their_boundaries_with_exact_messages(five):
     # ...and one drawn for it is used as given, not drawn again
     mine = attack_unprotected(five, Adversary(known_items=1), rng=np.random.default_rng(9))
     result = audit(unprotected=mine).evaluate().results()
-    assert result.original is mine.outcome
-    assert result.portfolio["centered"]["original"] is mine.centered
+    assert result.get("original", "scoreboard-rh").original is mine.outcome
+    assert result.get("original", "centered").original is mine.centered
+    assert result.get("released", "centered").original is mine.centered  # the same draw there
 
 
 def _without(table, names):
@@ -435,9 +442,10 @@ def test_the_policy_simulated_attack_reuses_the_unprotected_knowledge(five):
     result = LinkageAudit(five, five, adversary=Adversary(known_items=1), n_targets=5,
                           phi=2.0, rng=np.random.default_rng(3),
                           simulated=IndexedTable(five.ratings)).evaluate().results()  # fmt: skip
-    for name in ("scoreboard-rh", "centered"):
-        simulated = result.portfolio[name]["simulated"]
-        original = result.portfolio[name]["original"]
+    for entry in result.attacks:
+        if entry.knowledge == "released":
+            continue  # drawn anew among the simulated release's items
+        simulated, original = entry.simulated, entry.original
         assert simulated is not None
         assert simulated.phi == 2.0
         # the same table, targets and knowledge: the same figures as the original's
@@ -488,7 +496,13 @@ def test_a_release_above_its_original_beyond_the_intervals_is_worded_exactly(fiv
     n = drawn.outcome.n
     nothing = AttackOutcome(np.zeros(n, bool), np.zeros(n), np.ones(n), np.zeros(n),
                             np.zeros(n), 1.5)  # fmt: skip
-    weak = dataclasses.replace(drawn, outcome=nothing, centered=nothing)
+    weak = dataclasses.replace(
+        drawn,
+        drawn={
+            model: dataclasses.replace(d, outcomes=dict.fromkeys(d.outcomes, nothing))
+            for model, d in drawn.drawn.items()
+        },
+    )
     # phi 0.5: every best match is claimed (4 of 4: lower bound 51%, above the 49% upper
     # bound of 0 of 4 on the unprotected side)
     result = LinkageAudit(five, five, adversary=adversary, n_targets=5, unprotected=weak,

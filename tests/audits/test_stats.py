@@ -45,6 +45,7 @@ def test_linkage_entry_intervals_follow_the_confidence_level():
     import numpy as np
 
     from audits import AttackOutcome, LinkageResult
+    from audits.linkage import Attack, KnowledgeStats
     from publisher.core import Adversary
 
     def outcome(n, hits):
@@ -55,9 +56,9 @@ def test_linkage_entry_intervals_follow_the_confidence_level():
     control = AttackOutcome(
         np.zeros(40, bool), np.full(40, 3.0), np.zeros(40), np.zeros(40), np.zeros(40), 1.5
     )  # 40 control targets, every one a false claim
-    result = LinkageResult(
-        Adversary(known_items=2), 100, outcome(50, 10), outcome(50, 20), control, 0.01
-    )
+    attack = Attack("original", "scoreboard-rh", outcome(50, 10), outcome(50, 20), None, control)
+    stats = [KnowledgeStats("original", 50, 100, 2.0, 40)]
+    result = LinkageResult(Adversary(known_items=2), [attack], stats, 0.01)
     default = result.to_dict()
     assert default["released"]["reidentified_ci"] == list(wilson_interval(10, 50))
     assert default["control"] == {
@@ -70,7 +71,7 @@ def test_linkage_entry_intervals_follow_the_confidence_level():
     assert at_90["original"]["reidentified_ci"] == list(wilson_interval(20, 50, 0.9))
     assert at_90["control"]["false_claims_ci"] == list(wilson_interval(40, 40, 0.9))
     empty = AttackOutcome(*(np.array([], dtype=t) for t in (bool, float, float, float, float)), 1.5)
-    result.control = empty
+    attack.control = empty
     assert result.to_dict()["control"]["false_claims"] == 0.0
 
 
@@ -93,6 +94,9 @@ def test_attack_outcome_figures_by_hand():
     histogram = out.pop("eccentricity_histogram")
     assert out == {
         "targets": 5,
+        "rule": "eccentricity",
+        "threshold": 1.5,
+        "other_rule": None,  # no posterior given: no claims by posterior beside
         "top1": 0.5,
         "reidentified": 0.4,  # claims at 2.0 and 1.5 (>= phi) are right
         "reidentified_ci": list(wilson_interval(2, 5)),

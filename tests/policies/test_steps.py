@@ -570,7 +570,7 @@ def test_pseudonymize_needs_a_key_and_refuses_collisions(tiny, monkeypatch):
     ],
 )
 def test_period_starts_exactly(period, expected):
-    from policies.steps._base import period_starts
+    from publisher.core.periods import period_starts
 
     days = np.array(["2005-03-30", "2005-12-31", "2006-01-01"], dtype="datetime64[D]").astype(int)
     out = period_starts(days.astype(np.int32), period)

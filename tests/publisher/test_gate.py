@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from audits import AttackOutcome, AuditReport, LinkageResult, wilson_interval
+from audits import AttackOutcome, AuditReport, wilson_interval
 from policies import Gate
 from publisher.core import Adversary
 from publisher.engine.gate import MIN_TARGETS, apply_gate
+
+from tests.audits.builders import linkage_result
 
 
 def outcome(n, hits):
@@ -18,7 +20,7 @@ def outcome(n, hits):
 
 def report(n, hits):
     adversary = Adversary(known_items=2)
-    result = LinkageResult(adversary, n, outcome(n, hits), outcome(n, hits), None, 0.001)
+    result = linkage_result(adversary, outcome(n, hits), outcome(n, hits))
     return AuditReport([result], [])
 
 
@@ -151,9 +153,7 @@ def test_reidentification_check_record_is_exact():
 
 def two_adversaries(hits):
     results = [
-        LinkageResult(
-            Adversary(known_items=k + 1), 1000, outcome(1000, h), outcome(1000, h), None, 0.001
-        )
+        linkage_result(Adversary(known_items=k + 1), outcome(1000, h), outcome(1000, h))
         for k, h in enumerate(hits)
     ]
     return AuditReport(results, [])
@@ -265,16 +265,15 @@ def test_decoy_auc_at_the_threshold_passes_and_no_figure_is_a_named_pass():
 
 
 def test_the_gate_reads_the_worst_scorer_of_the_portfolio():
-    """Scoreboard-RH re-identifies 1% of 400 targets, the centred score 30%: the check
-    measures 30% and fails a 5% threshold."""
+    """Scoreboard-RH re-identifies 1% of 400 targets, the likelihood scorer with popular
+    knowledge 30%: the check measures 30% and fails a 5% threshold."""
     weak, strong = outcome(400, 4), outcome(400, 120)
-    result = LinkageResult(
-        Adversary(known_items=2), 500, weak, weak, None, 0.001, [],
-        {
-            "scoreboard-rh": {"released": weak, "original": weak, "simulated": None},
-            "centered": {"released": strong, "original": strong, "simulated": None},
-        },
-    )  # fmt: skip
+    result = linkage_result(
+        Adversary(known_items=2),
+        weak,
+        weak,
+        attacks=[("popular", "likelihood", strong, strong, None)],
+    )
     decision = apply_gate(Gate(max_reidentification_rate=(0.05,)), AuditReport([result], []))
     (check,) = decision.checks
     assert check.measured == 0.3

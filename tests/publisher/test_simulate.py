@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from audits import AttackOutcome, LinkageResult
+from audits import AttackOutcome
 from audits.linkage import exceeds
 from policies import parse_policy
 from publisher.core import Adversary
@@ -12,6 +12,8 @@ from publisher.engine.simulate import (
     simulate_policy,
     suppression_steps,
 )
+
+from tests.audits.builders import linkage_result
 
 
 def heavy_table(seed=0, n_users=300, n_items=150):
@@ -76,12 +78,17 @@ def test_a_capped_release_is_not_riskier_than_its_simulated_original(tmp_path):
         released, original = entry["released"], entry["original"]
         assert released["reidentified_ci"][0] <= original["reidentified_ci"][1], entry
         assert not any("more re-identifiable" in w for w in entry["warnings"])
-        sides = entry["scorers"]
-        assert set(sides) == {"scoreboard-rh", "centered"}
-        assert all(sides[name]["simulated"] is not None for name in sides)
-        figures = [sides[n][s]["reidentified"] for n in sides for s in ("original", "simulated")]
+        attacks = entry["portfolio"]
+        assert {(a["knowledge"], a["scorer"]) for a in attacks} == {
+            (k, s)
+            for k in ("original", "released", "popular")
+            for s in ("scoreboard-rh", "centered", "cosine", "likelihood")
+        }
+        assert all(a["simulated"] is not None for a in attacks)
+        # the worst case is the max over every knowledge model and scorer, on each side
+        figures = [a[s]["reidentified"] for a in attacks for s in ("original", "simulated")]
         assert original["reidentified"] == max(figures)
-        assert released["reidentified"] == max(sides[n]["released"]["reidentified"] for n in sides)
+        assert released["reidentified"] == max(a["released"]["reidentified"] for a in attacks)
 
 
 def outcome(n, hits):
@@ -91,23 +98,23 @@ def outcome(n, hits):
 
 
 def test_worst_cases_and_the_inversion_test_by_hand():
-    result = LinkageResult(
-        Adversary(known_items=2), 500, outcome(400, 40), outcome(400, 20), None, 0.001, [],
-        {
-            "scoreboard-rh": {"released": outcome(400, 40), "original": outcome(400, 20),
-                              "simulated": outcome(400, 30)},
-            "centered": {"released": outcome(400, 120), "original": outcome(400, 60),
-                         "simulated": outcome(400, 50)},
-        },
+    result = linkage_result(
+        Adversary(known_items=2), outcome(400, 40), outcome(400, 20),
+        attacks=[
+            ("original", "scoreboard-rh", outcome(400, 40), outcome(400, 20), outcome(400, 30)),
+            ("released", "centered", outcome(400, 120), outcome(400, 60), outcome(400, 50)),
+        ],
     )  # fmt: skip
     assert result.worst_released()[0] == "centered"
     assert result.worst_original()[:2] == ("centered", "original")
     assert exceeds(result)  # 30% [25.7, 34.7] above 15% [11.9, 18.8]
     entry = result.to_dict()
-    assert entry["released"]["scorer"] == "centered"
+    assert (entry["released"]["scorer"], entry["released"]["knowledge"]) == ("centered", "released")
     assert entry["released"]["reidentified"] == 0.3
     assert (entry["original"]["scorer"], entry["original"]["attacked"]) == ("centered", "original")
-    assert entry["scorers"]["scoreboard-rh"]["simulated"]["reidentified"] == 0.075
+    first = entry["portfolio"][0]
+    assert (first["knowledge"], first["scorer"]) == ("original", "scoreboard-rh")
+    assert first["simulated"]["reidentified"] == 0.075
 
 
 def test_an_inversion_names_the_step_that_explains_it():
@@ -121,11 +128,12 @@ def test_an_inversion_names_the_step_that_explains_it():
     )  # fmt: skip
     result = report.linkage[0]
     # force the case: the release reads far above the unprotected side
-    result.released = result.portfolio["scoreboard-rh"]["released"] = outcome(100, 100)
-    result.portfolio["centered"]["released"] = outcome(100, 100)
-    for side in ("original", "simulated"):
-        for name in ("scoreboard-rh", "centered"):
-            result.portfolio[name][side] = outcome(100, 0) if side == "original" else None
+    for attack in result.attacks:
+        attack.released, attack.original, attack.simulated = (
+            outcome(100, 100),
+            outcome(100, 0),
+            None,
+        )
     result.review_warnings.append("the release is more re-identifiable than the unprotected data")
     explain_inversions(table, report, suppression_steps(policy), np.random.SeedSequence(1))
     assert result.review_warnings[-1].startswith("the release is more re-identifiable")
@@ -139,25 +147,20 @@ def test_an_inversion_names_the_step_that_explains_it():
 
 
 def test_the_policy_simulated_attack_can_be_the_unprotected_worst_case():
-    result = LinkageResult(
-        Adversary(known_items=2), 500, outcome(400, 40), outcome(400, 20), None, 0.001, [],
-        {"scoreboard-rh": {"released": outcome(400, 40), "original": outcome(400, 20),
-                           "simulated": outcome(400, 90)}},
+    result = linkage_result(
+        Adversary(known_items=2), outcome(400, 40), outcome(400, 20),
+        attacks=[("original", "scoreboard-rh", outcome(400, 40), outcome(400, 20), outcome(400, 90))],
     )  # fmt: skip
     assert result.worst_original()[:2] == ("scoreboard-rh", "policy-simulated")
     assert result.worst_original()[2].n_reidentified == 90
     entry = result.to_dict()
     assert entry["original"]["attacked"] == "policy-simulated"
-    # without a portfolio the published attack stands alone, under its own name
-    alone = LinkageResult(Adversary(known_items=2), 500, outcome(400, 40), outcome(400, 20),
-                          None, 0.001)  # fmt: skip
+    # the published attack alone: it is the worst case, under its own name
+    alone = linkage_result(Adversary(known_items=2), outcome(400, 40), outcome(400, 20))
     assert alone.worst_released()[0] == "scoreboard-rh"
     assert alone.worst_original()[:2] == ("scoreboard-rh", "original")
-    scorers = alone.to_dict()["scorers"]
-    assert {name: {side: figures["reidentified"] for side, figures in sides.items()}
-            for name, sides in scorers.items()} == {
-        "scoreboard-rh": {"released": 0.1, "original": 0.05}
-    }  # fmt: skip
+    (only,) = alone.to_dict()["portfolio"]
+    assert (only["released"]["reidentified"], only["original"]["reidentified"]) == (0.1, 0.05)
 
 
 def test_an_inversion_needs_the_release_strictly_above_both_intervals():

@@ -334,7 +334,7 @@ def test_audit_json_replaces_only_its_own_report(user_files, tmp_path):
         done = run("audit", user_files / "ratings.csv", "-p", "none", "--json", report, "-q",
                    "--scale", "1:5:1", "--seed", 1)  # fmt: skip
         assert done.exit_code == 0, done.output
-        assert json.loads(report.read_text())["schema"] == "publisher.report/4"
+        assert json.loads(report.read_text())["schema"] == "publisher.report/5"
 
 
 def test_synth_refuses_an_existing_file_without_overwrite(user_files, tmp_path):
