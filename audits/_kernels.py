@@ -459,6 +459,8 @@ def match_counts(
     own: np.ndarray,
     day_tolerance: int,
     use_dates: bool,
+    period_of: np.ndarray,
+    period_origin: int,
 ) -> tuple:
     """Count the records of a table that match what an adversary knows of each target.
 
@@ -471,25 +473,35 @@ def match_counts(
         table: the scan walks the first item's raters), rating positions and days.
     own : int array (T,)
         Each target's own record in the scanned table, -1 when it has none.
+    period_of : int64 array (P, days)
+        Row p: the first day of the period of day ``period_origin + x``, for each period
+        of :data:`publisher.core.periods.PERIODS`; no rows when the table has no dates
+        (then every column 3 + p equals column 0).
 
     Returns
     -------
-    (int64 array (T, 3), bool array (T, 3))
+    (int64 array (T, 3 + P), bool array (T, 3 + P))
         Matching records when matching on (0) the items alone, (1) items and exact
         ratings, (2) items, exact ratings and dates within ``day_tolerance`` days
-        (column 2 equals column 1 when ``use_dates`` is false); and whether the
-        target's own record is among them.
+        (column 2 equals column 1 when ``use_dates`` is false), (3 + p) items and the
+        period p of each date (what dates coarsened to p tell); and whether the target's
+        own record is among them.
     """
     n_targets, m = known_items.shape
-    sizes = np.zeros((n_targets, 3), dtype=np.int64)
-    own_match = np.zeros((n_targets, 3), dtype=np.bool_)
+    n_periods = period_of.shape[0]
+    n_days = period_of.shape[1]
+    width = 3 + max(n_periods, 1)
+    sizes = np.zeros((n_targets, width), dtype=np.int64)
+    own_match = np.zeros((n_targets, width), dtype=np.bool_)
     for t in prange(n_targets):
         first = known_items[t, 0]
+        same_period = np.ones(max(n_periods, 1), dtype=np.bool_)
         for p in range(item_ptr[first], item_ptr[first + 1]):
             v = item_record[p]
             same_items = True
             same_ratings = True
             same_days = True
+            same_period[:] = True
             for j in range(m):
                 pos = _find(record_item, record_ptr[v], record_ptr[v + 1], known_items[t, j])
                 if pos < 0:
@@ -499,9 +511,20 @@ def match_counts(
                     same_ratings = False
                 if abs(np.int64(record_day[pos]) - known_days[t, j]) > day_tolerance:
                     same_days = False
+                if n_periods:
+                    a = known_days[t, j] - period_origin
+                    b = np.int64(record_day[pos]) - period_origin
+                    inside = 0 <= a < n_days and 0 <= b < n_days
+                    for q in range(n_periods):
+                        if not inside or period_of[q, a] != period_of[q, b]:
+                            same_period[q] = False
             if same_items:
                 sizes[t, 0] += 1
                 own_match[t, 0] |= v == own[t]
+                for q in range(len(same_period)):
+                    if same_period[q]:
+                        sizes[t, 3 + q] += 1
+                        own_match[t, 3 + q] |= v == own[t]
                 if same_ratings:
                     sizes[t, 1] += 1
                     own_match[t, 1] |= v == own[t]
@@ -562,5 +585,6 @@ def anonymity_sets(
     sizes, _ = match_counts(
         item_ptr, item_record, record_ptr, record_item, record_rating, record_day,
         known, ratings, days, targets.astype(np.int64), day_tolerance, use_dates,
+        np.zeros((0, 0), np.int64), 0,
     )  # fmt: skip
-    return sizes
+    return sizes[:, :3]

@@ -20,6 +20,7 @@ IEEE Symposium on Security and Privacy, 2008, sections 4-5.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
 from publisher.core.ratings import Ratings
 
 __all__ = [
+    "CLAIM_RULES",
     "PHI_GRID",
     "SCORERS",
     "Attack",
@@ -65,6 +67,8 @@ __all__ = [
 #: Sides of an attack: the release, the unprotected data, the policy-simulated original,
 #: the control set (customers the policy removed, attacked on the release).
 SIDES = ("released", "original", "simulated", "control")
+#: How an attack claims: by eccentricity (phi) or by its posterior (a threshold).
+CLAIM_RULES = ("eccentricity", "posterior")
 
 
 def eligible_users(
@@ -216,6 +220,34 @@ class Attack:
     original: AttackOutcome | None = None
     simulated: AttackOutcome | None = None
     control: AttackOutcome | None = None
+    #: Share of the customers eligible under this knowledge model whom the release keeps
+    #: (the others are what the control set stands for).
+    share_in_release: float = 1.0
+
+    def precision(self, rule: str) -> float | None:
+        """Claims that are right, for a target drawn from every eligible customer.
+
+        An attacker does not know whether the customer they know is in the release. A
+        target is in it with probability ``share_in_release``; otherwise any claim is
+        false, at the rate measured on the control set (customers the policy removed,
+        attacked on the release). ``rule``: ``eccentricity`` or ``posterior``. None
+        when the rule makes no claim (or the scorer has no posterior).
+        """
+        on_release = self.released.with_rule(rule)
+        if on_release is None or not on_release.n:
+            return None
+        p = self.share_in_release
+        hits = p * on_release.n_reidentified / on_release.n
+        claims = p * int(on_release.claims.sum()) / on_release.n
+        if self.control is not None and self.control.n and p < 1:
+            on_control = self.control.with_rule(rule)
+            if on_control is not None:
+                claims += (1 - p) * int(on_control.claims.sum()) / on_control.n
+        return hits / claims if claims > 0 else None
+
+    def precisions(self) -> dict[str, float | None]:
+        """:meth:`precision` by each rule."""
+        return {rule: self.precision(rule) for rule in CLAIM_RULES}
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
         """The report.json ``linkage[].portfolio[]`` entry."""
@@ -225,6 +257,8 @@ class Attack:
             out[side] = (
                 outcome.to_dict(confidence_level, compact=True) if outcome is not None else None
             )
+        out["share_in_release"] = self.share_in_release
+        out["precision"] = self.precisions()
         return out
 
 
@@ -237,6 +271,8 @@ class KnowledgeStats:
     eligible: int
     known_in_release: float
     control_targets: int
+    #: Eligible customers of the original (under this model) whom the release keeps.
+    share_in_release: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """The report.json ``linkage[].knowledge[]`` entry."""
@@ -246,6 +282,7 @@ class KnowledgeStats:
             "eligible_users": self.eligible,
             "known_in_release": self.known_in_release,
             "control_targets": self.control_targets,
+            "share_in_release": self.share_in_release,
         }
 
 
@@ -346,6 +383,8 @@ class LinkageResult:
                 "scorer": worst.scorer,
                 "knowledge": worst.knowledge,
             },
+            # counts the control set: figures of removed customers (the review view only)
+            "precision": worst.precisions(),
             "original": {
                 **unprotected.to_dict(confidence_level),
                 "scorer": attack.scorer,
@@ -516,7 +555,13 @@ class LinkageAudit:
         simulated = self.simulated
         if isinstance(simulated, IndexedTable):
             # its own stream (a jump ahead): the release's draws stay what they were
-            jumped = np.random.Generator(self.rng.bit_generator.jumped())
+            bits = self.rng.bit_generator
+            jumped = (
+                np.random.Generator(bits.jumped())
+                if hasattr(bits, "jumped")  # PCG64, Philox, MT19937
+                # others: a stream seeded from a copy's next outputs (hashed by SeedSequence)
+                else np.random.default_rng(copy.deepcopy(bits).random_raw(4).tolist())
+            )
             simulated = attack_simulated(
                 simulated, self.unprotected, self.phi, original=self.original,
                 channel=self.simulated_channel, threshold=self.threshold, rng=jumped,
@@ -546,17 +591,18 @@ class LinkageAudit:
                 controls = _score_all(self.released, control_aux, np.full(len(chosen), -1), context)
             control_targets[model] = chosen if len(removed) else None
             unprotected = self.unprotected.of(model).outcomes
+            share = len(pool_released) / len(candidates) if len(candidates) else 1.0
             for name in SCORERS:
                 attacks.append(
                     Attack(
                         model, name, outcomes[name], unprotected[name],
-                        (simulated or {}).get((model, name)), controls.get(name),
+                        (simulated or {}).get((model, name)), controls.get(name), share,
                     )
                 )  # fmt: skip
             stats.append(
                 KnowledgeStats(
                     model, len(targets), len(pool_released), known_in_release(aux, present),
-                    len(chosen),
+                    len(chosen), share,
                 )
             )  # fmt: skip
         baseline = 1.0 / max(self.released.records.n, 1)

@@ -8,6 +8,7 @@ worst case. A new scorer is one entry here: the audit, the report and the gate s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,7 +56,9 @@ class Scorer:
         self, table: IndexedTable, aux: AuxiliaryInformation, truth: np.ndarray, context: Context
     ) -> AttackOutcome:
         """Score ``aux`` against every record of ``table``; ``truth``: each target's record."""
-        return self.run(table, aux, truth, context)
+        outcome = self.run(table, aux, truth, context)
+        # the posterior rule claims at the audit's threshold for every scorer with a posterior
+        return dataclasses.replace(outcome, posterior_threshold=context.threshold)
 
 
 SCORERS: dict[str, Scorer] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from audits.linkage import (
     attack_unprotected,
 )
 from audits.scoreboard import POSTERIOR_THRESHOLD, AttackOutcome
-from audits.uniqueness import UniquenessAudit, UniquenessResult
+from audits.uniqueness import MODES, UniquenessAudit, UniquenessResult
 from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
     DEFAULT_PHI,
@@ -56,6 +57,8 @@ class AuditReport:
     unprotected: UnprotectedAudit | None = None
     date_recovery: list[DateRecoveryResult] = field(default_factory=list)
     distinguishability: DistinguishabilityResult | None = None
+    #: The release singles out more customers than its original (cites the original).
+    uniqueness_warnings: list[str] = field(default_factory=list)
 
     def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
         """The audit fields of report.json (linkage, uniqueness, dates, decoys)."""
@@ -66,6 +69,7 @@ class AuditReport:
             "distinguishability": (
                 self.distinguishability.to_dict() if self.distinguishability else None
             ),
+            "uniqueness_warnings": list(self.uniqueness_warnings),
         }
 
 
@@ -313,7 +317,9 @@ def run_audits(
     # stays: the release's uniqueness draws the adversary's knowledge from it.
     if original_table is not released_table and not shared:
         original_table.drop_indexes(keep=("by_record",))
-    uniqueness = list(unprotected.uniqueness)
+    # Both sides match dates by the release's period (what its dates tell an attacker).
+    period = channel.period if released_table.by_record.has_dates else None
+    uniqueness = [dataclasses.replace(r, period=period) for r in unprotected.uniqueness]
     started = time.perf_counter()
     # The same seed as the original side: paired draws, and identical tables give
     # identical figures (the 'none' policy), so differences are the policy's doing. The
@@ -326,6 +332,36 @@ def run_audits(
         n_users=n_targets,
         rng=np.random.default_rng(children[-1]),
     )
-    uniqueness.extend(audit_u.evaluate().results())
+    released_unique = [dataclasses.replace(r, period=period) for r in audit_u.evaluate().results()]
+    uniqueness.extend(released_unique)
     seconds["uniqueness[released]"] = time.perf_counter() - started
-    return AuditReport(linkage, uniqueness, seconds, unprotected)
+    report = AuditReport(linkage, uniqueness, seconds, unprotected)
+    report.uniqueness_warnings = uniqueness_inversions(uniqueness)
+    return report
+
+
+def uniqueness_inversions(results: Sequence[UniquenessResult]) -> list[str]:
+    """Where the release singles out more customers than the original, beyond both intervals.
+
+    Every step of a policy is a randomized function of the original; a release that
+    singles out more means the knowledge or the matching favours the release, and says so.
+    These sentences cite the original's figures: the review copy only.
+    """
+    original = {r.known_items: r for r in results if r.dataset == "original"}
+    out = []
+    for released in (r for r in results if r.dataset == "released"):
+        before = original.get(released.known_items)
+        if before is None:
+            continue
+        for mode in MODES:
+            after_risk, before_risk = released.risk(mode), before.risk(mode)
+            if after_risk is None or before_risk is None:
+                continue
+            if after_risk.ci[0] > before_risk.ci[1]:
+                out.append(
+                    f"the release singles out more customers than the original by "
+                    f"{released.known_items} items ({mode.replace('_', ' and ')}): "
+                    f"{100 * after_risk.value:.1f}% against {100 * before_risk.value:.1f}%, "
+                    "beyond both intervals"
+                )
+    return out

@@ -102,6 +102,9 @@ class AttackOutcome:
     threshold : float or None
         Claims by posterior: the best record is claimed when its posterior reaches this;
         None claims by eccentricity (``phi``).
+    posterior_threshold : float
+        The posterior a claim by posterior needs when this attack is read by that rule
+        (:meth:`with_rule`), whatever its own rule.
     """
 
     correct: np.ndarray
@@ -112,6 +115,7 @@ class AttackOutcome:
     phi: float
     best_probability: np.ndarray | None = None
     threshold: float | None = None
+    posterior_threshold: float = POSTERIOR_THRESHOLD
 
     @property
     def n(self) -> int:
@@ -135,6 +139,28 @@ class AttackOutcome:
         if self.best_probability is None:
             return None
         return dataclasses.replace(self, threshold=threshold)
+
+    def with_rule(self, rule: str) -> AttackOutcome | None:
+        """The same attack claiming by ``rule`` (None: no posterior to claim by).
+
+        Parameters
+        ----------
+        rule : {"eccentricity", "posterior"}
+            ``posterior`` claims at :attr:`threshold` when the attack's own rule is the
+            posterior, else at :attr:`posterior_threshold`.
+        """
+        if rule == "eccentricity":
+            return dataclasses.replace(self, threshold=None)
+        if rule != "posterior":
+            raise ValueError(f"rule must be eccentricity or posterior, got {rule!r}")
+        return self.by_posterior(
+            self.threshold if self.threshold is not None else self.posterior_threshold
+        )
+
+    @property
+    def other_rule(self) -> str:
+        """The rule this attack does not claim by."""
+        return "posterior" if self.rule == "eccentricity" else "eccentricity"
 
     @property
     def n_reidentified(self) -> int:
@@ -188,14 +214,9 @@ class AttackOutcome:
         """
         risk = self.risk(confidence_level)
         n = max(self.n, 1)
-        posterior = None
-        if self.best_probability is not None:
-            # every scorer with a posterior also claims by it (beside its own rule)
-            other = self.by_posterior(self.threshold or POSTERIOR_THRESHOLD)
-            eccentric = dataclasses.replace(self, threshold=None)
-            posterior = (other if self.threshold is None else eccentric).claim_figures(
-                confidence_level
-            )
+        # every scorer with a posterior also claims by it (beside its own rule)
+        other = self.with_rule(self.other_rule)
+        posterior = other.claim_figures(confidence_level) if other is not None else None
         return {
             "targets": self.n,
             "rule": self.rule,

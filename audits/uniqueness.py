@@ -3,11 +3,16 @@
 For each m, a sample of users is drawn, each known by m of their own items chosen
 at random; we count the users that match on all m items (a) as items only,
 (b) with the exact ratings, (c) with exact ratings and dates within a tolerance
-(3 days by default). A user no one else matches is unique; the number of users
-matching (the target included) is the size of the anonymity set.
+(3 days by default), (d) as items and the released period of each date: what an
+attacker matches against a release whose dates are coarsened (month, year; the day
+itself when they are exact; items alone without dates). A user no one else matches is
+unique; the number of users matching (the target included) is the size of the
+anonymity set.
 
-This is measured on one table at a time (the original, then the release), from
-that table's own records.
+On a release the knowledge is drawn as the attacker meets it: from the target's
+original ratings of items the release lists (items are public), with the original
+values and dates. Knowledge of items the policy deleted would hide customers from the
+audit, not from an attacker.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ import numpy as np
 from audits._index import IndexedTable
 from audits._kernels import known_values, match_counts
 from audits.stats import Risk, wilson_interval
-from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS
+from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS, MATCH_MODES
+from publisher.core.periods import PERIODS, period_starts
 from publisher.core.ratings import Ratings
 
 __all__ = ["BUCKETS", "UniquenessAudit", "UniquenessResult"]
 
 #: Anonymity-set size buckets reported: (label, lowest, highest).
 BUCKETS = (("1", 1, 1), ("2-5", 2, 5), ("6-20", 6, 20), ("21-100", 21, 100), (">100", 101, None))
-MODES = ("items", "ratings", "ratings_dates")
+MODES = MATCH_MODES
 
 
 @dataclass
@@ -46,9 +52,12 @@ class UniquenessResult:
         ratings, ratings and dates).
     has_dates : bool
     day_tolerance : int
-    own : bool array (n, 3), optional
+    own : bool array (n, 3 + periods), optional
         Whether the user's own record is among the matches (always, on the table the
         knowledge comes from; not necessarily on a release whose values were changed).
+    period : str or None
+        The period the ``items_period`` mode matches dates by (the release's: set by
+        the audit run); None: no dates, items alone.
     """
 
     dataset: str
@@ -58,10 +67,18 @@ class UniquenessResult:
     has_dates: bool
     day_tolerance: int
     own: np.ndarray | None = None
+    period: str | None = "day"
+
+    def _column(self, mode: str) -> int:
+        if mode != "items_period":
+            return MODES.index(mode)
+        if self.period is None or self.sizes.shape[1] <= 3:
+            return 0  # no dates to match: the items alone
+        return 3 + PERIODS.index(self.period)
 
     def singled_out(self, mode: str) -> np.ndarray:
         """Per sampled user: exactly one record matches, and it is the user's own."""
-        k = MODES.index(mode)
+        k = self._column(mode)
         unique = self.sizes[:, k] == 1
         return unique if self.own is None else unique & self.own[:, k]
 
@@ -88,8 +105,10 @@ class UniquenessResult:
             "users": n,
             "eligible_users": self.eligible,
             "date_tolerance_days": self.day_tolerance if self.has_dates else None,
+            "period": self.period if self.has_dates else None,
         }
-        for k, mode in enumerate(MODES):
+        for mode in MODES:
+            k = self._column(mode)
             fraction = self.unique_fraction(mode)
             out[f"unique_{mode}"] = fraction
             if fraction is None:
@@ -171,7 +190,20 @@ class UniquenessAudit:
             if self.reference is None
             else table.records.of_code[source.records.codes] >= 0
         )
-        known_support = known_index.support()
+        # Survivor knowledge: on a release, only the items it lists can be known.
+        listed = item_support > 0
+        if self.reference is None or listed.all():
+            known_support = known_index.support()
+        else:
+            flags = listed[known_index.other].astype(np.int32)
+            known_support = np.add.reduceat(flags, known_index.ptr[:-1]) if len(flags) else flags
+            known_support = np.where(np.diff(known_index.ptr) > 0, known_support, 0)
+        dated = scanned.has_dates and known_index.has_dates
+        periods, origin = (
+            _period_table(known_index.day, scanned.day)
+            if dated
+            else (np.zeros((0, 0), np.int64), 0)
+        )
         results = []
         for m in self.known_items:
             pool = np.flatnonzero((known_support >= m) & present)
@@ -179,6 +211,8 @@ class UniquenessAudit:
             known = np.zeros((len(users), m), dtype=np.int32)
             for row, record in enumerate(users):
                 own = known_index.other[known_index.ptr[record] : known_index.ptr[record + 1]]
+                if self.reference is not None:
+                    own = own[listed[own]]
                 chosen = self.rng.choice(own, size=m, replace=False)
                 # rarest first in the table scanned: the scan walks the first item's raters
                 known[row] = chosen[np.argsort(item_support[chosen], kind="stable")]
@@ -203,7 +237,9 @@ class UniquenessAudit:
                 days,
                 own_records,
                 self.day_tolerance,
-                scanned.has_dates and known_index.has_dates,
+                dated,
+                periods,
+                origin,
             )
             results.append(
                 UniquenessResult(
@@ -211,9 +247,10 @@ class UniquenessAudit:
                     m,
                     len(pool),
                     sizes,
-                    scanned.has_dates and known_index.has_dates,
+                    dated,
                     self.day_tolerance,
                     own_match,
+                    "day" if dated else None,
                 )
             )
         self._results = results
@@ -224,3 +261,11 @@ class UniquenessAudit:
         if self._results is None:
             raise RuntimeError("call evaluate() before results()")
         return self._results
+
+
+def _period_table(*days: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each period's first day for every day from the earliest to the latest of ``days``."""
+    lo = min((int(d.min()) for d in days if len(d)), default=0)
+    hi = max((int(d.max()) for d in days if len(d)), default=0)
+    span = np.arange(lo, hi + 1)
+    return np.stack([period_starts(span, p).astype(np.int64) for p in PERIODS]), lo

@@ -32,6 +32,7 @@ from publisher.core.adversary import (
     DEFAULT_PHI,
     DEFAULT_POSTERIOR,
     DEFAULT_TARGETS,
+    MATCH_MODES,
     Adversary,
 )
 from publisher.core.errors import BudgetExceededError, PolicyError
@@ -142,7 +143,7 @@ class UniquenessLimit:
         The m it applies to (must be one of the uniqueness audit's m values).
     fraction : float
         Highest allowed fraction of unique users, in [0, 1].
-    match : {"items", "ratings", "ratings_dates"}
+    match : {"items", "ratings", "ratings_dates", "items_period"}
         Which matching counts: items alone, with exact ratings, or also dates.
     """
 
@@ -153,7 +154,7 @@ class UniquenessLimit:
     def __post_init__(self) -> None:
         check_int("UniquenessLimit", "known_items", self.known_items, minimum=1)
         check_number("UniquenessLimit", "fraction", self.fraction, minimum=0, maximum=1)
-        check_choice("UniquenessLimit", "match", self.match, ("items", "ratings", "ratings_dates"))
+        check_choice("UniquenessLimit", "match", self.match, MATCH_MODES)
 
     def to_dict(self) -> dict[str, Any]:
         """The limit as written in a policy."""

@@ -11,7 +11,7 @@ from policies import preset_text
 from publisher.cli import main
 from publisher.demo import demo_data
 
-from tests.conftest import KEYED, shared
+from tests.conftest import KEYED, TEST_KEY, shared
 
 SMALL = "user,item,rating,date\n" + "".join(
     f"u{u},{i},{(u + i) % 5 + 1},2005-0{1 + (u + i) % 9}-1{i % 10}\n"
@@ -242,29 +242,49 @@ def test_policy_commands(runner, tmp_path):
 
 @pytest.mark.slow
 def test_demo_runs_without_arguments_into_out(runner, tmp_path):
+    """Against the realistic attacker no microdata preset passes on the demo data: the
+    demo says so, keeps each rejected report, and points to the tuner."""
     out = tmp_path / "demo"
     result = invoke(runner, "demo", "--out", out, "--seed", 3, env=KEYED)
     assert result.exit_code == 0, result.output
-    assert "strict: published. " in result.stdout
-    assert "of 100,836 ratings" in result.stdout
+    assert "strict: REJECTED by its gate; no data published, report only." in result.stdout
+    assert "worst case over the knowledge models and scorers" in result.stdout
     # the way on from a rejection: the tune command, with a path that exists
     advice = result.stdout.splitlines()[-1].strip()
     assert advice == f"publisher tune {demo_data()} --policy balanced --out {out}-tuning"
-    assert "netflix-2006 and balanced rejected: publisher tune searches" in result.stdout
-    bundle = out / "strict"
-    assert (bundle / "SOURCE-README.txt").read_bytes() == demo_data("README.txt").read_bytes()
-    assert "GroupLens" in (bundle / "DATASHEET.md").read_text()
-    manifest = json.loads((bundle / "MANIFEST.json").read_text())
-    assert manifest["randomness"] == "seeded-with-key"
-    assert invoke(runner, "verify", bundle).exit_code == 0
+    assert "netflix-2006 and balanced and strict rejected: publisher tune searches" in (
+        result.stdout
+    )
+    for name in ("netflix-2006", "balanced", "strict"):
+        rejected = out / f"{name}.rejected"
+        assert invoke(runner, "verify", rejected).exit_code == 0
+        manifest = json.loads((rejected / "MANIFEST.json").read_text())
+        assert manifest["randomness"] == "seeded-with-key"
     assert sorted(p.name for p in out.iterdir()) == [
         "balanced.rejected",
         "netflix-2006.rejected",
-        "strict",
-        "strict.review",
+        "strict.rejected",
     ]
     again = invoke(runner, "demo", "--out", out, "-q")  # replaces its own earlier output
     assert again.exit_code == 0
+
+
+@pytest.mark.slow
+def test_a_published_demo_bundle_carries_the_data_licence(tmp_path):
+    """What the demo attaches to a bundle that passes: the data's README and its licence."""
+    from publisher.demo import DEMO_LICENCE
+    from publisher.engine import release
+
+    policy = tmp_path / "open.yaml"
+    policy.write_text("name: open\nsteps:\n  - pseudonymize_users: {}\ngate: none\n")
+    result = release(
+        demo_data(), policy, tmp_path / "bundle", key=TEST_KEY, seed=3,
+        licence=DEMO_LICENCE, attachments={"SOURCE-README.txt": demo_data("README.txt")},
+    )  # fmt: skip
+    bundle = result.out
+    assert (bundle / "SOURCE-README.txt").read_bytes() == demo_data("README.txt").read_bytes()
+    assert "GroupLens" in (bundle / "DATASHEET.md").read_text()
+    assert CliRunner().invoke(main, ["verify", str(bundle)]).exit_code == 0
 
 
 @pytest.mark.slow
@@ -314,8 +334,8 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "Re-identification, worst of Scoreboard-RH and the length-centred score (claim at "
-        "eccentricity >= 1.5"
+        "Re-identification, worst case of 3 knowledge models x 4 scorers (claim at "
+        "eccentricity >= 1.5, the likelihood at posterior >= 0.9;"
     )
     assert lines[2].startswith(
         "  8 items (2 wrong), ratings within 1, dates within 14 days      943"
@@ -355,7 +375,7 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
         "-q",
     )
     assert result.exit_code == 0, result.output
-    assert "Re-identification, worst of Scoreboard-RH" in result.stdout
+    assert "Re-identification, worst case of 3 knowledge models x 4 scorers" in result.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "not-gated"
     assert [s["name"] for s in report["steps"]] == [

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_POSTERIOR",
     "DEFAULT_TARGETS",
     "KNOWLEDGE_MODELS",
+    "MATCH_MODES",
     "MIN_TARGETS",
     "Adversary",
 ]
@@ -44,6 +45,10 @@ DEFAULT_KNOWN_ITEMS = (1, 2, 4, 8)
 #: A re-identification figure drawn from fewer targets decides nothing: the gate calls
 #: it inconclusive (and fails it), every headline says so.
 MIN_TARGETS = 30
+#: How the uniqueness audit matches what the attacker knows: the items alone, with exact
+#: ratings, with exact ratings and dates within a tolerance, or with the released period
+#: of each date (the day for exact dates, the month for dates coarsened to the month...).
+MATCH_MODES = ("items", "ratings", "ratings_dates", "items_period")
 #: Where the attacker's knowledge of a target comes from (audits.knowledge): the target's
 #: original ratings uniformly, those of items the release lists, or weighted by the
 #: item's raters. An adversary's figure is the worst case over the models it names.
@@ -108,18 +113,16 @@ class Adversary:
                 maximum=MAX_TOLERANCE_DAYS,
             )
         check_int(owner, "exclude_top", self.exclude_top, minimum=0)
-        if (
-            not isinstance(self.knowledge, tuple)
-            or not self.knowledge
-            or any(k not in KNOWLEDGE_MODELS for k in self.knowledge)
-            or len(set(self.knowledge)) != len(self.knowledge)
-        ):
-            raise ParameterError(
-                owner,
-                "knowledge",
-                f"a non-empty list of distinct models among {', '.join(KNOWLEDGE_MODELS)}",
-                list(self.knowledge) if isinstance(self.knowledge, tuple) else self.knowledge,
-            )
+        models = f"among {', '.join(KNOWLEDGE_MODELS)}"
+        if not isinstance(self.knowledge, tuple) or not self.knowledge:
+            value = list(self.knowledge) if isinstance(self.knowledge, tuple) else self.knowledge
+            raise ParameterError(owner, "knowledge", f"a non-empty list of models {models}", value)
+        for model in self.knowledge:  # name the offending model, not "a list"
+            if model not in KNOWLEDGE_MODELS:
+                raise ParameterError(owner, "knowledge", f"models {models}", model)
+        repeated = next((m for m in self.knowledge if self.knowledge.count(m) > 1), None)
+        if repeated is not None:
+            raise ParameterError(owner, "knowledge", "distinct models (each named once)", repeated)
 
     @property
     def true_items(self) -> int:

@@ -14,12 +14,14 @@ from publisher.reporting.report_json import summarize
 __all__ = [
     "KNOWLEDGE_LEAD",
     "PUBLIC_NOTE",
+    "SCORERS_LEAD",
     "UNGATED",
     "UNIQUENESS_LEAD",
     "has_microdata",
     "is_public",
     "knowledge_rows",
     "published_text",
+    "scorer_rows",
     "summary",
     "uniqueness_modes",
     "verdict_text",
@@ -97,19 +99,27 @@ def published_text(report: dict[str, Any]) -> str:
 #: What the uniqueness figures count, in every view.
 UNIQUENESS_LEAD = (
     "Share of customers singled out by m of their own ratings: exactly one record matches "
-    "what the adversary knows (the ORIGINAL items, values and dates, also when measuring "
-    "the release) and it is the customer's own"
+    "what the adversary knows (the customer's ORIGINAL values and dates; on the release, of "
+    "items the release lists, as an attacker meets it) and it is the customer's own"
 )
 
 
 def uniqueness_modes(report: dict[str, Any]) -> str:
-    """The three matching modes of the uniqueness audit, with its date tolerance."""
+    """The four matching modes of the uniqueness audit, with its date tolerance and period."""
     days = next(
         (e["date_tolerance_days"] for e in report["uniqueness"] if e.get("date_tolerance_days")),
         None,
     )
+    period = next((e["period"] for e in report["uniqueness"] if e.get("period")), None)
     dates = f"dates within {days} days" if days is not None else "dates (none in the data)"
-    return f"items / + exact ratings / + {dates}"
+    released = (
+        "items + the released day"
+        if period == "day"
+        else f"items + the released {period}"
+        if period
+        else "items + released period (no dates released: items alone)"
+    )
+    return f"items / + exact ratings / + {dates} / {released}"
 
 
 #: How the re-identification figures are chosen, for every rendering.
@@ -164,6 +174,69 @@ def knowledge_rows(report: dict[str, Any]) -> list[tuple[str, str, str, str, str
                     if known is None
                     else f"{known:.2f} of {entry['adversary']['known_items']}",
                     figure,
+                )
+            )
+    return rows
+
+
+#: What the per-scorer claims table shows, in every view.
+SCORERS_LEAD = (
+    "Claims of each scorer at its worst knowledge model, by both rules: eccentricity (the "
+    "best record stands out from the second by phi standard deviations) and posterior (the "
+    "scorer's probability of its best record reaches the threshold: the likelihood's own "
+    "posterior, the entropic posterior exp(score / sigma) for the others). Precision counts "
+    "the control set: a "
+    "target drawn from every eligible customer of the original is in the release with the "
+    "release's share, and otherwise one of the customers the policy removed, every claim "
+    "on whom is false"
+)
+
+
+def _rule_text(side: dict[str, Any]) -> str:
+    sign = "eccentricity" if side["rule"] == "eccentricity" else "posterior"
+    return f"{sign} >= {side['threshold']:g}"
+
+
+def scorer_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Per adversary and scorer (at its worst knowledge model), both claim rules.
+
+    (adversary, scorer, knowledge, rule, re-identified, precision, other rule,
+    re-identified, precision); precision reads ``withheld`` in the public view.
+    """
+    from publisher.reporting.format import KNOWLEDGE_NAMES, MISSING, SCORER_NAMES, WITHHELD, pct
+    from publisher.reporting.format import risk as risk_text
+
+    rows: list[tuple[str, ...]] = []
+    for k, entry in enumerate(report["linkage"], 1):
+        by_scorer: dict[str, dict[str, Any]] = {}
+        for attack in entry.get("portfolio") or []:
+            best = by_scorer.get(attack["scorer"])
+            if (
+                best is None
+                or attack["released"]["reidentified"] > best["released"]["reidentified"]
+            ):
+                by_scorer[attack["scorer"]] = attack
+        for name, attack in by_scorer.items():
+            side = attack["released"]
+            other = side.get("other_rule")
+            precision = attack.get("precision")
+
+            def of(rule: str, precision: dict[str, Any] | None = precision) -> str:
+                if precision is None:
+                    return WITHHELD
+                return pct(precision.get(rule))
+
+            rows.append(
+                (
+                    f"A{k}",
+                    SCORER_NAMES[name],
+                    KNOWLEDGE_NAMES[attack["knowledge"]],
+                    _rule_text(side),
+                    risk_text(side),
+                    of(side["rule"]),
+                    _rule_text(other) if other else "no posterior",
+                    risk_text(other) if other else MISSING,
+                    of(other["rule"]) if other else MISSING,
                 )
             )
     return rows

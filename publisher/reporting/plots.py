@@ -163,7 +163,7 @@ def uniqueness(report: dict[str, Any]) -> str | None:
     if not entries:
         return None
     fig, ax = plt.subplots(figsize=(7.0, 2.6))
-    styles = {"items": ":", "ratings": "-", "ratings_dates": "--"}
+    styles = {"items": ":", "ratings": "-", "ratings_dates": "--", "items_period": "-."}
     for dataset, colour in (("original", ORIGINAL), ("released", RELEASED)):
         rows = sorted(
             (e for e in entries if e["dataset"] == dataset), key=lambda e: e["known_items"]
@@ -172,7 +172,7 @@ def uniqueness(report: dict[str, Any]) -> str | None:
             continue
         ms = [e["known_items"] for e in rows]
         for mode, style in styles.items():
-            values = [e[f"unique_{mode}"] for e in rows]
+            values = [e.get(f"unique_{mode}") for e in rows]
             if any(v is None for v in values):
                 continue
             ax.plot(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.core.adversary import DEFAULT_PHI, DEFAULT_POSTERIOR
+from publisher.core.adversary import DEFAULT_PHI, DEFAULT_POSTERIOR, MATCH_MODES
 from publisher.reporting.escape import escape
 from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
 from publisher.reporting.pages import render_page
@@ -18,17 +18,19 @@ from publisher.reporting.phrases import (
     KNOWLEDGE_LEAD,
     PORTFOLIO_LEAD,
     PUBLIC_NOTE,
+    SCORERS_LEAD,
     UNIQUENESS_LEAD,
     is_public,
     knowledge_rows,
     published_text,
+    scorer_rows,
     summary,
     uniqueness_modes,
     verdict_text,
 )
 from publisher.reporting.plots import figures
 
-__all__ = ["explain_adversary", "render_html", "render_markdown"]
+__all__ = ["claim_posterior", "explain_adversary", "render_html", "render_markdown"]
 
 
 def explain_adversary(adversary: dict[str, Any], scale: str) -> str:
@@ -119,7 +121,7 @@ def row_audit_lines(report: dict[str, Any]) -> dict[str, Any]:
     return {"dates": dates, "decoys": decoys}
 
 
-def _posterior(report: dict[str, Any]) -> float:
+def claim_posterior(report: dict[str, Any]) -> float:
     """The posterior threshold the likelihood scorer claimed at."""
     for entry in report["linkage"]:
         for attack in entry.get("portfolio") or []:
@@ -211,7 +213,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "in one run shows the same attacks on the original itself; the attack through the "
         "policy's suppression steps is this policy's own). A claim needs "
         f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g} "
-        f"(a posterior >= {_posterior(report):g} for the likelihood scorer). "
+        f"(a posterior >= {claim_posterior(report):g} for the likelihood scorer). "
         "Intervals are 95% Wilson intervals.",
         "",
         PORTFOLIO_LEAD,
@@ -221,6 +223,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| # | knowledge | targets | known items in the release | worst on the release |",
         "|---|---|---|---|---|",
         *(f"| {' | '.join(row)} |" for row in knowledge_rows(report)),
+        "",
+        f"{SCORERS_LEAD}:",
+        "",
+        "| # | scorer | knowledge | rule | re-identified | precision | other rule "
+        "| re-identified | precision |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in scorer_rows(report)),
         "",
     ]
     lines.extend(f"- note: {note}" for note in head["notes"])
@@ -238,9 +247,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         by_m.setdefault(entry["known_items"], {})[entry["dataset"]] = entry
     for m, sides in sorted(by_m.items()):
         cells = [
-            " / ".join(
-                pct(sides[d][f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
-            )
+            " / ".join(pct(sides[d].get(f"unique_{mode}")) for mode in MATCH_MODES)
             if d in sides
             else WITHHELD
             if public and d == "original"
@@ -368,6 +375,8 @@ def render_html(report: dict[str, Any]) -> str:
         portfolio_lead=PORTFOLIO_LEAD,
         knowledge_lead=KNOWLEDGE_LEAD,
         knowledge=knowledge_rows(report),
+        scorers_lead=SCORERS_LEAD,
+        scorers=scorer_rows(report),
         dates_lead=DATES_LEAD,
         decoys_lead=DECOYS_LEAD,
         default_phi=DEFAULT_PHI,

@@ -140,6 +140,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
         for warning in [*entry["warnings"], *(entry.get("review_warnings") or [])]:
             if warning not in notes:
                 notes.append(warning)
+    notes.extend(report.get("uniqueness_warnings") or [])  # null in the public view
     return {
         "published": report["verdict"] != "fail",
         "worst_released": worst,
@@ -208,6 +209,7 @@ def build_report(
         "uniqueness": audits["uniqueness"],
         "date_recovery": audits["date_recovery"],
         "distinguishability": audits["distinguishability"],
+        "uniqueness_warnings": audits.get("uniqueness_warnings", []),
         "utility": utility,
         "privacy_budget": privacy_statement(policy, Scale.parse(source["scale"])).to_dict(),
         "distributions": distributions,

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from publisher.core.adversary import MATCH_MODES
 from publisher.reporting.format import MISSING, attacker, pct, risk
 from publisher.reporting.phrases import summary, uniqueness_modes
-from publisher.reporting.render import row_audit_lines
+from publisher.reporting.render import claim_posterior, row_audit_lines
 from publisher.reporting.report_json import attacked
 
 __all__ = ["headline", "render_audit_table", "render_comparison", "verdict_lines"]
@@ -32,9 +33,12 @@ def render_audit_table(report: dict[str, Any]) -> str:
     linkage = report["linkage"]
     if linkage:
         first = linkage[0]
+        models = len(first["adversary"].get("knowledge") or ["original"])
+        scorers = len({a["scorer"] for a in first.get("portfolio") or []}) or 1
         lines.append(
-            f"Re-identification, worst of Scoreboard-RH and the length-centred score (claim at "
-            f"eccentricity >= {first['phi']:g}; random guess {pct(first['baseline'])}); 95% "
+            f"Re-identification, worst case of {models} knowledge models x {scorers} scorers "
+            f"(claim at eccentricity >= {first['phi']:g}, the likelihood at posterior >= "
+            f"{claim_posterior(report):g}; random guess {pct(first['baseline'])}); 95% "
             "Wilson intervals"
         )
         width = max(len(entry["description"]) for entry in linkage)
@@ -60,7 +64,7 @@ def render_audit_table(report: dict[str, Any]) -> str:
     uniqueness = report["uniqueness"]
     if uniqueness:
         lines.append(f"Singled out by m of their own original ratings ({uniqueness_modes(report)})")
-        lines.append(f"  {'m':>3}  {'unprotected':<24} {'released':<24}")
+        lines.append(f"  {'m':>3}  {'unprotected':<30} {'released':<30}")
         by_m: dict[int, dict[str, dict[str, Any]]] = {}
         for entry in uniqueness:
             by_m.setdefault(entry["known_items"], {})[entry["dataset"]] = entry
@@ -68,13 +72,11 @@ def render_audit_table(report: dict[str, Any]) -> str:
         def cell(entry: dict[str, Any] | None) -> str:
             if entry is None:
                 return MISSING
-            return " / ".join(
-                pct(entry[f"unique_{mode}"]) for mode in ("items", "ratings", "ratings_dates")
-            )
+            return " / ".join(pct(entry.get(f"unique_{mode}")) for mode in MATCH_MODES)
 
         for m, sides in sorted(by_m.items()):
             lines.append(
-                f"  {m:>3}  {cell(sides.get('original')):<24} {cell(sides.get('released')):<24}"
+                f"  {m:>3}  {cell(sides.get('original')):<30} {cell(sides.get('released')):<30}"
             )
     rows = row_audit_lines(report)
     if rows["dates"]:
@@ -99,8 +101,8 @@ def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
     width = max(len(e["description"]) for e in first)
     names = ["unprotected"] + [name for name, _ in reports]
     lines = [
-        "Re-identified, worst case over the scorers (95% Wilson interval), same adversaries "
-        "on each release:",
+        "Re-identified, worst case over the knowledge models and scorers (95% Wilson "
+        "interval), same adversaries on each release:",
         f"  {'adversary':<{width}}  " + " ".join(f"{n:<24}" for n in names),
     ]
     for k, entry in enumerate(first):

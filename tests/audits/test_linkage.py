@@ -5,8 +5,8 @@ import pytest
 
 from audits import LinkageAudit, run_audits
 from audits._index import IndexedTable, item_weights
-from audits.linkage import risk_text
-from audits.scoreboard import AuxiliaryInformation, attack
+from audits.linkage import Attack, risk_text
+from audits.scoreboard import AttackOutcome, AuxiliaryInformation, attack
 from audits.stats import wilson_interval
 from policies import load_policy, parse_policy
 from publisher.core import Adversary
@@ -549,3 +549,55 @@ def test_an_attack_twice_as_good_as_chance_is_not_called_chance():
                           rng=np.random.default_rng(0)).evaluate().results()  # fmt: skip
     assert result.original.top1_credit.tolist() == [0.5] * 4
     assert result.warnings == []
+
+
+def hand_outcome(correct, eccentricity, posterior=None, threshold=None):
+    correct = np.asarray(correct, bool)
+    ones = np.ones(len(correct))
+    return AttackOutcome(
+        correct, np.asarray(eccentricity, float), ones, ones, ones, 1.5,
+        None if posterior is None else np.asarray(posterior, float), threshold, 0.9,
+    )  # fmt: skip
+
+
+def test_precision_counts_the_control_set_at_the_release_share():
+    """By hand: 10 targets, 4 claimed by eccentricity (3 right); 10 control customers, 2
+    claimed. With 60% of eligible customers kept, precision = 0.6 * 3/10 / (0.6 * 4/10 +
+    0.4 * 2/10) = 0.18 / 0.32. By posterior (>= 0.9): 2 claims, both right, 1 on the
+    control: 0.6 * 2/10 / (0.6 * 2/10 + 0.4 * 1/10) = 0.75."""
+    released = hand_outcome(
+        [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+        [2, 3, 2, 1, 2, 0, 0, 0, 0, 0],
+        [0.95, 0.91, 0.5, 0.2, 0.1, 0, 0, 0, 0, 0],
+    )
+    control = hand_outcome(np.zeros(10), [2, 1.6, 0, 0, 0, 0, 0, 0, 0, 0], [0.99] + [0.1] * 9)
+    attack = Attack("released", "scoreboard-rh", released, control=control, share_in_release=0.6)
+    assert attack.precision("eccentricity") == pytest.approx(0.18 / 0.32)
+    assert attack.precision("posterior") == pytest.approx(0.75)
+    # nobody removed: the control set does not count, precision is the targets' own
+    kept = Attack("released", "scoreboard-rh", released, control=control, share_in_release=1.0)
+    assert kept.precision("eccentricity") == pytest.approx(3 / 4)
+    # a scorer without a posterior has no posterior precision; no claims: no precision
+    cosine = Attack("released", "cosine", hand_outcome([1, 0], [2, 0]))
+    assert cosine.precisions() == {"eccentricity": 1.0, "posterior": None}
+    silent = Attack("released", "cosine", hand_outcome([1, 0], [0, 0]))
+    assert silent.precision("eccentricity") is None
+
+
+def test_every_scorer_with_a_posterior_reports_the_other_rule():
+    own_posterior = hand_outcome([1, 1, 0], [2, 0, 0], [0.95, 0.92, 0.3], threshold=0.9)
+    entry = own_posterior.to_dict(compact=True)
+    assert entry["rule"] == "posterior"
+    assert entry["reidentified"] == pytest.approx(2 / 3)
+    assert entry["other_rule"]["rule"] == "eccentricity"
+    assert entry["other_rule"]["reidentified"] == pytest.approx(1 / 3)
+    # eccentricity's own rule: the other rule claims at the audit's posterior threshold
+    import dataclasses
+
+    eccentric = dataclasses.replace(own_posterior, threshold=None, posterior_threshold=0.94)
+    figures = eccentric.to_dict(compact=True)["other_rule"]
+    assert (figures["rule"], figures["threshold"]) == ("posterior", 0.94)
+    assert figures["reidentified"] == pytest.approx(1 / 3)  # only 0.95 reaches 0.94
+    assert hand_outcome([1], [2]).to_dict(compact=True)["other_rule"] is None
+    with pytest.raises(ValueError, match="rule must be"):
+        eccentric.with_rule("majority")

@@ -4,6 +4,7 @@ import pytest
 
 from policies import Adversary, list_presets, load_policy, parse_policy
 from policies.steps import PseudonymizeUsers
+from publisher.core.adversary import KNOWLEDGE_MODELS
 from publisher.core.errors import PolicyError
 
 GOOD = """
@@ -123,6 +124,20 @@ BAD = [
         "name: x\naudits: {adversaries: [{known_items: 2, items: {top: 3}}]}",
         "audits.adversaries[0].items: unknown key 'top'; allowed: exclude_top",
     ),
+    (
+        "name: x\naudits: {adversaries: [{known_items: 2, knowledge: gossip}]}",
+        "audits.adversaries[0].knowledge: must be models among original, released, popular, "
+        "got 'gossip'",
+    ),
+    (
+        "name: x\naudits: {adversaries: [{known_items: 2, knowledge: [released, released]}]}",
+        "audits.adversaries[0].knowledge: must be distinct models (each named once), "
+        "got 'released'",
+    ),
+    (
+        "name: x\naudits: {posterior: 0.4}",
+        "audits.posterior: must be a number in [0.5, 1), got 0.4",
+    ),
     ("name: x\naudits: {phi: 0}", "audits.phi: must be a number > 0, got 0"),
     (
         "name: x\ngate: {max_reidentification_rate: 1.5}",
@@ -147,7 +162,7 @@ BAD = [
     ),
     (
         "name: x\ngate: {max_unique_fraction: {known_items: 4, fraction: 0.5, match: dates}}",
-        "gate.max_unique_fraction.match: must be one of items, ratings, ratings_dates, got 'dates'",
+        "gate.max_unique_fraction.match: must be one of items, ratings, ratings_dates, items_period, got 'dates'",
     ),
     ("name: 3", "name: must be a string, got 3"),
     ("- just\n- a list", "policy: must be a mapping, got a list"),
@@ -270,3 +285,17 @@ def test_a_key_given_twice_is_an_error_at_every_level(text, line, key):
     # Issue 24.4: a reviewer reads the first value; last-wins parsing applied the second.
     with pytest.raises(PolicyError, match=rf"^p\.yaml: line {line}: key '{key}' given twice$"):
         parse_policy(text, "p.yaml")
+
+
+def test_every_preset_attacks_with_every_knowledge_model():
+    """The default: the worst case over original, released and popular knowledge."""
+    for name in list_presets():
+        for adversary in load_policy(name).audits.adversaries:
+            assert adversary.knowledge == KNOWLEDGE_MODELS, (name, adversary)
+
+
+def test_knowledge_may_be_narrowed_by_name():
+    text = "name: x\ngate: none\naudits:\n  adversaries: [{known_items: 4, knowledge: released}]\n"
+    assert parse_policy(text).audits.adversaries[0].knowledge == ("released",)
+    listed = text.replace("knowledge: released", "knowledge: [popular, original]")
+    assert parse_policy(listed).audits.adversaries[0].knowledge == ("popular", "original")
