@@ -116,7 +116,8 @@ class SampleUsers(Step):
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         users = ratings.frame[USER].to_numpy()
         present = present_codes(users, len(ratings.user_ids))
-        n_keep = max(1, round(self.fraction * len(present)))
+        # at least one user, of none: an empty table (an earlier step left no ratings)
+        n_keep = min(len(present), max(1, round(self.fraction * len(present))))
         chosen = rng.choice(present, size=n_keep, replace=False)
         keep = np.zeros(len(ratings.user_ids), dtype=bool)
         keep[chosen] = True

@@ -11,6 +11,7 @@ from typing import Any
 
 from publisher import __version__
 from publisher.reporting.format import number, pct
+from publisher.tuning.advice import no_recommendation
 from publisher.tuning.search import Trial, TuneResult, utility_lost
 from publisher.tuning.space import OBJECTIVES
 
@@ -18,7 +19,9 @@ __all__ = ["SCHEMA", "frontier_dict", "pareto", "recommended_yaml"]
 
 #: 2: several fresh re-audits (``fresh_seeds``, ``recommended.reaudit.draws``) and the
 #: estimated probability that a fresh release passes (``pass_probability``).
-SCHEMA = "publisher.frontier/2"
+#: 3: ``no_recommendation`` (the least risky candidate and the knobs that would go
+#: further) when nothing is recommended; each risk entry names its ``knowledge`` model.
+SCHEMA = "publisher.frontier/3"
 
 
 def pareto(points: list[tuple[float, float, int]]) -> set[int]:
@@ -125,6 +128,7 @@ def frontier_dict(result: TuneResult, source: dict[str, Any]) -> dict[str, Any]:
         "candidates": candidates,
         "presets": presets,
         "recommended": recommended,
+        "no_recommendation": None if recommended is not None else no_recommendation(result),
         "reaudits": result.reaudits,
     }
 

@@ -145,6 +145,15 @@ def terminal_table(frontier: dict[str, Any], rows: int = 12) -> str:
         f"{s['screened_out']} screened out, {s['pruned']} pruned, {s['not_reached']} not "
         f"reached; {s['seconds']} s{' (budget spent)' if s['budget_exhausted'] else ''}"
     )
+    advice = frontier.get("no_recommendation")
+    if rec is None and advice and advice.get("least_risky"):
+        least = advice["least_risky"]
+        lines.append(
+            f"  least risky #{least['candidate']} {_knobs_text(least['knobs'])}: risk upper "
+            f"{_pct(least['risk_upper'])}, kept "
+            f"{_pct((least.get('utility') or {}).get('ratings_kept'))}"
+        )
+        lines.extend(f"  next: {line}" for line in advice["next"])
     if rec is not None:
         lines.append(
             f"* recommended #{rec['candidate']}: {rec['reaudit']['draws']} fresh re-audits all "

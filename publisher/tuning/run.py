@@ -16,6 +16,7 @@ from publisher.engine.evaluate import input_digest
 from publisher.engine.output import check_output
 from publisher.engine.staging import output_lock, staging
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
+from publisher.reporting.format import pct
 from publisher.tuning.frontier import frontier_dict, recommended_yaml
 from publisher.tuning.page import render_frontier_html
 from publisher.tuning.search import Trial, TuneResult, tune_ratings
@@ -138,13 +139,30 @@ def tune(
             (temp / "recommended.yaml").write_text(text, "utf-8")
     run = TuneRun(result, frontier, out)
     if result.recommended is None:
-        raise NoRecommendationError(
-            f"{out}: no candidate passed the gate of {policy.name} "
-            f"({frontier['search']['audited']} audited in full); the frontier is in "
-            f"{out / 'frontier.html'}: widen the space",
-            run,
-        )
+        raise NoRecommendationError(no_recommendation_text(frontier, out), run)
     return run
+
+
+def no_recommendation_text(frontier: dict[str, Any], out: Path) -> str:
+    """The one line ``publisher tune`` ends with when it recommends nothing."""
+    advice = frontier["no_recommendation"]
+    search = frontier["search"]
+    text = (
+        f"{out}: {advice['why']} ({search['audited']} audited in full, "
+        f"{search['screened_out']} screened out)"
+    )
+    least = advice["least_risky"]
+    if least is not None:
+        knobs = ", ".join(f"{k}={'none' if v is None else v}" for k, v in least["knobs"].items())
+        worst = max(least["risk"], key=lambda r: r["ci"][1])
+        text += (
+            f"; the least risky, #{least['candidate']} ({knobs}), reaches "
+            f"{pct(least['risk_upper'])} upper bound ({worst['adversary']}, "
+            f"{worst['scorer']}, {worst.get('knowledge') or 'original'} knowledge"
+            f"{', screen' if least['rung'] == 'screen' else ''}); next: "
+            f"{'; '.join(advice['next'])}"
+        )
+    return f"{text}; the frontier is in {out / 'frontier.html'}"
 
 
 def _tuned(result: TuneResult) -> Policy:

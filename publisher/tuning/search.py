@@ -25,7 +25,10 @@ again on :data:`FRESH_DRAWS` fresh draws (other seeds: new step noise, new targe
 auxiliary information, a new unprotected side). It is recommended only if every re-audit
 passes AND the probability they estimate that one more fresh release passes
 (:mod:`publisher.tuning.stability`) is at least :data:`MIN_PASS_PROBABILITY`; otherwise
-the next passing candidate is tried (at most :data:`MAX_REAUDITS` candidates).
+the next passing candidate is tried (at most :data:`MAX_REAUDITS` candidates). When none
+holds, the candidates they pruned were never measured: they are searched then (pruned
+only by passing candidates not yet re-audited) and the best of those re-audited, until
+one holds or nothing pruned is left.
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ class Trial:
     figures: dict[str, Any] | None = None
     rung: str | None = None
     seconds: float = 0.0
+    #: The passed candidate that pruned this one (its number).
+    pruned_by: int | None = None
 
 
 @dataclass
@@ -154,6 +159,7 @@ def _risk(linkage: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "reidentified": entry["released"]["reidentified"],
             "ci": entry["released"]["reidentified_ci"],
             "scorer": entry["released"]["scorer"],
+            "knowledge": entry["released"].get("knowledge"),
             "targets": entry["targets"],
         }
         for entry in linkage
@@ -258,35 +264,53 @@ def tune_ratings(
             cache["full"] = evaluation.unprotected
         return evaluation
 
-    passed: list[Trial] = []
-    for k, trial in enumerate(trials):
-        if deadline is not None and time.perf_counter() > deadline:
-            result.budget_exhausted = True
-            break
-        t0 = time.perf_counter()
-        dominating = next(
-            (p for p in passed if trial.candidate.protects_at_least(p.candidate, space.knobs)),
-            None,
-        ) if prune else None  # fmt: skip
-        if dominating is not None:
-            trial.status = "pruned"
-            trial.reason = (
-                f"protects at least as much as #{dominating.candidate.number} "
-                f"({dominating.candidate.describe(space.knobs)}), which passed"
-            )
-        else:
-            try:
-                _run_trial(trial, index, base, screen_targets, seed, cache, evaluate)
-            except PolicyError as exc:  # e.g. a candidate that leaves no ratings
-                trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
-            if trial.status == "passed":
-                passed.append(trial)
-        trial.seconds = time.perf_counter() - t0
-        if progress is not None:
-            progress(trial, k, len(trials))
+    def search(queue: list[Trial], pruners: list[Trial]) -> list[Trial]:
+        """Run ``queue`` in order; returns the trials that passed (pruners grow with them)."""
+        passed: list[Trial] = []
+        for k, trial in enumerate(queue):
+            if deadline is not None and time.perf_counter() > deadline:
+                result.budget_exhausted = True
+                break
+            t0 = time.perf_counter()
+            dominating = next(
+                (p for p in [*pruners, *passed]
+                 if trial.candidate.protects_at_least(p.candidate, space.knobs)),
+                None,
+            ) if prune else None  # fmt: skip
+            if dominating is not None:
+                trial.status, trial.pruned_by = "pruned", dominating.candidate.number
+                trial.reason = (
+                    f"protects at least as much as #{dominating.candidate.number} "
+                    f"({dominating.candidate.describe(space.knobs)}), which passed"
+                )
+            else:
+                try:
+                    _run_trial(trial, index, base, screen_targets, seed, cache, evaluate)
+                except PolicyError as exc:  # e.g. a candidate that leaves no ratings
+                    trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
+                if trial.status == "passed":
+                    passed.append(trial)
+            trial.seconds = time.perf_counter() - t0
+            if progress is not None:
+                progress(trial, k, len(queue))
+        return passed
+
+    passed = search(trials, [])
     if presets:
         result.presets = _presets(base, evaluate, deadline)
     _recommend(result, passed, evaluate)
+    # A candidate that passed on the search's draws but not on fresh ones pruned others
+    # that were never measured: measure them now, and recommend among what passes.
+    while result.recommended is None and not result.budget_exhausted:
+        failed = {r["candidate"] for r in result.reaudits}
+        revived = [t for t in trials if t.status == "pruned" and t.pruned_by in failed]
+        if not revived:
+            break
+        for trial in revived:
+            trial.status, trial.reason, trial.pruned_by = "not-reached", "", None
+        held = [t for t in passed if t.candidate.number not in failed]
+        passed = held + search(revived, held)
+        _recommend(result, passed, evaluate)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -409,8 +433,14 @@ def _recommend(
     :data:`MIN_PASS_PROBABILITY`.
     """
     objective = result.space.objective
+    tried = {r["candidate"] for r in result.reaudits}
     ranked = sorted(
-        (t for t in passed if utility_lost(t.figures or {}, objective) is not None),
+        (
+            t
+            for t in passed
+            if utility_lost(t.figures or {}, objective) is not None
+            and t.candidate.number not in tried
+        ),
         key=lambda t: utility_lost(t.figures, objective),  # type: ignore[arg-type,return-value]
     )  # stable: among equals, the least protective (tried first)
     thresholds = result.base.gate.max_reidentification_rate or ()

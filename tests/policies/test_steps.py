@@ -94,6 +94,30 @@ def test_sample_users(tiny, rng):
 
 
 @pytest.mark.parametrize(
+    "step",
+    [
+        SampleUsers(fraction=0.5),
+        DropRareItems(min_raters=2),
+        DropSparseUsers(min_ratings=2),
+        CapUserRatings(max_ratings=1),
+        CoarsenDates(to="year"),
+        JitterDates(max_days=3),
+        RedateRatings(fraction=0.5, max_days=3),
+        DeleteRatings(fraction=0.5),
+        PerturbRatings(epsilon=1.0),
+        DropDates(),
+        InsertRatings(fraction=0.1),
+    ],
+    ids=lambda step: step.name,
+)
+def test_a_step_after_one_that_left_no_ratings_leaves_none(tiny, rng, step):
+    """A strong candidate of the tuner (items with 400 raters, then a sample) may reach a
+    step with an empty table: nothing to do, and no error (sample_users raised)."""
+    empty = tiny.with_frame(tiny.frame.iloc[:0])
+    assert step.transform(empty, rng).n_ratings == 0
+
+
+@pytest.mark.parametrize(
     ("to", "expected"),
     [
         ("week", "2005-08-01"),

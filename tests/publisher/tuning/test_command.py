@@ -26,7 +26,7 @@ def test_a_recommendation_exits_0_and_releases_through_its_gate(tmp_path, known_
         "frontier.html", "frontier.json", "recommended.yaml",
     ]  # fmt: skip
     frontier = json.loads((out / "frontier.json").read_text())
-    assert frontier["schema"] == "publisher.frontier/2"
+    assert frontier["schema"] == "publisher.frontier/3"
     assert frontier["search"]["seed"] == 5
     assert frontier["search"]["candidates"] == 2
     assert frontier["recommended"]["knobs"] == {"drop_rare_items.min_raters": 2}
@@ -63,8 +63,25 @@ def test_no_passing_candidate_exits_3_with_the_frontier_and_no_policy(
     frontier = json.loads((out / "frontier.json").read_text())
     assert frontier["recommended"] is None
     assert {c["status"] for c in frontier["candidates"]} == {"screened-out"}
-    assert result.output.splitlines()[-1].startswith(f"Error: {out}: no candidate passed")
-    assert "No recommendation" in (out / "frontier.html").read_text()
+    # the finding, in one line: how close the space came and where it ends
+    least = frontier["no_recommendation"]["least_risky"]
+    figures = {c["number"]: c["risk_upper"] for c in frontier["candidates"]}
+    assert least["risk_upper"] == min(figures.values())
+    # epsilon 4 did no better (the rare items single customers out): the knob that
+    # would is not in this space, and comes first among those not searched
+    assert frontier["no_recommendation"]["next"][0] == (
+        "add drop_rare_items.min_raters (not searched)"
+    )
+    last = result.output.splitlines()[-1]
+    assert last.startswith(f"Error: {out}: no candidate passed the gate of base (0 audited")
+    assert f"the least risky, #{least['candidate']} (perturb_ratings.epsilon=" in last
+    assert "next: add drop_rare_items.min_raters (not searched); add cap_user" in last
+    assert last.endswith(
+        f"releases the DP aggregates alone; the frontier is in {out}/frontier.html"
+    )
+    page = (out / "frontier.html").read_text()
+    assert "No recommendation" in page
+    assert "add drop_rare_items.min_raters (not searched)" in page
 
 
 def test_an_existing_out_folder_is_never_touched(tmp_path, known_csv, base_file):

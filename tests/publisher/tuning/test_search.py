@@ -226,3 +226,34 @@ def test_the_pass_probability_is_the_binomial_chance_of_clearing_the_threshold()
     # another kind of check counts as the share of draws that passed it
     mixed = [{"risk": [], "checks": [{"check": "uniqueness", "passed": p}]} for p in (1, 1, 0)]
     assert pass_probability(mixed, [], 30) == pytest.approx(2 / 3)
+
+
+def test_candidates_pruned_by_a_winner_that_fails_its_re_audit_are_measured_then(
+    known_table, base_policy, monkeypatch
+):
+    """Issue 25: on MovieLens 100K the one candidate that passed on the search's draws
+    failed its re-audit, and the 35 candidates it had pruned were never measured."""
+    real = search_module.evaluate_ratings
+    fresh = []
+
+    def failing_fresh(ratings, policy, **kwargs):
+        evaluation = real(ratings, policy, **kwargs)
+        if kwargs["unprotected"] is None and kwargs["seed"] != 3:
+            fresh.append(policy)
+            if len(fresh) == 1:  # the first winner's first re-audit fails
+                evaluation.report["verdict"] = "fail"
+        return evaluation
+
+    monkeypatch.setattr(search_module, "evaluate_ratings", failing_fresh)
+    result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=3, presets=False)
+    first = result.reaudits[0]["candidate"]
+    assert result.reaudits[0]["verdict"] == "fail"
+    revived = [t for t in result.trials if t.candidate.number != first]
+    assert revived
+    assert all(t.status != "pruned" or t.pruned_by != first for t in result.trials)
+    assert result.recommended is not None
+    assert result.recommended.candidate.number != first
+    assert result.recommended.candidate.protects_at_least(
+        next(t.candidate for t in result.trials if t.candidate.number == first),
+        result.space.knobs,
+    )

@@ -14,20 +14,22 @@ def step_names(policy):
 def test_the_default_space_builds_a_valid_policy_for_every_candidate():
     space = load_space(None)
     assert space.objective == "rmse_increase"
-    assert space.size == 5 * 4 * 4 * 4
+    assert space.size == 5 * 3 * 4 * 4 * 2
     candidates = space.candidates(load_policy("balanced"))
     assert len(candidates) == space.size
     assert len({c.policy.digest() for c in candidates}) == space.size  # all different
     # least protective first: the base's own steps, minus every knob's
     assert step_names(candidates[0].policy) == ["pseudonymize_users"]
     assert candidates[0].describe(space.knobs) == (
-        "min_raters=none max_ratings=none to=none epsilon=none"
+        "min_raters=none max_ratings=none to=none epsilon=none fraction=none"
     )
     last = candidates[-1]
-    assert last.describe(space.knobs) == "min_raters=100 max_ratings=50 to=drop epsilon=0.5"
+    assert last.describe(space.knobs) == (
+        "min_raters=400 max_ratings=50 to=drop epsilon=0.1 fraction=0.5"
+    )
     assert step_names(last.policy) == [
-        "pseudonymize_users", "drop_rare_items", "cap_user_ratings", "drop_dates",
-        "perturb_ratings",
+        "pseudonymize_users", "drop_rare_items", "cap_user_ratings", "sample_users",
+        "drop_dates", "perturb_ratings",
     ]  # fmt: skip
     assert DEFAULT_SPACE.startswith("objective: rmse_increase")
 
