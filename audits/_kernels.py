@@ -27,6 +27,7 @@ import numpy as np
 from numba import prange
 
 __all__ = [
+    "NO_ROWS",
     "anonymity_sets",
     "exp_nonpositive",
     "known_values",
@@ -43,6 +44,8 @@ _INV_FACTORIAL = np.array([1.0 / np.prod(np.arange(1.0, k + 1)) for k in range(1
 # A target is scored densely when its known items' postings reach this share of the
 # records: below it the sparse touched list is cheaper than whole-buffer passes.
 DENSE_SHARE = 0.25
+#: ``scoreboard``'s ``rating_rows`` when the rating term comes from ``rating_sim``.
+NO_ROWS = np.zeros((0, 1, 1), dtype=np.float32)
 # Dense summaries look for the top two scores block by block: a block whose maximum
 # is below the running second best is passed over after one vectorized pass.
 _BLOCK = 4096
@@ -279,6 +282,7 @@ def scoreboard(
     n_chunks: int,
     dense_share: float,
     record_scale: np.ndarray,
+    rating_rows: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Score every record against each target's auxiliary information.
 
@@ -297,6 +301,10 @@ def scoreboard(
     record_scale : float32 array
         When not empty, each record's accumulated score is multiplied by its entry
         before the summary (the cosine scorer divides by the record's norm).
+    rating_rows : float32 array
+        When not empty, (targets, known items, scale positions): the term of target t's
+        known item j for a record that rated it at position v, used instead of
+        ``rating_sim`` (the centred cosine: a product of centred ratings).
 
     Returns
     -------
@@ -341,7 +349,10 @@ def scoreboard(
                 item = aux_items[t, j]
                 postings += item_ptr[item + 1] - item_ptr[item]
                 for v in range(n_levels):
-                    rows[j, v] = rating_sim[abs(aux_rating[t, j] - v)]
+                    if len(rating_rows):
+                        rows[j, v] = rating_rows[t, j, v]
+                    else:
+                        rows[j, v] = rating_sim[abs(aux_rating[t, j] - v)]
             dense = postings >= dense_share * n_records
             n_touched = 0
             for j in range(aux_len[t]):

@@ -15,6 +15,20 @@ shares with the knowledge by chance are worth little. Claims by Scoreboard-RH's 
 (eccentricity over all records reaches phi) and, beside it, by the entropic posterior.
 It runs in Scoreboard-RH's own compiled kernel, with these weights and a per-record
 scale: the same speed.
+
+The centred cosine (:func:`attack_cosine_centered`) compares ratings instead of presence:
+each rating is centred by its item's mean in the attacked table (what the item's raters
+think of it on average, as in McSherry and Mironov's item-item kNN), so a record gains
+where it departs from the crowd in the same direction as the knowledge and loses where
+it departs the other way:
+
+    CentredCosine(aux, r) = sum over known items i that r rated of
+                            (a_i - mu_i) * (r_i - mu_i) / ||r - mu||
+
+with ||r - mu|| = sqrt(sum over the items j of r of (r_j - mu_j)^2). No IDF weight: an
+item every customer rated says nothing by its presence (idf 0) but still much by how
+its rating departs from the mean. Dates play no part. Scores may be negative; the claim
+rules are the same.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ import numba
 import numpy as np
 
 from audits._index import IndexedTable
-from audits._kernels import DENSE_SHARE, scoreboard
+from audits._kernels import DENSE_SHARE, NO_ROWS, scoreboard
 from audits.scoreboard import (
     AttackOutcome,
     AuxiliaryInformation,
@@ -31,7 +45,7 @@ from audits.scoreboard import (
     similarity_tables,
 )
 
-__all__ = ["attack_cosine", "idf_weights"]
+__all__ = ["attack_cosine", "attack_cosine_centered", "centered_scale", "idf_weights"]
 
 
 def idf_weights(table: IndexedTable) -> tuple[np.ndarray, np.ndarray]:
@@ -85,5 +99,76 @@ def attack_cosine(
         8 * numba.get_num_threads(),
         dense_share,
         scale,
+        NO_ROWS,
     )
     return outcome_of(scored, true_records, phi, top_must_be_positive=True)
+
+
+def centered_scale(table: IndexedTable) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's mean scale position (float64) and 1 / ||r - mu|| per record; cached.
+
+    A record whose every rating equals its item's mean has no direction: its scale is 0
+    and it scores 0 against any knowledge.
+    """
+    cached = table.__dict__.get("centered_cosine_scale")
+    if cached is not None:
+        return cached
+    by_item, by_record = table.by_item, table.by_record
+    n_items, n_records = len(by_item.ptr) - 1, len(by_record.ptr) - 1
+    # bincount, not reduceat: items the release dropped have no postings
+    support = np.diff(by_item.ptr)
+    sums = np.bincount(by_record.other, weights=by_record.rating, minlength=n_items)
+    mean = np.where(support > 0, sums / np.maximum(support, 1), 0.0)
+    centred = by_record.rating.astype(np.float64) - mean[by_record.other]
+    record = np.repeat(np.arange(n_records), np.diff(by_record.ptr))
+    terms = centred * centred
+    norms = np.bincount(record, weights=terms, minlength=n_records)
+    norms = np.sqrt(np.maximum(norms, 0.0))
+    scale = np.where(norms > 1e-12, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+    table.__dict__["centered_cosine_scale"] = (mean, scale)
+    return mean, scale
+
+
+def attack_cosine_centered(
+    table: IndexedTable,
+    aux: AuxiliaryInformation,
+    true_records: np.ndarray,
+    phi: float,
+    *,
+    dense_share: float = DENSE_SHARE,
+) -> AttackOutcome:
+    """Run the centred cosine scorer of ``aux`` against every record of ``table``.
+
+    Parameters and result as :func:`audits.scoreboard.attack`.
+    """
+    rating_sim, date_sim = similarity_tables(table, aux, true_records)
+    mean, scale = centered_scale(table)
+    unit = np.ones(len(mean))
+    k = len(rating_sim)
+    # rows[t, j, v] = (a_tj - mu_i) * (v - mu_i) for target t's known item i = items[t, j]
+    mu = mean[aux.items]  # (T, m)
+    valid = np.arange(aux.items.shape[1])[None, :] < aux.length[:, None]
+    known = np.where(valid, aux.rating - mu, 0.0)
+    rows = known[:, :, None] * (np.arange(k)[None, None, :] - mu[:, :, None])
+    index = table.by_item
+    scored = scoreboard(
+        index.ptr,
+        index.other,
+        index.rating,
+        index.day,
+        unit,
+        table.records.n,
+        aux.items,
+        aux.rating,
+        aux.day,
+        aux.length,
+        False,
+        rating_sim,
+        date_sim,
+        true_records.astype(np.int64),
+        8 * numba.get_num_threads(),
+        dense_share,
+        scale,
+        np.ascontiguousarray(rows, dtype=np.float32).reshape(len(aux.items), aux.items.shape[1], k),
+    )
+    return outcome_of(scored, true_records, phi, top_must_be_positive=False)

@@ -38,6 +38,7 @@ import numba
 import numpy as np
 
 from audits._index import IndexedTable
+from audits._kernels import DENSE_SHARE
 from audits._likelihood import likelihood_scoreboard
 from audits.scoreboard import AttackOutcome, AuxiliaryInformation, outcome_of
 from publisher.core.channel import IDENTITY, Channel
@@ -65,7 +66,9 @@ def _length_slots(table: IndexedTable) -> tuple[np.ndarray, np.ndarray, np.ndarr
     _, slot = np.unique(slot, return_inverse=True)
     count = np.bincount(slot).astype(np.int64)
     mean = np.bincount(slot, weights=lengths) / np.maximum(count, 1)
-    result = (slot.astype(np.int32), mean, count)
+    # uint8 (at most LENGTH_SLOTS = 256 buckets): the kernel reads it once per posting, at
+    # random; a quarter of int32's bytes keeps it in cache (480 KB for Netflix's customers)
+    result = (slot.astype(np.uint8), mean, count)
     table.__dict__["_likelihood_slots"] = result
     return result
 
@@ -99,6 +102,22 @@ def _rating_tables(table: IndexedTable, channel: Channel, steps: int) -> tuple[n
     return known, background
 
 
+def _released_days(table: IndexedTable) -> tuple[int, np.ndarray]:
+    """The release's first day and its ratings per day from there (cached on the table).
+
+    Computed once per table: every target, knowledge model and adversary shares it (at
+    Netflix scale it is a pass over 100M dates, which per call cost more than scoring).
+    """
+    cached = table.__dict__.get("_likelihood_days")
+    if cached is not None:
+        return cached
+    days = table.by_item.day
+    first = int(days.min(initial=0))
+    histogram = np.bincount(days - np.int32(first)).astype(np.float64) if len(days) else np.zeros(1)
+    table.__dict__["_likelihood_days"] = (first, histogram)
+    return first, histogram
+
+
 def _date_tables(
     table: IndexedTable, aux: AuxiliaryInformation, channel: Channel
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -114,13 +133,15 @@ def _date_tables(
         pad = channel.redate_days
         pmf = (1 - channel.redate_fraction) * np.pad(pmf, pad) + channel.redate_fraction * moved
     w = (len(pmf) - 1) // 2
-    released = table.by_item.day.astype(np.int64)
+    first, histogram = _released_days(table)
     known = aux.day[aux.length[:, None] > np.arange(aux.day.shape[1])[None, :]]
-    lo = int(min(released.min(initial=0), known.min(initial=0))) - w - 370
-    hi = int(max(released.max(initial=0), known.max(initial=0))) + w + 370
+    last = first + len(histogram) - 1
+    lo = int(min(first, known.min(initial=0))) - w - 370
+    hi = int(max(last, known.max(initial=0))) + w + 370
     span = np.arange(lo, hi + 1)
     starts = period_starts(span, channel.period).astype(np.int64) if len(span) else span
-    counts = np.bincount(released - lo, minlength=len(span)).astype(np.float64)
+    counts = np.zeros(len(span))
+    counts[first - lo : first - lo + len(histogram)] = histogram
     possible = starts == span  # a released date is always a period start
     smoothed = (counts + 0.5 * possible) / (counts.sum() + 0.5 * possible.sum())
     background = np.where(possible, np.log(np.maximum(smoothed, 1e-300)), 0.0)
@@ -135,6 +156,7 @@ def attack_likelihood(
     *,
     channel: Channel = IDENTITY,
     threshold: float = 0.9,
+    dense_share: float = DENSE_SHARE,
 ) -> AttackOutcome:
     """Score every record of ``table`` by the posterior of being each target.
 
@@ -150,6 +172,8 @@ def attack_likelihood(
         The release's making, as the public policy states it.
     threshold : float
         The posterior a claim needs.
+    dense_share : float
+        When a target is scored densely (see :func:`audits._kernels.scoreboard`).
 
     Returns
     -------
@@ -178,7 +202,7 @@ def attack_likelihood(
         share, known, background, pmf, starts, day_background, origin,
         channel.period != "day", survival, math.log(max(aux.wrong_rate, MIN_WRONG_RATE)),
         aux.items, aux.rating, aux.day, aux.length, use_dates, log_absent,
-        true_records.astype(np.int64), 8 * numba.get_num_threads(),
+        true_records.astype(np.int64), 8 * numba.get_num_threads(), dense_share,
     )  # fmt: skip
     outcome = outcome_of(scored, true_records, phi, top_must_be_positive=False)
     return outcome.by_posterior(threshold)  # type: ignore[return-value]

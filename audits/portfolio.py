@@ -16,7 +16,7 @@ import numpy as np
 
 from audits._index import IndexedTable
 from audits.centered import attack_centered
-from audits.cosine import attack_cosine
+from audits.cosine import attack_cosine, attack_cosine_centered
 from audits.likelihood import IDENTITY, Channel, attack_likelihood
 from audits.scoreboard import POSTERIOR_THRESHOLD, AttackOutcome, AuxiliaryInformation, attack
 from publisher.core.adversary import DEFAULT_PHI
@@ -79,6 +79,11 @@ SCORERS: dict[str, Scorer] = {
             "cosine",
             "nearest neighbour by cosine on IDF-weighted item vectors",
             lambda t, a, r, c: attack_cosine(t, a, r, c.phi),
+        ),
+        Scorer(
+            "cosine-centered",
+            "nearest neighbour by cosine on IDF-weighted ratings, each centred by its item's mean",
+            lambda t, a, r, c: attack_cosine_centered(t, a, r, c.phi),
         ),
         Scorer(
             "likelihood",

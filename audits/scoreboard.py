@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from audits._index import IndexedTable
-from audits._kernels import DENSE_SHARE, scoreboard
+from audits._kernels import DENSE_SHARE, NO_ROWS, scoreboard
 from audits.stats import Risk, wilson_interval
 from publisher.core.adversary import DEFAULT_POSTERIOR
 
@@ -298,6 +298,7 @@ def attack(
         8 * numba.get_num_threads(),
         dense_share,
         np.empty(0, np.float32),
+        NO_ROWS,
     )
     # a top score of 0 means nobody shares a known item: no top-1 credit
     return outcome_of(scored, true_records, phi, top_must_be_positive=True)

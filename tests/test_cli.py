@@ -334,7 +334,7 @@ def test_audit_dry_run_prints_table_and_writes_json(runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "Re-identification, worst case of 3 knowledge models x 4 scorers (claim at "
+        "Re-identification, worst case of 3 knowledge models x 5 scorers (claim at "
         "eccentricity >= 1.5, the likelihood at posterior >= 0.9;"
     )
     assert lines[2].startswith(
@@ -375,7 +375,7 @@ def test_release_report_json_in_bundle(runner, small, tmp_path, open_policy):
         "-q",
     )
     assert result.exit_code == 0, result.output
-    assert "Re-identification, worst case of 3 knowledge models x 4 scorers" in result.stdout
+    assert "Re-identification, worst case of 3 knowledge models x 5 scorers" in result.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["verdict"] == "not-gated"
     assert [s["name"] for s in report["steps"]] == [

@@ -72,6 +72,7 @@ SCORER_NAMES = {
     "scoreboard-rh": "Scoreboard-RH",
     "centered": "centred score",
     "cosine": "cosine",
+    "cosine-centered": "centred cosine",
     "likelihood": "likelihood",
 }
 KNOWLEDGE_NAMES = {

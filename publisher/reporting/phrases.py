@@ -124,13 +124,14 @@ def uniqueness_modes(report: dict[str, Any]) -> str:
 
 #: How the re-identification figures are chosen, for every rendering.
 PORTFOLIO_LEAD = (
-    "Each figure is the worst case over three knowledge models and four scorers. The "
+    "Each figure is the worst case over three knowledge models and five scorers. The "
     "adversary's knowledge is drawn from the target's original ratings uniformly, from "
     "those of items the release lists (items are public: an attacker keeps what they know "
     "of listed films), or weighted by the item's raters (what people talk about). Every "
     "released record is scored by Scoreboard-RH as published, by the length-centred score "
     "(which heavy raters cannot crowd out), by cosine nearest neighbour on IDF-weighted "
-    "item vectors, and by a policy-aware likelihood that reads the published policy "
+    "item vectors and on ratings centred by their item's mean, and by a "
+    "policy-aware likelihood that reads the published policy "
     "(randomized response, date steps, caps, sampling) and claims when the posterior of "
     "its best record reaches the posterior threshold; the others claim by eccentricity. "
     "The unprotected figure is also the worst over the original and the original passed "

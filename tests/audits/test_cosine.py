@@ -1,4 +1,5 @@
-"""The cosine scorer by hand: IDF-weighted, divided by the record's norm."""
+"""The cosine scorers by hand: IDF-weighted, divided by the record's norm; presence and
+agreement, or ratings centred by the item's mean."""
 
 import math
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from audits._index import IndexedTable
-from audits.cosine import attack_cosine, idf_weights
+from audits.cosine import attack_cosine, attack_cosine_centered, centered_scale, idf_weights
 from audits.scoreboard import AuxiliaryInformation, attack
 from publisher.core.ratings import Ratings, Scale
 
@@ -73,3 +74,54 @@ def test_rating_agreement_weighs_the_item(indexed):
     sigma = np.std([a, c, 0, 0])
     assert outcome.correct[0]
     assert outcome.eccentricity[0] == pytest.approx((a - c) / sigma, rel=1e-5)
+
+
+# Scale positions (value - 1) and item means: item 1 {A 4, B 4} 4; item 2 {A 2, C 3} 2.5;
+# item 3 {B 1, C 0} 0.5; item 4 {B 0, D 1} 0.5; item 5 {B 0} 0. Centred: A (0, -0.5);
+# B (0, +0.5, -0.5, 0); C (+0.5, -0.5); D (+0.5). Norms (no IDF weight): A = D = 1/2,
+# B = C = 1 / sqrt 2.
+
+
+def test_centred_item_means_and_norms_by_hand(indexed):
+    mean, scale = centered_scale(indexed)
+    item = list(indexed.ratings.item_ids)
+    assert [mean[item.index(i)] for i in (1, 2, 3, 4, 5)] == [4.0, 2.5, 0.5, 0.5, 0.0]
+    assert scale[code(indexed, "A")] == pytest.approx(2, rel=1e-6)
+    assert scale[code(indexed, "B")] == pytest.approx(math.sqrt(2), rel=1e-6)
+
+
+def test_the_centred_cosine_rewards_the_same_departure_from_the_crowd(indexed):
+    """Known: item 2 = 4, item 3 = 1 (C's record, centred +0.5, -0.5). A departs the other
+    way on item 2 (-1/2), B on item 3 (-1 / (2 sqrt 2)), C both ways alike (1 / sqrt 2);
+    D shares nothing (0)."""
+    aux = aux_for(indexed, [2, 3], [4, 1])
+    truth = np.array([code(indexed, "C")])
+    outcome = attack_cosine_centered(indexed, aux, truth, 1.5)
+    scores = np.array([-0.5, -1 / (2 * math.sqrt(2)), 1 / math.sqrt(2), 0.0])
+    assert outcome.correct[0]
+    assert outcome.top1_credit[0] == 1.0
+    assert outcome.eccentricity[0] == pytest.approx((scores[2] - 0.0) / scores.std(), rel=1e-5)
+
+
+def test_the_centred_cosine_penalises_the_opposite_departure(indexed):
+    """Known: item 2 = 3 (below its mean 2.5 + 1): A, who gave 3, scores +1/2; C, who gave
+    4, scores -1 / (2 sqrt 2) although both rated the item (presence ties them)."""
+    aux = aux_for(indexed, [2], [3])
+    truth = np.array([code(indexed, "A")])
+    outcome = attack_cosine_centered(indexed, aux, truth, 1.5)
+    scores = np.array([0.5, 0.0, -1 / (2 * math.sqrt(2)), 0.0])
+    assert outcome.correct[0]
+    assert outcome.eccentricity[0] == pytest.approx((scores[0] - 0.0) / scores.std(), rel=1e-5)
+
+
+def test_the_centred_cosine_reads_items_every_record_rated():
+    """Two customers who rated the same two items: presence (idf 0) cannot tell them
+    apart, how their ratings depart from the items' means can."""
+    users, items, values = ["A", "A", "B", "B"], [1, 2, 1, 2], [5, 1, 1, 5]
+    table = IndexedTable(Ratings.from_columns(users, items, values, scale=Scale(1, 5, 1)))
+    aux = aux_for(table, [1, 2], [5, 1])
+    truth = np.array([code(table, "A")])
+    assert attack_cosine(table, aux, truth, 1.5).top1_credit[0] == 0.0  # idf 0: no score
+    centred = attack_cosine_centered(table, aux, truth, 1.5)
+    assert centred.correct[0]
+    assert centred.top1_credit[0] == 1.0

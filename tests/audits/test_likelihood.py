@@ -156,3 +156,38 @@ def test_posterior_uses_log_likelihood_ratios_as_scores():
         (scores[0] - scores[1]) / scores.std(), rel=1e-6
     )
     assert math.isclose(outcome.threshold, 0.9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(
+    "channel",
+    [Channel(), Channel(keep_probability=0.6, period="month", cap=10, sample=0.5)],
+    ids=["identity", "policy"],
+)
+def test_whole_table_and_touched_records_give_the_same_posterior(seed, channel):
+    """Targets whose items reach a quarter of the records are scored over the whole table
+    in order, the others over the records they touch: the figures agree to rounding."""
+    from audits.linkage import draw_auxiliary, eligible_items, eligible_users
+    from publisher.core import Adversary
+
+    from tests.audits.test_centered import random_table
+
+    indexed = IndexedTable(random_table(seed))
+    adversary = Adversary(known_items=3, rating_tolerance=1, date_tolerance_days=7)
+    rng = np.random.default_rng(seed)
+    eligible = eligible_items(indexed, adversary)
+    users = eligible_users(indexed, adversary, eligible)
+    targets = np.sort(rng.choice(users, size=min(20, len(users)), replace=False))
+    aux = draw_auxiliary(indexed, adversary, targets, eligible, rng)
+    truth = indexed.records.of_code[targets].astype(np.int64)
+    truth[0] = -1  # a control target
+    runs = [
+        attack_likelihood(indexed, aux, truth, 1.5, channel=channel, dense_share=share)
+        for share in (0.0, float("inf"))
+    ]
+    dense, sparse = runs
+    assert (dense.correct == sparse.correct).all()
+    np.testing.assert_allclose(dense.eccentricity, sparse.eccentricity, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dense.true_probability, sparse.true_probability, rtol=1e-9)
+    np.testing.assert_allclose(dense.best_probability, sparse.best_probability, rtol=1e-9)
+    np.testing.assert_allclose(dense.top1_credit, sparse.top1_credit)

@@ -82,7 +82,7 @@ def test_a_capped_release_is_not_riskier_than_its_simulated_original(tmp_path):
         assert {(a["knowledge"], a["scorer"]) for a in attacks} == {
             (k, s)
             for k in ("original", "released", "popular")
-            for s in ("scoreboard-rh", "centered", "cosine", "likelihood")
+            for s in ("scoreboard-rh", "centered", "cosine", "cosine-centered", "likelihood")
         }
         assert all(a["simulated"] is not None for a in attacks)
         # the worst case is the max over every knowledge model and scorer, on each side
