@@ -17,8 +17,9 @@ length slot and its value (and on its date only inside the known day's window), 
 tabulated per known item, and the few postings inside the window get their own term in
 a second pass. Only records that rated a known item are visited, the others score their
 length's base; a target whose items reach a quarter of the records is scored over the
-whole table in order instead (no list of touched records). The posterior of record r is ``prior * LR(r)`` normalized over the
-records and the chance ``1 - prior`` that the target is not in the release at all.
+whole table in order instead (no list of touched records). The posterior of record r
+is ``prior * LR(r)`` normalized over the records and the chance ``1 - prior`` that the
+target is not in the release at all.
 """
 
 from __future__ import annotations
