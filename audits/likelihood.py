@@ -112,7 +112,7 @@ def _released_days(table: IndexedTable) -> tuple[int, np.ndarray]:
     if cached is not None:
         return cached
     days = table.by_item.day
-    first = int(days.min(initial=0))
+    first = int(days.min()) if len(days) else 0
     histogram = np.bincount(days - np.int32(first)).astype(np.float64) if len(days) else np.zeros(1)
     table.__dict__["_likelihood_days"] = (first, histogram)
     return first, histogram
@@ -136,8 +136,11 @@ def _date_tables(
     first, histogram = _released_days(table)
     known = aux.day[aux.length[:, None] > np.arange(aux.day.shape[1])[None, :]]
     last = first + len(histogram) - 1
-    lo = int(min(first, known.min(initial=0))) - w - 370
-    hi = int(max(last, known.max(initial=0))) + w + 370
+    # the span of the release's and the knowledge's days, padded by the widest window;
+    # the background's smoothing spreads over these days only (from day 0, the epoch,
+    # 0.5 a day outweighed a small release's own dates)
+    lo = int(min(first, known.min(initial=first))) - w - 370
+    hi = int(max(last, known.max(initial=last))) + w + 370
     span = np.arange(lo, hi + 1)
     starts = period_starts(span, channel.period).astype(np.int64) if len(span) else span
     counts = np.zeros(len(span))

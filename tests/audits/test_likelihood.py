@@ -147,6 +147,30 @@ def test_coarsened_dates_match_by_period_membership():
     assert exact.best_probability[0] < late.best_probability[0]
 
 
+def test_an_exact_date_weighs_the_match_and_another_date_all_but_rules_it_out():
+    """Known: item 1 = 5 on day 10,000, the date exact. A rated it that day: its factor
+    f = 9/5 (the value) x 1 / P(day 10,000) (the date); the background is smoothed over
+    the release's days padded by 370 (9,630 to 10,473, 844 days): (1 + 0.5) / (6 + 422).
+    B rated it 100 days later, outside the window: 9/5 x e^-23. C never rated it."""
+    days = [10_000, 10_001, 10_100, 10_101, 10_102, 10_103]
+    indexed = table(days=days)
+    outcome = posterior(indexed, knowledge(indexed, [1], [5], days=[10_000]))
+    lr_a = rated(9 / 5 * 428 / 1.5)
+    lr_b = rated(9 / 5 * math.exp(-23))
+    assert outcome.best_probability[0] == pytest.approx(lr_a / (lr_a + lr_b + OMEGA), rel=1e-6)
+    assert outcome.claims[0]
+    assert outcome.correct[0]
+    # half the ratings deleted: a rating survives with s = 1/2, and a record without the
+    # item is less suspect, (1 - (1 - omega) s - omega q) / (1 - q)
+    halved = posterior(indexed, knowledge(indexed, [1], [5], days=[10_000]), Channel(deletion=0.5))
+    s = 0.5
+    lr_a = OMEGA + (1 - OMEGA) * s / Q * 9 / 5 * 428 / 1.5
+    lr_b = OMEGA + (1 - OMEGA) * s / Q * 9 / 5 * math.exp(-23)
+    lr_c = (1 - (1 - OMEGA) * s - OMEGA * Q) / (1 - Q)
+    expected = lr_a / (lr_a + lr_b + lr_c)
+    assert halved.best_probability[0] == pytest.approx(expected, rel=1e-6)
+
+
 def test_posterior_uses_log_likelihood_ratios_as_scores():
     indexed = table(b_rating=4)
     outcome = posterior(indexed, knowledge(indexed, [1], [5]), Channel(keep_probability=0.6))
