@@ -42,6 +42,9 @@ def test_ctrl_c_prints_interrupted_and_leaves_nothing(tmp_path, source, after_li
         [sys.executable, "-m", "publisher", "release", str(data), "-p", "balanced",
          "-o", str(work / "out")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a test run started in the background (`cmd &` in a script) inherits an ignored
+        # SIGINT, which Python then keeps: Ctrl-C reaches the tool as at a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     seen = []
     deadline = time.monotonic() + 120
