@@ -1,11 +1,14 @@
 """Properties every policy step must keep, on random small tables (hypothesis)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies.steps import (
+    STEPS,
     CapUserRatings,
     CoarsenDates,
     DeleteRatings,
@@ -19,6 +22,7 @@ from policies.steps import (
     RedateRatings,
     SampleUsers,
 )
+from policies.steps._base import TRAITS
 from publisher.core.ratings import Ratings, Scale
 
 SCALES = [Scale(1, 5, 1), Scale(0.5, 5, 0.5), Scale(1, 10, 1)]
@@ -41,20 +45,69 @@ def tables(draw):
     return Ratings.from_columns(users, items, ratings, days if with_dates else None, scale=scale)
 
 
-steps = st.one_of(
-    st.builds(PseudonymizeUsers, key=st.just(b"k" * 16)),
-    st.builds(DropRareItems, min_raters=st.integers(1, 5)),
-    st.builds(DropSparseUsers, min_ratings=st.integers(1, 5)),
-    st.builds(CapUserRatings, max_ratings=st.integers(1, 5)),
-    st.builds(SampleUsers, fraction=st.floats(0.01, 1.0)),
-    st.builds(CoarsenDates, to=st.sampled_from(["week", "month", "quarter", "year"])),
-    st.builds(DropDates),
-    st.builds(JitterDates, max_days=st.integers(0, 30)),
-    st.builds(PerturbRatings, epsilon=st.floats(0.01, 10.0)),
-    st.builds(DeleteRatings, fraction=st.floats(0.0, 0.99)),
-    st.builds(InsertRatings, fraction=st.floats(0.0, 1.0)),
-    st.builds(RedateRatings, fraction=st.floats(0.0, 1.0), max_days=st.integers(1, 30)),
-)
+#: A strategy per registered step: a step added to the registry without one fails
+#: test_every_registered_step_has_a_strategy, so no step escapes these properties.
+STRATEGIES = {
+    "pseudonymize_users": st.builds(PseudonymizeUsers, key=st.just(b"k" * 16)),
+    "drop_rare_items": st.builds(DropRareItems, min_raters=st.integers(1, 5)),
+    "drop_sparse_users": st.builds(DropSparseUsers, min_ratings=st.integers(1, 5)),
+    "cap_user_ratings": st.builds(CapUserRatings, max_ratings=st.integers(1, 5)),
+    "sample_users": st.builds(SampleUsers, fraction=st.floats(0.01, 1.0)),
+    "coarsen_dates": st.builds(
+        CoarsenDates, to=st.sampled_from(["week", "month", "quarter", "year"])
+    ),
+    "drop_dates": st.builds(DropDates),
+    "jitter_dates": st.builds(JitterDates, max_days=st.integers(0, 30)),
+    "perturb_ratings": st.builds(PerturbRatings, epsilon=st.floats(0.01, 10.0)),
+    "delete_ratings": st.builds(DeleteRatings, fraction=st.floats(0.0, 0.99)),
+    "insert_ratings": st.builds(InsertRatings, fraction=st.floats(0.0, 1.0)),
+    "redate_ratings": st.builds(
+        RedateRatings, fraction=st.floats(0.0, 1.0), max_days=st.integers(1, 30)
+    ),
+}
+steps = st.sampled_from(sorted(STRATEGIES)).flatmap(STRATEGIES.__getitem__)
+
+
+def test_every_registered_step_has_a_strategy():
+    assert set(STRATEGIES) == set(STEPS)
+
+
+def test_every_registered_step_states_its_traits():
+    """Traits are declared in each step's own class body: a new step cannot inherit
+    'removes nothing, needs no key, moves no dates' by forgetting to say."""
+    for name, cls in STEPS.items():
+        missing = [trait for trait in TRAITS if trait not in vars(cls)]
+        assert not missing, f"{name} does not state {missing}"
+        for param, order in cls.protection.items():
+            assert param in {f.name for f in dataclasses.fields(cls)}, (name, param)
+            assert order in ("up", "down") or isinstance(order, tuple), (name, param)
+
+
+def _rows(table):
+    """Each rating as (user id, item id, value, date), comparable across tables."""
+    frame = table.frame
+    dates = frame["date"].to_numpy() if table.has_dates else np.zeros(len(frame), int)
+    return set(
+        zip(
+            np.asarray(table.user_ids)[frame["user"].to_numpy()].tolist(),
+            np.asarray(table.item_ids)[frame["item"].to_numpy()].tolist(),
+            frame["rating"].to_numpy().tolist(),
+            dates.tolist(),
+            strict=True,
+        )
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables(), step=steps, seed=st.integers(0, 2**32 - 1))
+def test_a_step_that_declares_removes_only_keeps_every_other_rating_as_it_was(table, step, seed):
+    """The policy-simulated attacker applies exactly the steps that declare
+    ``removes_only``; a step that changed a kept rating (or added one) must not."""
+    out = step.transform(table, np.random.default_rng(seed))
+    if step.removes_only:
+        assert _rows(out) <= _rows(table)
+    if step.moves_dates or step.date_period() is not None:
+        assert not step.removes_only
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

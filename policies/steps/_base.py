@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +40,22 @@ class Step:
     #: seed, or anyone could replay the draws and undo them. True unless a step is a
     #: deterministic function of the data (and, for pseudonyms, of the key).
     randomized: ClassVar[bool] = True
+    #: Whether the step only removes ratings, leaving every kept one as it was: an
+    #: attacker of the original can apply it first (the policy-simulated attack).
+    removes_only: ClassVar[bool] = False
+    #: Whether the step needs a secret subkey (:meth:`with_key`): the engine derives one
+    #: from the organizer's key; the step never sees the key itself.
+    needs_key: ClassVar[bool] = False
+    #: Whether the step moves dates, by up to :meth:`date_window_days` (the date
+    #: recovery audit's window).
+    moves_dates: ClassVar[bool] = False
+    #: Whether the step adds or moves ratings an attacker might tell apart from real
+    #: ones (decoys): the distinguishability audit measures it.
+    distinguishable: ClassVar[bool] = False
+    #: How each parameter orders protection, for the tuner's pruning: ``"up"`` (a
+    #: larger value protects more), ``"down"``, or the values from least to most
+    #: protective. A parameter not listed is not ordered.
+    protection: ClassVar[Mapping[str, Any]] = {}
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:
         """Return a transformed copy of ``ratings``; never mutates the input."""
@@ -70,6 +87,23 @@ class Step:
         """
         return None
 
+    def date_window_days(self) -> int:
+        """How far the step moves a date, as the width it adds to the recovery window."""
+        return 0
+
+    def date_period(self) -> str | None:
+        """The period released dates are coarsened to by this step; None for most."""
+        return None
+
+    @property
+    def stable_key(self) -> bool:
+        """Whether the step's subkey must stay the same across releases (linkable)."""
+        return False
+
+    def with_key(self, subkey: bytes) -> Step:
+        """The step holding ``subkey`` (only for steps that declare ``needs_key``)."""
+        raise TypeError(f"{self.name} takes no key")
+
     @classmethod
     def from_config(cls, config: Any, path: str) -> Step:
         """Build the step from its policy mapping, checking keys first."""
@@ -79,6 +113,18 @@ class Step:
     def to_config(self) -> dict[str, Any]:
         """The step's public parameters (secrets excluded), as written to a policy file."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.repr}
+
+
+#: The traits every registered step states in its own class body (none inherited).
+TRAITS = (
+    "changes_rows",
+    "randomized",
+    "removes_only",
+    "needs_key",
+    "moves_dates",
+    "distinguishable",
+    "protection",
+)
 
 
 def _keep_rows(ratings: Ratings, mask: np.ndarray) -> Ratings:

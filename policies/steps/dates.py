@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,13 @@ class CoarsenDates(Step):
     """Round every date down to the first day of its week (Monday), month, quarter or year."""
 
     name: ClassVar[str] = "coarsen_dates"
+    changes_rows: ClassVar[bool] = False
     randomized: ClassVar[bool] = False
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"to": ("week", "month", "quarter", "year")}
     to: str
 
     def __post_init__(self) -> None:
@@ -47,6 +54,9 @@ class CoarsenDates(Step):
 
     def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
         return dataclasses.replace(channel, period=self.to)
+
+    def date_period(self) -> str:  # noqa: D102
+        return self.to
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
@@ -61,7 +71,13 @@ class DropDates(Step):
     """Remove the date column entirely."""
 
     name: ClassVar[str] = "drop_dates"
+    changes_rows: ClassVar[bool] = False
     randomized: ClassVar[bool] = False
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {}
 
     def describe(self) -> str:  # noqa: D102
         return "dates removed"
@@ -88,6 +104,13 @@ class JitterDates(Step):
     """
 
     name: ClassVar[str] = "jitter_dates"
+    changes_rows: ClassVar[bool] = False
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = True
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"max_days": "up"}
     max_days: int
 
     def __post_init__(self) -> None:
@@ -101,6 +124,10 @@ class JitterDates(Step):
 
     def attacker_channel(self, channel: Channel, scale: Scale) -> Channel:  # noqa: D102
         return dataclasses.replace(channel, shift_days=channel.shift_days + self.max_days)
+
+    def date_window_days(self) -> int:
+        """Each date moves by up to max_days either way: a window of twice that."""
+        return 2 * self.max_days
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)
@@ -125,6 +152,13 @@ class RedateRatings(Step):
     """Move ``round(fraction * ratings)`` random ratings by 1 to ``max_days`` days, either way."""
 
     name: ClassVar[str] = "redate_ratings"
+    changes_rows: ClassVar[bool] = False
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = True
+    distinguishable: ClassVar[bool] = True
+    protection: ClassVar[Mapping[str, Any]] = {}
     fraction: float
     max_days: int
 
@@ -141,6 +175,9 @@ class RedateRatings(Step):
             redate_fraction=1 - (1 - channel.redate_fraction) * (1 - self.fraction),
             redate_days=max(channel.redate_days, self.max_days),
         )
+
+    def date_window_days(self) -> int:  # noqa: D102
+        return self.max_days
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         days = _dates_or_none(ratings, self)

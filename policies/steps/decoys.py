@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,12 @@ class DeleteRatings(Step):
 
     name: ClassVar[str] = "delete_ratings"
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"fraction": "up"}
     fraction: float
 
     def __post_init__(self) -> None:
@@ -82,6 +89,12 @@ class InsertRatings(Step):
 
     name: ClassVar[str] = "insert_ratings"
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = True
+    protection: ClassVar[Mapping[str, Any]] = {}
     fraction: float
 
     #: How far back a decoy's item and rating are drawn from, in days.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -60,7 +62,13 @@ class PseudonymizeUsers(Step):
     """
 
     name: ClassVar[str] = "pseudonymize_users"
+    changes_rows: ClassVar[bool] = False
     randomized: ClassVar[bool] = False
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = True
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {}
     digest_chars: int = 16
     linkable: bool = False
     total_epsilon: float | None = None
@@ -98,6 +106,13 @@ class PseudonymizeUsers(Step):
             "user ids replaced by keyed HMAC-SHA256 pseudonyms of this release alone (the key "
             "is not published; another release of the same customers gets other pseudonyms)"
         )
+
+    @property
+    def stable_key(self) -> bool:  # noqa: D102
+        return self.linkable
+
+    def with_key(self, subkey: bytes) -> PseudonymizeUsers:  # noqa: D102
+        return dataclasses.replace(self, key=subkey)
 
     def transform(self, ratings: Ratings, rng: np.random.Generator) -> Ratings:  # noqa: D102
         if self.key is None:

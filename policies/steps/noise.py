@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -45,6 +46,13 @@ class PerturbRatings(Step):
     """
 
     name: ClassVar[str] = "perturb_ratings"
+    changes_rows: ClassVar[bool] = False
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = False
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"epsilon": "down"}
     method: str = "randomized_response"
     epsilon: float
 

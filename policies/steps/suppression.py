@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,8 +37,13 @@ class DropRareItems(Step):
     """
 
     name: ClassVar[str] = "drop_rare_items"
-    randomized: ClassVar[bool] = False
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = False
+    removes_only: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"min_raters": "up"}
     min_raters: int
 
     def __post_init__(self) -> None:
@@ -57,8 +63,13 @@ class DropSparseUsers(Step):
     """Remove users with fewer than ``min_ratings`` ratings."""
 
     name: ClassVar[str] = "drop_sparse_users"
-    randomized: ClassVar[bool] = False
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = False
+    removes_only: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"min_ratings": "up"}
     min_ratings: int
 
     def __post_init__(self) -> None:
@@ -79,6 +90,12 @@ class CapUserRatings(Step):
 
     name: ClassVar[str] = "cap_user_ratings"
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"max_ratings": "down"}
     max_ratings: int
 
     def __post_init__(self) -> None:
@@ -102,6 +119,12 @@ class SampleUsers(Step):
 
     name: ClassVar[str] = "sample_users"
     changes_rows: ClassVar[bool] = True
+    randomized: ClassVar[bool] = True
+    removes_only: ClassVar[bool] = True
+    needs_key: ClassVar[bool] = False
+    moves_dates: ClassVar[bool] = False
+    distinguishable: ClassVar[bool] = False
+    protection: ClassVar[Mapping[str, Any]] = {"fraction": "down"}
     fraction: float
 
     def __post_init__(self) -> None:

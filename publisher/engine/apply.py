@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from policies import Policy
-from policies.steps import PseudonymizeUsers
 from publisher.core.errors import (
     InternalError,
 )
@@ -71,11 +70,11 @@ def apply_policy(
     records = []
     current = ratings
     for step, child in zip(policy.steps, children, strict=True):
-        if isinstance(step, PseudonymizeUsers):
+        if step.needs_key:
             # The step gets a pseudonym subkey, never the organizer's key itself (see
             # publisher.engine.keys): no pseudonym can then reveal the manifest signing key.
-            subkey = pseudonym_key(key, release or secrets.token_hex(16), linkable=step.linkable)
-            step = dataclasses.replace(step, key=subkey)
+            release_id = release or secrets.token_hex(16)
+            step = step.with_key(pseudonym_key(key, release_id, linkable=step.stable_key))
         before = current.counts()
         started = time.perf_counter()
         current = step.transform(current, np.random.default_rng(child))

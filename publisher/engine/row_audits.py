@@ -13,7 +13,6 @@ import numpy as np
 from audits.dates import DateRecoveryResult, date_recovery
 from audits.distinguish import DistinguishabilityResult, distinguishability
 from policies import Policy
-from policies.steps import CoarsenDates, InsertRatings, JitterDates, RedateRatings
 from publisher.core.ratings import Ratings
 
 __all__ = ["HALF_PERIOD", "row_audits"]
@@ -38,9 +37,8 @@ def row_audits(
     """
     dates_rng, decoys_rng = (np.random.default_rng(s) for s in seed.spawn(2))
     steps = policy.steps
-    jitter = sum(s.max_days for s in steps if isinstance(s, JitterDates))
-    redate = sum(s.max_days for s in steps if isinstance(s, RedateRatings))
-    coarse = [s.to for s in steps if isinstance(s, CoarsenDates)]
+    window = sum(s.date_window_days() for s in steps)
+    coarse = [period for s in steps if (period := s.date_period()) is not None]
     tolerances = sorted(
         {
             a.date_tolerance_days
@@ -52,17 +50,19 @@ def row_audits(
         original,
         released,
         tolerances=tolerances,
-        window_days=2 * jitter + redate,
+        window_days=window,
         offset_days=HALF_PERIOD[coarse[-1]] if coarse else 0,
         n_targets=policy.audits.targets,
         rng=dates_rng,
     )
-    kinds = tuple(
-        dict.fromkeys(s.name for s in steps if isinstance(s, (InsertRatings, RedateRatings)))
-    )
+    kinds = tuple(dict.fromkeys(s.name for s in steps if s.distinguishable))
     if not kinds:
         return recovery, None
-    # Jitter moves every date, so a moved date marks nothing: only decoys are counted then.
-    moved = "redate_ratings" in kinds and jitter == 0
+    # A step that moves every date (jitter) leaves a moved date marking nothing: only
+    # decoys are counted then.
+    moves_all = any(
+        s.moves_dates and not s.distinguishable and s.date_window_days() > 0 for s in steps
+    )
+    moved = any(s.moves_dates and s.distinguishable for s in steps) and not moves_all
     found = distinguishability(original, released, moved=moved, kinds=kinds, rng=decoys_rng)
     return recovery, found

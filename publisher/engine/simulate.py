@@ -19,35 +19,28 @@ from audits._index import IndexedTable
 from audits.linkage import exceeds, risk_text
 from audits.scoreboard import attack
 from policies import Policy
-from policies.steps import (
-    CapUserRatings,
-    DeleteRatings,
-    DropRareItems,
-    DropSparseUsers,
-    SampleUsers,
-    Step,
-)
+from policies.steps import Step
 from publisher.core.channel import IDENTITY, Channel
 from publisher.core.ratings import Ratings, Scale
 
 __all__ = [
-    "SUPPRESSION",
     "attacker_channel",
     "explain_inversions",
     "simulate_policy",
     "suppression_steps",
 ]
 
-#: Steps that only remove ratings: an attacker of the original can apply them.
-SUPPRESSION = (DropRareItems, DropSparseUsers, CapUserRatings, SampleUsers, DeleteRatings)
-
 
 def suppression_steps(policy: Policy) -> list[tuple[str, Step]]:
-    """The policy's suppression steps, in order, with their ``steps[k].name`` labels."""
+    """The policy's suppression steps, in order, with their ``steps[k].name`` labels.
+
+    A suppression step is one that declares ``removes_only``: an attacker of the
+    original can apply it (a property test checks the declaration).
+    """
     return [
         (f"steps[{k}].{step.name}", step)
         for k, step in enumerate(policy.steps)
-        if isinstance(step, SUPPRESSION)
+        if step.removes_only
     ]
 
 

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies import STEPS
 from publisher.tuning.search import Trial, TuneResult
 from publisher.tuning.space import Knob
 
-__all__ = ["least_risky", "next_knobs", "no_recommendation"]
+__all__ = ["SUGGESTED", "least_risky", "next_knobs", "no_recommendation"]
 
-#: How a knob goes further than its most protective value, in words.
-_BEYOND = {  # in the order they are suggested when a space lacks them
-    ("drop_rare_items", "min_raters"): "above",
-    ("cap_user_ratings", "max_ratings"): "below",
-    ("perturb_ratings", "epsilon"): "below",
-    ("drop_sparse_users", "min_ratings"): "above",
-    ("sample_users", "fraction"): "below",
-    ("delete_ratings", "fraction"): "above",
-    ("jitter_dates", "max_days"): "above",
-}
+#: The knobs ordered by protection ("up" or "down", each step's ``protection`` trait),
+#: in the order they are suggested when a space lacks them.
+SUGGESTED = (
+    ("drop_rare_items", "min_raters"),
+    ("cap_user_ratings", "max_ratings"),
+    ("perturb_ratings", "epsilon"),
+    ("drop_sparse_users", "min_ratings"),
+    ("sample_users", "fraction"),
+    ("delete_ratings", "fraction"),
+    ("jitter_dates", "max_days"),
+)
+
+
+def _beyond(step: str, param: str) -> str:
+    """How a knob goes further than its most protective value, in a word."""
+    return {"up": "above", "down": "below"}[STEPS[step].protection[param]]
 
 
 def least_risky(trials: list[Trial]) -> Trial | None:
@@ -65,11 +72,11 @@ def next_knobs(knobs: tuple[Knob, ...], values: tuple[Any, ...]) -> list[str]:
             if value != "drop":
                 out.append(f"{knob.name}: drop (no dates)")
             continue
-        out.append(f"{knob.name} {_BEYOND[key]} {value:g}")
+        out.append(f"{knob.name} {_beyond(*key)} {value:g}")
     searched = {(k.step, k.param) for k in knobs}
     out += [
         f"add {step}.{param} (not searched)"
-        for step, param in _BEYOND
+        for step, param in SUGGESTED
         if (step, param) not in searched
     ]
     return out

@@ -68,22 +68,18 @@ perturb_ratings.epsilon: [null, 1, 0.5, 0.1]
 sample_users.fraction: [null, 0.5]
 """
 
-# Knobs whose larger (or smaller) values protect more and keep less: the search may
-# skip a candidate that protects at least as much as one that already passed (see
-# Candidate.protects_at_least). Values map to a rank, higher = more protective;
-# ``None`` (step left out) is the least protective end.
-_ORDER_UP = {  # larger value protects more
-    ("drop_rare_items", "min_raters"),
-    ("drop_sparse_users", "min_ratings"),
-    ("jitter_dates", "max_days"),
-    ("delete_ratings", "fraction"),
-}
-_ORDER_DOWN = {  # smaller value protects more
-    ("cap_user_ratings", "max_ratings"),
-    ("perturb_ratings", "epsilon"),
-    ("sample_users", "fraction"),
-}
-_DATE_LEVELS = (None, "week", "month", "quarter", "year", "drop")
+# Knobs whose values are ordered by protection (each step's ``protection`` trait): the
+# search may skip a candidate that protects at least as much as one that already passed
+# (see Candidate.protects_at_least). Values map to a rank, higher = more protective;
+# ``None`` (step left out) is the least protective end. coarsen_dates.to also takes
+# "drop" (no dates), the most protective of all.
+_DATE_LEVELS = (None, *STEPS["coarsen_dates"].protection["to"], "drop")
+
+
+def _order(step: str, param: str) -> Any:
+    """The step's declared protection order of ``param``: "up", "down", values or None."""
+    cls = STEPS.get(step)
+    return None if cls is None else cls.protection.get(param)
 
 
 @dataclass(frozen=True)
@@ -102,17 +98,18 @@ class Knob:
     @property
     def monotone(self) -> bool:
         """Whether its values are ordered by protection (see :meth:`rank`)."""
-        key = (self.step, self.param)
-        return key in _ORDER_UP or key in _ORDER_DOWN or key == ("coarsen_dates", "to")
+        return _order(self.step, self.param) is not None
 
     def rank(self, value: Any) -> float:
         """How much ``value`` protects, on this knob's order (higher: more)."""
-        key = (self.step, self.param)
-        if key == ("coarsen_dates", "to"):
+        order = _order(self.step, self.param)
+        if (self.step, self.param) == ("coarsen_dates", "to"):
             return float(_DATE_LEVELS.index(value))
-        if key in _ORDER_UP:
+        if isinstance(order, tuple):
+            return -math.inf if value is None else float(order.index(value))
+        if order == "up":
             return -math.inf if value is None else float(value)
-        if key in _ORDER_DOWN:
+        if order == "down":
             return -math.inf if value is None else -float(value)
         raise ValueError(f"{self.name} is not ordered by protection")
 

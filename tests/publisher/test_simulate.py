@@ -1,5 +1,7 @@
 """The attacker who simulates the policy, and the portfolio's worst case end to end."""
 
+import dataclasses
+
 import numpy as np
 
 from audits import AttackOutcome
@@ -178,3 +180,35 @@ def test_an_inversion_needs_the_release_strictly_above_both_intervals():
     assert exceeds(result(side(0.30, 0.40), side(0.10, 0.29)))
     assert not exceeds(result(side(0.30, 0.40), side(0.10, 0.30)))  # touching: not beyond
     assert not exceeds(result(side(0.30, 0.40), side(0.10, 0.35)))
+
+
+def test_the_simulation_applies_every_step_that_only_removes_ratings_in_order():
+    """From the steps' own ``removes_only`` trait: a new suppression step is simulated
+    without a list to update (a mutant that dropped the last one survived a registry)."""
+    from policies.steps import STEPS
+    from publisher.engine.simulate import suppression_steps
+
+    every = [cls(**EXAMPLES.get(name, {})) for name, cls in STEPS.items()]
+    policy = dataclasses.replace(parse_policy(POLICY), steps=tuple(every))
+    chosen = suppression_steps(policy)
+    assert [label for label, _ in chosen] == [
+        f"steps[{k}].{s.name}" for k, s in enumerate(every) if s.removes_only
+    ]
+    assert [s.name for _, s in chosen] == [
+        "drop_rare_items", "drop_sparse_users", "cap_user_ratings", "sample_users",
+        "delete_ratings",
+    ]  # fmt: skip
+
+
+EXAMPLES = {
+    "drop_rare_items": {"min_raters": 2},
+    "drop_sparse_users": {"min_ratings": 2},
+    "cap_user_ratings": {"max_ratings": 5},
+    "sample_users": {"fraction": 0.5},
+    "coarsen_dates": {"to": "month"},
+    "jitter_dates": {"max_days": 3},
+    "perturb_ratings": {"epsilon": 1.0},
+    "delete_ratings": {"fraction": 0.1},
+    "insert_ratings": {"fraction": 0.1},
+    "redate_ratings": {"fraction": 0.1, "max_days": 3},
+}

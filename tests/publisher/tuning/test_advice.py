@@ -44,3 +44,16 @@ def test_the_least_risky_is_the_lowest_upper_bound_then_the_most_data():
     ]
     assert least_risky(trials).candidate.number == 2
     assert least_risky([Trial(Candidate(0, (), None))]) is None  # nothing measured
+
+
+def test_every_knob_ordered_up_or_down_can_be_suggested():
+    from policies import STEPS
+    from publisher.tuning.advice import SUGGESTED
+
+    ordered = {
+        (name, param)
+        for name, cls in STEPS.items()
+        for param, order in cls.protection.items()
+        if order in ("up", "down")
+    }
+    assert set(SUGGESTED) == ordered
