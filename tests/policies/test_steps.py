@@ -741,3 +741,22 @@ def test_a_stubborn_anchor_can_be_replaced_by_any_row_including_the_first():
         found += anchors.tolist()
         assert draw.items[lent].tolist() in ([], [1], [2], [3])
     assert len(found) >= 6  # 92% a seed (0.12 a round over 20 rounds)
+
+
+@pytest.mark.parametrize(
+    ("step", "window", "period"),
+    [
+        (JitterDates(max_days=3), 6, None),  # -3..+3 days: a window of 6
+        (RedateRatings(fraction=0.5, max_days=4), 4, None),
+        (CoarsenDates(to="quarter"), 0, "quarter"),
+        (DropDates(), 0, None),
+        (PerturbRatings(epsilon=1.0), 0, None),
+        (DeleteRatings(fraction=0.5), 0, None),
+    ],
+    ids=lambda x: getattr(x, "name", str(x)),
+)
+def test_the_date_window_and_period_each_step_states(step, window, period):
+    """What the date recovery audit reads: the window a step's moves span, its period."""
+    assert step.date_window_days() == window
+    assert step.date_period() == period
+    assert step.moves_dates == (window > 0)
