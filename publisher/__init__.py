@@ -18,9 +18,30 @@ _LAZY = {
     "Scale": "publisher.core.ratings",
     "Adversary": "publisher.core.adversary",
     "read_ratings": "publisher.readers",
+    "read_frame": "publisher.readers.parquet",
+    "audit": "publisher.api",
+    "release": "publisher.api",
+    "verify": "publisher.api",
+    "load_policy": "policies",
+    "Evaluation": "publisher.engine.evaluate",
+    "ReleaseRejectedError": "publisher.core.errors",
 }
 
-__all__ = ["Adversary", "PublisherError", "Ratings", "Scale", "__version__", "read_ratings"]
+__all__ = [
+    "Adversary",
+    "Evaluation",
+    "PublisherError",
+    "Ratings",
+    "ReleaseRejectedError",
+    "Scale",
+    "__version__",
+    "audit",
+    "load_policy",
+    "read_frame",
+    "read_ratings",
+    "release",
+    "verify",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from publisher.readers.dates import DateReading
 from publisher.readers.detect import PARQUET_MAGIC
 from publisher.readers.limits import ReadLimits
 
-__all__ = ["read_parquet"]
+__all__ = ["ratings_from_arrow", "read_frame", "read_parquet"]
 
 
 # ---------------------------------------------------------------------- Parquet
@@ -80,7 +80,69 @@ def read_parquet(
     except (pa.ArrowException, OSError) as exc:
         reason = str(exc).splitlines()[0].replace(f"'{path}'", "").replace(str(path), "")
         raise InputError(f"{path}: not a readable Parquet file ({reason})") from None
-    label = str(path)
+    return ratings_from_arrow(
+        table,
+        str(path),
+        columns=columns,
+        scale=scale,
+        duplicates=duplicates,
+        dates=dates,
+        date_format=date_format,
+        source=path.name,
+    )
+
+
+def read_frame(
+    frame: pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    scale: Scale | None = None,
+    duplicates: str = "error",
+    dates: bool = True,
+    date_format: str = "auto",
+) -> Ratings:
+    """Read a pandas DataFrame as a Parquet file of the same columns is read.
+
+    The same column mapping (``columns``, else the usual names), the same checks (ids,
+    missing values, the scale, date forms, duplicates) and the same messages, naming
+    "DataFrame: row N" (counted from 1, whatever the index).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_parquet`, or when a column cannot be converted to Arrow.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise InputError(f"DataFrame: a column cannot be read ({reason})") from None
+    return ratings_from_arrow(
+        table,
+        "DataFrame",
+        columns=columns,
+        scale=scale,
+        duplicates=duplicates,
+        dates=dates,
+        date_format=date_format,
+        source="DataFrame",
+    )
+
+
+def ratings_from_arrow(
+    table: pa.Table,
+    label: str,
+    *,
+    columns: Mapping[str, str] | None,
+    scale: Scale | None,
+    duplicates: str,
+    dates: bool,
+    date_format: str,
+    source: str,
+) -> Ratings:
+    """The ratings of an Arrow table; ``label`` names it in errors (the path)."""
     # The first rows, as text, let map_columns recognise a date column by its values.
     frame = pd.DataFrame(
         {
@@ -96,7 +158,7 @@ def read_parquet(
         return f"{label}: row {i + 1}"
 
     if table.num_rows == 0:
-        raise InputError(f"{path}: no ratings (the table has no rows)")
+        raise InputError(f"{label}: no ratings (the table has no rows)")
     cols = {f: table.column(c) for f, c in mapping.items()}
     for field, col in cols.items():
         i = first_bad(col.is_null().to_numpy(zero_copy_only=False))
@@ -104,7 +166,9 @@ def read_parquet(
             raise InputError(f"{locate(i)}: missing {field}")
     rating_type = cols["rating"].type
     if not (pa.types.is_integer(rating_type) or pa.types.is_floating(rating_type)):
-        raise InputError(f"{path}: column {mapping['rating']!r} must be numeric, not {rating_type}")
+        raise InputError(
+            f"{label}: column {mapping['rating']!r} must be numeric, not {rating_type}"
+        )
     if pa.types.is_float16(rating_type):  # the compiled checks take float32 and float64
         cols["rating"] = cols["rating"].cast(pa.float32())
     ratings = cols["rating"].to_numpy()  # float32 stays float32: no 800 MB copy at 100M
@@ -126,7 +190,7 @@ def read_parquet(
             locate,
             scale=scale,
             duplicates=duplicates,
-            source=path.name,
+            source=source,
         )
     finally:
         # and once more for what assemble freed: 1.1 GiB kept at 100M ratings otherwise
