@@ -10,6 +10,7 @@ from publisher.api import frame_digest
 from publisher.core.errors import InputError, ReleaseRejectedError
 from publisher.demo import demo_data
 from publisher.readers.parquet import read_frame
+from publisher.reporting.report_json import validate_report
 
 KEY = b"api-test-key-not-secret"
 POLICY = """\
@@ -65,6 +66,7 @@ def test_a_dataframe_is_audited_as_the_same_data_in_a_parquet_file(frame, policy
         {k: v for k, v in s.items() if k != "seconds"} for s in from_file.report["steps"]
     ]
     assert from_frame.report["input"]["format"] == "dataframe"
+    assert validate_report(from_frame.report) == []
     assert from_frame.report["input"]["sha256"] == frame_digest(frame)
     assert from_frame.released.n_ratings == from_file.released.n_ratings
 
