@@ -18,7 +18,7 @@ run=(.venv/bin/python -m coverage run --parallel-mode --branch --source=publishe
 # kernel relies on numba promoting uint8 byte arithmetic to int64; as plain Python it
 # overflows, so it is measured with the JIT on only, where coverage cannot see inside.)
 NUMBA_DISABLE_JIT=1 "${run[@]}" -m pytest -q -p no:cacheprovider -m "not slow" \
-    tests/audits/test_kernels.py tests/audits/test_uniqueness.py tests/publisher/test_ratings.py \
+    tests/audits/test_kernels.py tests/audits/test_uniqueness.py tests/publisher/core/test_ratings.py \
     tests/audits/test_linkage.py tests/audits/test_centered.py tests/test_properties.py
 .venv/bin/python -m coverage combine -q
 .venv/bin/python -m coverage report --skip-empty --sort=cover

@@ -187,7 +187,7 @@ def test_frontier_html_carries_the_same_strict_page_skeleton_as_the_report(
     from publisher.reporting.render import render_html
     from publisher.tuning.page import render_frontier_html
 
-    from tests.publisher.test_golden import GOLDEN
+    from tests.publisher.reporting.test_golden import GOLDEN
 
     result = tune_ratings(known_table, base_policy, parse_space(SPACE), seed=1)
     frontier = frontier_dict(

@@ -4,7 +4,7 @@ tests/data/golden/report-pass.json and report-fail.json are real evaluations (a
 policy with one of each kind of step, fixed seed and key, times zeroed). Every text
 the datasheet, the public view and the summary produce is compared whole, so a
 changed word, number or rounding fails here. After an intended change, regenerate
-with ``UPDATE_GOLDEN=1 pytest tests/publisher/test_golden.py`` and review the diff.
+with ``UPDATE_GOLDEN=1 pytest tests/publisher/reporting/test_golden.py`` and review the diff.
 """
 
 import json
@@ -18,7 +18,7 @@ from publisher.reporting.public import public_view
 from publisher.reporting.render import render_markdown
 from publisher.reporting.report_json import summarize, validate_report
 
-GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "data" / "golden"
 FILES = ["aggregates/item_count.csv", "data/ratings.parquet", "policy.yaml", "report.json"]
 
 

@@ -49,7 +49,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     from publisher.engine import staging as s
-    from tests.publisher.test_staging import write_pair
+    from tests.publisher.engine.test_staging import write_pair
     out, where = Path({out!r}), {where!r}
     review = out.with_name(out.name + ".review")
     real_swap, real_journal = s._swap, s._write_journal
