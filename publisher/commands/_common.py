@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from publisher.console import log_handler
 from publisher.core.errors import InternalError, PublisherError
 from publisher.core.ratings import Scale
 from publisher.engine import ReleaseResult
@@ -68,9 +69,8 @@ def configure_logging(ctx: click.Context, param: click.Parameter, quiet: bool) -
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = log_handler(terminal=sys.stderr.isatty())
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.WARNING if quiet else logging.INFO)
 

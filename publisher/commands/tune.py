@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from publisher.commands._common import errors, input_options, note, quiet
+from publisher.commands._common import errors, input_options, quiet
+from publisher.commands._common import verbose as shown
+from publisher.progress import CandidateProgress
 from publisher.readers import ReadOptions
 from publisher.tuning import NoRecommendationError, tune
 from publisher.tuning.page import terminal_table
-from publisher.tuning.search import Trial
 from publisher.tuning.space import OBJECTIVES
 
+#: Loggers of one candidate's evaluation: their lines (steps, audits) show under -v only.
+_EVALUATION_LOGGERS = ("publisher.engine", "publisher.readers", "audits", "policies")
 
-def _progress(trial: Trial, k: int, n: int) -> None:
-    figures = trial.figures or {}
-    upper = figures.get("risk_upper")
-    risk = "" if upper is None else f" risk upper {100 * upper:.1f}%"
-    note(
-        f"[{k + 1}/{n}] #{trial.candidate.number} {trial.status}{risk} "
-        f"({trial.seconds:.1f} s){': ' + trial.reason if trial.reason else ''}"
-    )
+
+@contextlib.contextmanager
+def _evaluation_lines(shown: bool) -> Iterator[None]:
+    """Hide (unless ``shown``) the INFO lines each candidate's evaluation writes."""
+    loggers = [logging.getLogger(name) for name in _EVALUATION_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    if not shown:
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 @click.command("tune")
@@ -40,6 +52,12 @@ def _progress(trial: Trial, k: int, n: int) -> None:
     help="Utility measure to optimize (default: the space's, else rmse_increase).",
 )
 @click.option("--no-prune", is_flag=True, help="Audit every candidate (no pruning).")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="A line per candidate and each candidate's step and audit lines.",
+)
 @quiet
 def tune_command(
     input: Path,
@@ -51,6 +69,7 @@ def tune_command(
     seed: int | None,
     objective: str | None,
     no_prune: bool,
+    verbose: bool,
 ) -> None:
     """Search policies built on POLICY for the most useful one that passes its gate.
 
@@ -64,7 +83,8 @@ def tune_command(
         publisher tune ratings.csv --policy balanced --out tuning
         publisher release ratings.csv --policy tuning/recommended.yaml --out release
     """
-    with errors():
+    progress = CandidateProgress(lines=verbose) if shown() else None
+    with errors(), _evaluation_lines(verbose):
         try:
             run = tune(
                 input,
@@ -76,11 +96,14 @@ def tune_command(
                 budget_minutes=budget_minutes,
                 objective=objective,
                 prune=not no_prune,
-                progress=_progress,
+                progress=progress,
             )
         except NoRecommendationError as exc:
             click.echo(terminal_table(exc.run.frontier))
             raise
+        finally:
+            if progress is not None:
+                progress.close()
     click.echo(terminal_table(run.frontier))
     click.echo(f"{out / 'frontier.html'}: the frontier, every candidate and the presets")
     click.echo(

@@ -27,3 +27,22 @@ def test_quiet_stages_print_nothing_but_keep_times():
         pass
     assert stream.getvalue() == ""
     assert list(stages.times) == ["write bundle"]
+
+
+def test_candidate_progress_off_a_terminal_writes_a_line_per_tenth():
+    import io
+    from types import SimpleNamespace
+
+    from publisher.progress import CandidateProgress
+
+    stream = io.StringIO()
+    progress = CandidateProgress(stream=stream)
+    trial = SimpleNamespace(figures=None, candidate=SimpleNamespace(number=0), status="passed",
+                            seconds=0.1, reason="")  # fmt: skip
+    for k in range(480):
+        progress(trial, k, 480)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 11  # the first candidate, then each tenth
+    assert lines[0].startswith("tune: 1/480 candidates (0%)")
+    assert lines[-1].startswith("tune: 480/480 candidates (100%)")
+    progress.close()

@@ -114,3 +114,28 @@ def test_budget_minutes_must_be_positive(tmp_path, known_csv, base_file):
                  "--budget-minutes", 0)  # fmt: skip
     assert result.exit_code == 1
     assert result.output == "Error: --budget-minutes: must be > 0, got 0.0\n"
+
+
+def test_each_candidates_lines_show_under_verbose_only(tmp_path, known_csv, base_file):
+    """Off a terminal: a line per tenth of the candidates by default; with -v a line per
+    candidate and its evaluation's step and audit lines."""
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    plain = CliRunner().invoke(main, [str(a) for a in (
+        "tune", known_csv, "-p", base_file, "--space", space, "--out", tmp_path / "a",
+        "--seed", 5)])  # fmt: skip
+    assert plain.exit_code == 0, plain.output
+    assert "tune: 1/2 candidates (50%)" in plain.stderr
+    assert "tune: 2/2 candidates (100%)" in plain.stderr
+    assert "[1/2]" not in plain.stderr
+    assert "step drop_rare_items" not in plain.stderr
+    loud = CliRunner().invoke(main, [str(a) for a in (
+        "tune", known_csv, "-p", base_file, "--space", space, "--out", tmp_path / "b",
+        "--seed", 5, "-v")])  # fmt: skip
+    assert loud.exit_code == 0, loud.output
+    assert "[1/2] #0" in loud.stderr
+    assert "step drop_rare_items" in loud.stderr
+    assert "tune: 1/2 candidates" not in loud.stderr
+    quiet = run("tune", known_csv, "-p", base_file, "--space", space, "--out", tmp_path / "c",
+                "--seed", 5, "-q")  # fmt: skip
+    assert "candidates (" not in quiet.stderr
