@@ -122,6 +122,7 @@ def frontier_dict(result: TuneResult, source: dict[str, Any]) -> dict[str, Any]:
             "pruned": statuses.count("pruned"),
             "not_reached": statuses.count("not-reached"),
             "budget_exhausted": result.budget_exhausted,
+            "interrupted": result.interrupted,
             "seconds": round(result.seconds, 1),
         },
         "knobs": {k.name: list(k.values) for k in result.space.knobs},

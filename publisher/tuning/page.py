@@ -144,6 +144,7 @@ def terminal_table(frontier: dict[str, Any], rows: int = 12) -> str:
         f"{s['candidates']} candidates: {s['passed']} passed, {s['failed']} failed, "
         f"{s['screened_out']} screened out, {s['pruned']} pruned, {s['not_reached']} not "
         f"reached; {s['seconds']} s{' (budget spent)' if s['budget_exhausted'] else ''}"
+        f"{' (interrupted)' if s.get('interrupted') else ''}"
     )
     advice = frontier.get("no_recommendation")
     if rec is None and advice and advice.get("least_risky"):

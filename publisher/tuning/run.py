@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from publisher.tuning.space import Space, load_space, parse_objective
 __all__ = ["NoRecommendationError", "TuneRun", "tune"]
 
 FILES = ("frontier.json", "frontier.html", "recommended.yaml")
+logger = logging.getLogger(__name__)
+
 #: tune has no --overwrite: what it says of an existing --out.
 NEW_FOLDER = "tune writes a new folder: name another --out"
 
@@ -138,6 +141,16 @@ def tune(
             text = recommended_yaml(frontier, _tuned(result).to_yaml())
             (temp / "recommended.yaml").write_text(text, "utf-8")
     run = TuneRun(result, frontier, out)
+    if result.interrupted:
+        # Ctrl-C: what was measured is on disk; the command ends as any interrupt does
+        measured = sum(t.status != "not-reached" for t in result.trials)
+        logger.warning(
+            "interrupted after %d of %d candidates: the partial frontier is in %s",
+            measured,
+            len(result.trials),
+            out,
+        )
+        raise KeyboardInterrupt
     if result.recommended is None:
         raise NoRecommendationError(no_recommendation_text(frontier, out), run)
     return run

@@ -123,6 +123,8 @@ class TuneResult:
     reaudits: list[dict[str, Any]] = field(default_factory=list)
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     budget_exhausted: bool = False
+    #: Ctrl-C stopped the search: what was measured is kept, nothing is recommended.
+    interrupted: bool = False
     seconds: float = 0.0
 
 
@@ -271,37 +273,54 @@ def tune_ratings(
             if deadline is not None and time.perf_counter() > deadline:
                 result.budget_exhausted = True
                 break
-            t0 = time.perf_counter()
-            dominating = next(
-                (p for p in [*pruners, *passed]
-                 if trial.candidate.protects_at_least(p.candidate, space.knobs)),
-                None,
-            ) if prune else None  # fmt: skip
-            if dominating is not None:
-                trial.status, trial.pruned_by = "pruned", dominating.candidate.number
-                trial.reason = (
-                    f"protects at least as much as #{dominating.candidate.number} "
-                    f"({dominating.candidate.describe(space.knobs)}), which passed"
-                )
-            else:
-                try:
-                    _run_trial(trial, index, base, screen_targets, seed, cache, evaluate)
-                except PolicyError as exc:  # e.g. a candidate that leaves no ratings
-                    trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
-                if trial.status == "passed":
-                    passed.append(trial)
-            trial.seconds = time.perf_counter() - t0
-            if progress is not None:
-                progress(trial, k, len(queue))
+            try:
+                measure(trial, k, queue, pruners, passed)
+            except KeyboardInterrupt:
+                # keep what was measured: the caller writes the partial frontier
+                if trial.status not in ("passed", "failed", "screened-out", "pruned"):
+                    trial.status, trial.reason = "not-reached", ""
+                result.interrupted = True
+                break
         return passed
 
+    def measure(
+        trial: Trial, k: int, queue: list[Trial], pruners: list[Trial], passed: list[Trial]
+    ) -> None:
+        """Prune, screen or audit one candidate, then report it."""
+        t0 = time.perf_counter()
+        dominating = next(
+            (p for p in [*pruners, *passed]
+             if trial.candidate.protects_at_least(p.candidate, space.knobs)),
+            None,
+        ) if prune else None  # fmt: skip
+        if dominating is not None:
+            trial.status, trial.pruned_by = "pruned", dominating.candidate.number
+            trial.reason = (
+                f"protects at least as much as #{dominating.candidate.number} "
+                f"({dominating.candidate.describe(space.knobs)}), which passed"
+            )
+        else:
+            try:
+                _run_trial(trial, index, base, screen_targets, seed, cache, evaluate)
+            except PolicyError as exc:  # e.g. a candidate that leaves no ratings
+                trial.status, trial.reason = "failed", str(exc).split(": ", 1)[-1]
+            if trial.status == "passed":
+                passed.append(trial)
+        trial.seconds = time.perf_counter() - t0
+        if progress is not None:
+            progress(trial, k, len(queue))
+
     passed = search(trials, [])
-    if presets:
-        result.presets = _presets(base, evaluate, deadline)
-    _recommend(result, passed, evaluate)
+    try:
+        if presets and not result.interrupted:
+            result.presets = _presets(base, evaluate, deadline)
+        if not result.interrupted:
+            _recommend(result, passed, evaluate)
+    except KeyboardInterrupt:  # during the presets or a re-audit: recommend nothing
+        result.interrupted, result.recommended, result.reaudit = True, None, None
     # A candidate that passed on the search's draws but not on fresh ones pruned others
     # that were never measured: measure them now, and recommend among what passes.
-    while result.recommended is None and not result.budget_exhausted:
+    while result.recommended is None and not (result.budget_exhausted or result.interrupted):
         failed = {r["candidate"] for r in result.reaudits}
         revived = [t for t in trials if t.status == "pruned" and t.pruned_by in failed]
         if not revived:
@@ -310,7 +329,11 @@ def tune_ratings(
             trial.status, trial.reason, trial.pruned_by = "not-reached", "", None
         held = [t for t in passed if t.candidate.number not in failed]
         passed = held + search(revived, held)
-        _recommend(result, passed, evaluate)
+        try:
+            if not result.interrupted:
+                _recommend(result, passed, evaluate)
+        except KeyboardInterrupt:
+            result.interrupted, result.recommended, result.reaudit = True, None, None
     result.seconds = time.perf_counter() - started
     return result
 

@@ -139,3 +139,28 @@ def test_each_candidates_lines_show_under_verbose_only(tmp_path, known_csv, base
     quiet = run("tune", known_csv, "-p", base_file, "--space", space, "--out", tmp_path / "c",
                 "--seed", 5, "-q")  # fmt: skip
     assert "candidates (" not in quiet.stderr
+
+
+def test_an_interrupted_tune_writes_the_partial_frontier_and_exits_130(
+    tmp_path, known_csv, base_file, monkeypatch
+):
+    from publisher.progress import CandidateProgress
+
+    def interrupt(self, trial, k, n):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CandidateProgress, "__call__", interrupt)
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    out = tmp_path / "tuning"
+    result = CliRunner().invoke(main, [str(a) for a in (
+        "tune", known_csv, "-p", base_file, "--space", space, "--out", out, "--seed", 5)])  # fmt: skip
+    assert result.exit_code == 130, result.output
+    assert result.stderr.splitlines()[-1] == "Interrupted"
+    assert f"interrupted after 1 of 2 candidates: the partial frontier is in {out}" in (
+        result.stderr
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["frontier.html", "frontier.json"]
+    frontier = json.loads((out / "frontier.json").read_text())
+    assert frontier["search"]["interrupted"] is True
+    assert "interrupted: a partial frontier" in (out / "frontier.html").read_text()

@@ -257,3 +257,24 @@ def test_candidates_pruned_by_a_winner_that_fails_its_re_audit_are_measured_then
         next(t.candidate for t in result.trials if t.candidate.number == first),
         result.space.knobs,
     )
+
+
+def test_ctrl_c_keeps_what_was_measured_and_recommends_nothing(known_table, base_policy):
+    """The first candidate is measured, Ctrl-C arrives as it is reported: the search
+    stops, the rest are 'not reached', no preset or re-audit runs."""
+    space = parse_space("drop_rare_items.min_raters: [null, 2, 3]\n")
+
+    def interrupt(trial, k, n):
+        if k == 0:
+            raise KeyboardInterrupt
+
+    result = tune_ratings(known_table, base_policy, space, seed=1, progress=interrupt)
+    assert result.interrupted
+    assert result.recommended is None
+    assert result.reaudits == []
+    assert result.presets == {}
+    assert [t.status for t in result.trials][1:] == ["not-reached", "not-reached"]
+    assert result.trials[0].figures is not None  # measured, and kept
+    frontier = frontier_dict(result, {"name": "t", "sha256": "0" * 64, "counts": {}})
+    assert frontier["search"]["interrupted"] is True
+    assert frontier["recommended"] is None
