@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from audits.frames import matched_rows
+from publisher.core.adversary import CONFIDENCE_LEVEL
 from publisher.core.ratings import DATE, USER, Ratings
 
 __all__ = ["ESTIMATORS", "DateRecoveryResult", "Recovery", "date_recovery"]
@@ -202,7 +203,8 @@ def _summary(shares: np.ndarray, resamples: np.ndarray) -> Recovery:
     means = shares.mean(axis=1)
     best = int(np.argmax(means))
     boot = shares[best][resamples].mean(axis=1)
-    low, high = np.quantile(boot, [0.025, 0.975])
+    tail = (1 - CONFIDENCE_LEVEL) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
     return Recovery(
         ESTIMATORS[best],
         float(means[best]),

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from audits.frames import matched_rows
+from publisher.core.adversary import CONFIDENCE_LEVEL
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings
 
 __all__ = ["FEATURES", "DistinguishabilityResult", "distinguishability", "row_features"]
@@ -217,7 +218,8 @@ def distinguishability(
         value = ranked.auc(weight[owner].astype(float))
         if value is not None:
             boot.append(value)
-    low, high = np.quantile(boot, [0.025, 0.975])
+    tail = (1 - CONFIDENCE_LEVEL) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
     return DistinguishabilityResult(
         auc, (float(low), float(high)), n_synthetic, len(label), len(sample), kinds
     )

@@ -41,7 +41,7 @@ from audits.likelihood import IDENTITY, Channel
 from audits.portfolio import SCORERS, Context
 from audits.scoreboard import PHI_GRID, POSTERIOR_THRESHOLD, AttackOutcome, AuxiliaryInformation
 from audits.stats import Risk, wilson_interval
-from publisher.core.adversary import DEFAULT_PHI, DEFAULT_TARGETS, Adversary
+from publisher.core.adversary import CONFIDENCE_LEVEL, DEFAULT_PHI, DEFAULT_TARGETS, Adversary
 from publisher.core.ratings import Ratings
 
 __all__ = [
@@ -249,7 +249,7 @@ class Attack:
         """:meth:`precision` by each rule."""
         return {rule: self.precision(rule) for rule in CLAIM_RULES}
 
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+    def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The report.json ``linkage[].portfolio[]`` entry."""
         out: dict[str, Any] = {"knowledge": self.knowledge, "scorer": self.scorer}
         for side in SIDES:
@@ -362,11 +362,11 @@ class LinkageResult:
         model = self.worst().knowledge
         return next(k.eligible for k in self.knowledge if k.model == model)
 
-    def risk(self, confidence_level: float = 0.95) -> Risk:
+    def risk(self, confidence_level: float = CONFIDENCE_LEVEL) -> Risk:
         """The worst case's re-identification rate on the release, with its interval."""
         return self.released.risk(confidence_level)
 
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+    def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The report.json ``linkage`` entry: the worst cases first, then every attack."""
         worst = self.worst()
         attack, table, unprotected = self._worst_original_attack()
@@ -443,7 +443,7 @@ def attack_simulated(
     return out
 
 
-def exceeds(result: LinkageResult, confidence_level: float = 0.95) -> bool:
+def exceeds(result: LinkageResult, confidence_level: float = CONFIDENCE_LEVEL) -> bool:
     """Whether the release's worst case exceeds the unprotected one beyond both intervals.
 
     That is, the release's lower bound is above the unprotected side's upper bound.
@@ -649,7 +649,7 @@ class LinkageAudit:
             raise RuntimeError("call evaluate() before results()")
         return self._result
 
-    def risk(self, confidence_level: float = 0.95) -> Risk:
+    def risk(self, confidence_level: float = CONFIDENCE_LEVEL) -> Risk:
         """The worst case's re-identification rate on the release, with its Wilson interval.
 
         The same figure the report and the gate read (the worst over knowledge models and

@@ -25,6 +25,7 @@ from audits.linkage import (
 from audits.scoreboard import POSTERIOR_THRESHOLD, AttackOutcome
 from audits.uniqueness import MODES, UniquenessAudit, UniquenessResult
 from publisher.core.adversary import (
+    CONFIDENCE_LEVEL,
     DEFAULT_KNOWN_ITEMS,
     DEFAULT_PHI,
     DEFAULT_TARGETS,
@@ -60,7 +61,7 @@ class AuditReport:
     #: The release singles out more customers than its original (cites the original).
     uniqueness_warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+    def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The audit fields of report.json (linkage, uniqueness, dates, decoys)."""
         return {
             "linkage": [result.to_dict(confidence_level) for result in self.linkage],

@@ -37,7 +37,7 @@ import numpy as np
 from audits._index import IndexedTable
 from audits._kernels import DENSE_SHARE, NO_ROWS, scoreboard
 from audits.stats import Risk, wilson_interval
-from publisher.core.adversary import DEFAULT_POSTERIOR
+from publisher.core.adversary import CONFIDENCE_LEVEL, DEFAULT_POSTERIOR
 
 __all__ = ["D0", "PHI_GRID", "RHO0", "AttackOutcome", "AuxiliaryInformation", "attack"]
 
@@ -172,7 +172,7 @@ class AttackOutcome:
         """Claims that name the wrong record."""
         return int((self.claims & ~self.correct).sum())
 
-    def risk(self, confidence_level: float = 0.95) -> Risk:
+    def risk(self, confidence_level: float = CONFIDENCE_LEVEL) -> Risk:
         """Re-identification rate with its Wilson interval."""
         rate = self.n_reidentified / self.n if self.n else 0.0
         return Risk(rate, wilson_interval(self.n_reidentified, self.n, confidence_level))
@@ -192,7 +192,7 @@ class AttackOutcome:
             )
         return curve
 
-    def claim_figures(self, confidence_level: float = 0.95) -> dict[str, Any]:
+    def claim_figures(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The claims' rule, rate with interval, false claims and precision."""
         risk = self.risk(confidence_level)
         claims = int(self.claims.sum())
@@ -206,7 +206,9 @@ class AttackOutcome:
             "precision": self.n_reidentified / claims if claims else None,
         }
 
-    def to_dict(self, confidence_level: float = 0.95, *, compact: bool = False) -> dict[str, Any]:
+    def to_dict(
+        self, confidence_level: float = CONFIDENCE_LEVEL, *, compact: bool = False
+    ) -> dict[str, Any]:
         """The report.json fields of one side of the attack.
 
         ``compact`` leaves out the precision/recall curve and the eccentricity histogram

@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 from scipy.stats import binomtest
 
+from publisher.core.adversary import CONFIDENCE_LEVEL
+
 __all__ = ["Risk", "wilson_interval"]
 
 
@@ -16,7 +18,9 @@ class Risk(NamedTuple):
     ci: tuple[float, float]
 
 
-def wilson_interval(successes: int, n: int, confidence_level: float = 0.95) -> tuple[float, float]:
+def wilson_interval(
+    successes: int, n: int, confidence_level: float = CONFIDENCE_LEVEL
+) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion.
 
     Parameters

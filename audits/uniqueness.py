@@ -25,7 +25,12 @@ import numpy as np
 from audits._index import IndexedTable
 from audits._kernels import known_values, match_counts
 from audits.stats import Risk, wilson_interval
-from publisher.core.adversary import DEFAULT_KNOWN_ITEMS, DEFAULT_TARGETS, MATCH_MODES
+from publisher.core.adversary import (
+    CONFIDENCE_LEVEL,
+    DEFAULT_KNOWN_ITEMS,
+    DEFAULT_TARGETS,
+    MATCH_MODES,
+)
 from publisher.core.periods import PERIODS, period_starts
 from publisher.core.ratings import Ratings
 
@@ -88,7 +93,7 @@ class UniquenessResult:
             return None
         return float(self.singled_out(mode).mean())
 
-    def risk(self, mode: str, confidence_level: float = 0.95) -> Risk | None:
+    def risk(self, mode: str, confidence_level: float = CONFIDENCE_LEVEL) -> Risk | None:
         """The unique fraction under ``mode`` with its Wilson interval; None if unmeasurable."""
         fraction = self.unique_fraction(mode)
         if fraction is None:
@@ -96,7 +101,7 @@ class UniquenessResult:
         unique = int(self.singled_out(mode).sum())
         return Risk(fraction, wilson_interval(unique, len(self.sizes), confidence_level))
 
-    def to_dict(self, confidence_level: float = 0.95) -> dict[str, Any]:
+    def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The report.json ``uniqueness`` entry."""
         n = len(self.sizes)
         out: dict[str, Any] = {

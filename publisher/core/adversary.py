@@ -22,6 +22,8 @@ from publisher.core.validation import (
 )
 
 __all__ = [
+    "CONFIDENCE",
+    "CONFIDENCE_LEVEL",
     "DEFAULT_ADVERSARIES",
     "DEFAULT_KNOWN_ITEMS",
     "DEFAULT_PHI",
@@ -33,6 +35,10 @@ __all__ = [
     "Adversary",
 ]
 
+#: The confidence level of every interval the audits report and the gate compares with
+#: (Wilson intervals of rates, bootstrap intervals of means), and how texts state it.
+CONFIDENCE_LEVEL = 0.95
+CONFIDENCE = f"{CONFIDENCE_LEVEL:.0%}"
 #: Eccentricity a best match must reach before the attacker claims it (Narayanan and
 #: Shmatikov use 1.5).
 DEFAULT_PHI = 1.5

@@ -14,12 +14,11 @@ from typing import Any
 
 from audits import AuditReport
 from policies import Gate
-from publisher.core.adversary import MIN_TARGETS
+from publisher.core.adversary import CONFIDENCE, CONFIDENCE_LEVEL, MIN_TARGETS
 
 __all__ = ["MIN_TARGETS", "STATISTIC", "GateCheck", "GateDecision", "apply_gate"]
 
-STATISTIC = "upper end of the 95% Wilson interval"
-CONFIDENCE_LEVEL = 0.95
+STATISTIC = f"upper end of the {CONFIDENCE} Wilson interval"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,8 @@ matplotlib.use("Agg")  # headless: no display is needed or wanted
 import matplotlib.pyplot as plt
 import numpy as np
 
+from publisher.core.adversary import CONFIDENCE
+
 __all__ = ["FIGURES", "figures"]
 
 ORIGINAL, RELEASED = "#9aa5b1", "#c2410c"
@@ -45,7 +47,7 @@ def _short(entry: dict[str, Any], k: int) -> str:
 
 
 def reidentification(report: dict[str, Any]) -> str | None:
-    """Re-identified share per adversary, unprotected vs released, with 95% intervals."""
+    """Re-identified share per adversary, unprotected vs released, with their intervals."""
     linkage = report["linkage"]
     if not linkage:
         return None
@@ -271,8 +273,8 @@ FIGURES = (
         "reidentification",
         reidentification,
         "Share of targets re-identified by each adversary (A1, A2, ...) on this release and, in "
-        "the review copy, on the unprotected data. Bars show the 95% Wilson interval; the dashed "
-        "line is the gate.",
+        "the review copy, on the unprotected data. Bars show the "
+        f"{CONFIDENCE} Wilson interval; the dashed line is the gate.",
     ),
     (
         "eccentricity",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from publisher.core.adversary import DEFAULT_PHI, DEFAULT_POSTERIOR, MATCH_MODES
+from publisher.core.adversary import CONFIDENCE, DEFAULT_PHI, DEFAULT_POSTERIOR, MATCH_MODES
 from publisher.reporting.escape import escape
 from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
 from publisher.reporting.pages import render_page
@@ -71,14 +71,15 @@ DATES_LEAD = (
     "An attacker who holds a customer's released ratings and knows the policy's date "
     "steps estimates each true date (the released date, the mean or the midpoint of the "
     "customer's dates within the attacker's window); the share of a target's dates "
-    "recovered within the tolerance, averaged over targets, best estimator, 95% bootstrap "
-    "interval"
+    "recovered within the tolerance, averaged over targets, best estimator, "
+    f"{CONFIDENCE} bootstrap interval"
 )
 
 DECOYS_LEAD = (
     "A gradient-boosting classifier, told which rows of half the released customers are "
     "decoys or moved, scores the rows of the other half: ROC AUC 0.5 means it cannot tell "
-    "them from real ratings, 1 that it always can (95% bootstrap interval over customers)"
+    f"them from real ratings, 1 that it always can ({CONFIDENCE} bootstrap interval over "
+    "customers)"
 )
 
 
@@ -214,7 +215,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "policy's suppression steps is this policy's own). A claim needs "
         f"eccentricity >= {report['linkage'][0]['phi'] if report['linkage'] else DEFAULT_PHI:g} "
         f"(a posterior >= {claim_posterior(report):g} for the likelihood scorer). "
-        "Intervals are 95% Wilson intervals.",
+        f"Intervals are {CONFIDENCE} Wilson intervals.",
         "",
         PORTFOLIO_LEAD,
         "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from publisher.core.adversary import MATCH_MODES
+from publisher.core.adversary import CONFIDENCE, MATCH_MODES
 from publisher.reporting.format import MISSING, attacker, pct, risk
 from publisher.reporting.phrases import summary, uniqueness_modes
 from publisher.reporting.render import claim_posterior, row_audit_lines
@@ -38,8 +38,8 @@ def render_audit_table(report: dict[str, Any]) -> str:
         lines.append(
             f"Re-identification, worst case of {models} knowledge models x {scorers} scorers "
             f"(claim at eccentricity >= {first['phi']:g}, the likelihood at posterior >= "
-            f"{claim_posterior(report):g}; random guess {pct(first['baseline'])}); 95% "
-            "Wilson intervals"
+            f"{claim_posterior(report):g}; random guess {pct(first['baseline'])}); "
+            f"{CONFIDENCE} Wilson intervals"
         )
         width = max(len(entry["description"]) for entry in linkage)
         cells = [
@@ -101,8 +101,8 @@ def render_comparison(reports: Sequence[tuple[str, dict[str, Any]]]) -> str:
     width = max(len(e["description"]) for e in first)
     names = ["unprotected"] + [name for name, _ in reports]
     lines = [
-        "Re-identified, worst case over the knowledge models and scorers (95% Wilson "
-        "interval), same adversaries on each release:",
+        "Re-identified, worst case over the knowledge models and scorers "
+        f"({CONFIDENCE} Wilson interval), same adversaries on each release:",
         f"  {'adversary':<{width}}  " + " ".join(f"{n:<24}" for n in names),
     ]
     for k, entry in enumerate(first):

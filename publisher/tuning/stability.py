@@ -24,10 +24,14 @@ from typing import Any
 import numpy as np
 from scipy.stats import binom, norm
 
+from publisher.core.adversary import CONFIDENCE_LEVEL
+
 __all__ = ["largest_passing_count", "pass_probability", "wilson_upper"]
 
 
-def wilson_upper(successes: np.ndarray, n: int, confidence_level: float = 0.95) -> np.ndarray:
+def wilson_upper(
+    successes: np.ndarray, n: int, confidence_level: float = CONFIDENCE_LEVEL
+) -> np.ndarray:
     """Upper ends of Wilson score intervals (what the gate compares), vectorized.
 
     Examples
@@ -42,7 +46,9 @@ def wilson_upper(successes: np.ndarray, n: int, confidence_level: float = 0.95) 
     return np.minimum((centre + spread) / (1 + z * z / n), 1.0)
 
 
-def largest_passing_count(n: int, threshold: float, confidence_level: float = 0.95) -> int:
+def largest_passing_count(
+    n: int, threshold: float, confidence_level: float = CONFIDENCE_LEVEL
+) -> int:
     """The most correct claims among ``n`` targets whose Wilson upper bound clears ``threshold``.
 
     -1 when even none does (too few targets for so strict a threshold).
