@@ -33,15 +33,15 @@ rules are the same.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from audits._index import IndexedTable
-from audits._kernels import DENSE_SHARE, NO_ROWS, scoreboard
+from audits._kernels import DENSE_SHARE
 from audits.scoreboard import (
     AttackOutcome,
     AuxiliaryInformation,
     outcome_of,
+    score_records,
     similarity_tables,
 )
 
@@ -80,26 +80,16 @@ def attack_cosine(
     """
     rating_sim, date_sim = similarity_tables(table, aux, true_records)
     squared, scale = idf_weights(table)
-    index = table.by_item
-    scored = scoreboard(
-        index.ptr,
-        index.other,
-        index.rating,
-        index.day,
-        squared,
-        table.records.n,
-        aux.items,
-        aux.rating,
-        aux.day,
-        aux.length,
-        aux.use_dates and index.has_dates,
-        (1.0 + rating_sim).astype(np.float32),
-        date_sim,
-        true_records.astype(np.int64),
-        8 * numba.get_num_threads(),
-        dense_share,
-        scale,
-        NO_ROWS,
+    scored = score_records(
+        table,
+        aux,
+        true_records,
+        weights=squared,
+        rating_sim=(1.0 + rating_sim).astype(np.float32),
+        date_sim=date_sim,
+        use_dates=aux.use_dates,
+        dense_share=dense_share,
+        record_scale=scale,
     )
     return outcome_of(scored, true_records, phi, top_must_be_positive=True)
 
@@ -121,9 +111,7 @@ def centered_scale(table: IndexedTable) -> tuple[np.ndarray, np.ndarray]:
     mean = np.where(support > 0, sums / np.maximum(support, 1), 0.0)
     centred = by_record.rating.astype(np.float64) - mean[by_record.other]
     record = np.repeat(np.arange(n_records), np.diff(by_record.ptr))
-    terms = centred * centred
-    norms = np.bincount(record, weights=terms, minlength=n_records)
-    norms = np.sqrt(np.maximum(norms, 0.0))
+    norms = np.sqrt(np.bincount(record, weights=centred * centred, minlength=n_records))
     scale = np.where(norms > 1e-12, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
     table.__dict__["centered_cosine_scale"] = (mean, scale)
     return mean, scale
@@ -143,32 +131,22 @@ def attack_cosine_centered(
     """
     rating_sim, date_sim = similarity_tables(table, aux, true_records)
     mean, scale = centered_scale(table)
-    unit = np.ones(len(mean))
     k = len(rating_sim)
     # rows[t, j, v] = (a_tj - mu_i) * (v - mu_i) for target t's known item i = items[t, j]
     mu = mean[aux.items]  # (T, m)
     valid = np.arange(aux.items.shape[1])[None, :] < aux.length[:, None]
     known = np.where(valid, aux.rating - mu, 0.0)
     rows = known[:, :, None] * (np.arange(k)[None, None, :] - mu[:, :, None])
-    index = table.by_item
-    scored = scoreboard(
-        index.ptr,
-        index.other,
-        index.rating,
-        index.day,
-        unit,
-        table.records.n,
-        aux.items,
-        aux.rating,
-        aux.day,
-        aux.length,
-        False,
-        rating_sim,
-        date_sim,
-        true_records.astype(np.int64),
-        8 * numba.get_num_threads(),
-        dense_share,
-        scale,
-        np.ascontiguousarray(rows, dtype=np.float32).reshape(len(aux.items), aux.items.shape[1], k),
+    scored = score_records(
+        table,
+        aux,
+        true_records,
+        weights=np.ones(len(mean)),
+        rating_sim=rating_sim,
+        date_sim=date_sim,
+        use_dates=False,
+        dense_share=dense_share,
+        record_scale=scale,
+        rating_rows=np.ascontiguousarray(rows, dtype=np.float32),
     )
     return outcome_of(scored, true_records, phi, top_must_be_positive=False)

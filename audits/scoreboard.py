@@ -280,30 +280,60 @@ def attack(
     AttackOutcome
     """
     rating_sim, date_sim = similarity_tables(table, aux, true_records)
+    scored = score_records(
+        table,
+        aux,
+        true_records,
+        weights=table.weights,
+        rating_sim=rating_sim,
+        date_sim=date_sim,
+        use_dates=aux.use_dates,
+        dense_share=dense_share,
+    )
+    # a top score of 0 means nobody shares a known item: no top-1 credit
+    return outcome_of(scored, true_records, phi, top_must_be_positive=True)
+
+
+def score_records(
+    table: IndexedTable,
+    aux: AuxiliaryInformation,
+    true_records: np.ndarray,
+    *,
+    weights: np.ndarray,
+    rating_sim: np.ndarray,
+    date_sim: np.ndarray,
+    use_dates: bool,
+    dense_share: float,
+    record_scale: np.ndarray | None = None,
+    rating_rows: np.ndarray = NO_ROWS,
+) -> tuple[np.ndarray, ...]:
+    """:func:`audits._kernels.scoreboard` over ``table``'s item postings.
+
+    The scorers that share Scoreboard-RH's kernel (Scoreboard-RH, both cosines) differ
+    only in the item weights, the rating term (``rating_sim`` or ``rating_rows``), the
+    per-record scale and whether dates count (never when the table has none).
+    """
     index = table.by_item
-    use_dates = aux.use_dates and index.has_dates
-    scored = scoreboard(
+    return scoreboard(
         index.ptr,
         index.other,
         index.rating,
         index.day,
-        table.weights,
+        weights,
         table.records.n,
         aux.items,
         aux.rating,
         aux.day,
         aux.length,
-        use_dates,
+        use_dates and index.has_dates,
         rating_sim,
         date_sim,
         true_records.astype(np.int64),
         8 * numba.get_num_threads(),
         dense_share,
-        np.empty(0, np.float32),
-        NO_ROWS,
+        np.empty(0, np.float32) if record_scale is None else record_scale,
+        rating_rows,
     )
-    # a top score of 0 means nobody shares a known item: no top-1 credit
-    return outcome_of(scored, true_records, phi, top_must_be_positive=True)
 
 
 def similarity_tables(
