@@ -28,7 +28,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from audits._kernels import _FAST, DENSE_SHARE, exp_nonpositive
+from audits._kernels import _FAST, DENSE_SHARE, _top_two, exp_nonpositive
 
 __all__ = ["EXCLUDED", "likelihood_scoreboard", "log1p_unit", "log_add_fast"]
 
@@ -184,13 +184,7 @@ def _dense_summary(
         v = scores[r] + base[length_slot[r]]
         scores[r] = v
         s1 += v
-        if v > m1:
-            m2, m1, arg, n_top = m1, v, r, 1
-        elif v == m1:
-            n_top += 1
-            m2 = m1
-        elif v > m2:
-            m2 = v
+        m1, m2, arg, n_top = _top_two(v, r, m1, m2, arg, n_top)
     return m1, m2, arg, n_top, s1
 
 
@@ -350,22 +344,25 @@ def likelihood_scoreboard(
                         g = rated_gain[j, b] + excluded
                         for v in range(k):
                             fixed[j, b, v] = _log_add(log_omega, g + rows[j, v]) - missed[j, b]
-                dates[j, :] = -np.inf
-                if use_dates:
-                    for o in range(-w, w + 1):
-                        x = aux_day[t, j] + o - day_origin
-                        if 0 <= x < n_days:
-                            e = period_start[x] - aux_day[t, j]
-                            if -reach <= e <= reach:
-                                slot = e + reach
-                                p = day_pmf[o + w]
-                                if dates[j, slot] == -np.inf:
-                                    dates[j, slot] = np.log(p) if p > 0 else -np.inf
-                                elif p > 0:
-                                    dates[j, slot] = _log_add(dates[j, slot], np.log(p))
                 window_lo[j] = 2 * reach + 1
                 window_hi[j] = -1
-                for slot in range(2 * reach + 1):
+                if not use_dates:
+                    continue
+                dates[j, :] = -np.inf
+                span_lo, span_hi = 2 * reach + 1, -1  # the slots the known day can reach
+                for o in range(-w, w + 1):
+                    x = aux_day[t, j] + o - day_origin
+                    if 0 <= x < n_days:
+                        e = period_start[x] - aux_day[t, j]
+                        if -reach <= e <= reach:
+                            slot = e + reach
+                            span_lo, span_hi = min(span_lo, slot), max(span_hi, slot)
+                            p = day_pmf[o + w]
+                            if dates[j, slot] == -np.inf:
+                                dates[j, slot] = np.log(p) if p > 0 else -np.inf
+                            elif p > 0:
+                                dates[j, slot] = _log_add(dates[j, slot], np.log(p))
+                for slot in range(span_lo, span_hi + 1):
                     x = aux_day[t, j] + slot - reach - day_origin
                     window[j, slot] = -np.inf
                     if dates[j, slot] > -np.inf and 0 <= x < n_days:
@@ -422,14 +419,7 @@ def likelihood_scoreboard(
                     scores[r] = v
                     free[length_slot[r]] -= 1
                     s1 += v
-                    if v > m1:
-                        m2, m1, arg, n_top = m1, v, r, 1
-                    elif v == m1:
-                        arg = min(arg, r)
-                        n_top += 1
-                        m2 = m1
-                    elif v > m2:
-                        m2 = v
+                    m1, m2, arg, n_top = _top_two(v, r, m1, m2, arg, n_top)
                 for b in range(n_slots):
                     if free[b] <= 0:
                         continue
