@@ -5,10 +5,11 @@ import pytest
 
 from audits._index import IndexedTable
 from audits.centered import attack_centered
-from audits.linkage import draw_auxiliary, eligible_items, eligible_users
 from audits.scoreboard import D0, RHO0, attack
 from publisher.core import Adversary
 from publisher.core.ratings import Ratings, Scale
+
+from tests.audits.builders import drawn_knowledge, random_table
 
 
 def reference(table, aux, true_records):
@@ -43,21 +44,6 @@ def reference(table, aux, true_records):
     return out
 
 
-def random_table(seed, n_users=60, n_items=25):
-    rng = np.random.default_rng(seed)
-    rows = {}
-    for u in range(n_users):
-        # a few heavy raters among light ones: what the centring is for
-        count = int(rng.integers(20, n_items)) if u % 10 == 0 else int(rng.integers(3, 8))
-        for i in rng.choice(n_items, size=count, replace=False):
-            rows[(u, int(i))] = (int(rng.integers(1, 6)), int(rng.integers(10_000, 10_200)))
-    keys = list(rows)
-    return Ratings.from_columns(
-        [u for u, _ in keys], [i for _, i in keys], [rows[k][0] for k in keys],
-        np.array([rows[k][1] for k in keys]), scale=Scale(1, 5, 1),
-    )  # fmt: skip
-
-
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("dates", [True, False])
 @pytest.mark.parametrize("dense_share", [0.0, float("inf")], ids=["whole-table", "touched"])
@@ -65,12 +51,7 @@ def test_kernel_matches_the_dense_reference(seed, dates, dense_share):
     table = IndexedTable(random_table(seed))
     adversary = Adversary(known_items=3, rating_tolerance=1,
                           date_tolerance_days=7 if dates else None)  # fmt: skip
-    rng = np.random.default_rng(seed)
-    eligible = eligible_items(table, adversary)
-    users = eligible_users(table, adversary, eligible)
-    targets = np.sort(rng.choice(users, size=min(20, len(users)), replace=False))
-    aux = draw_auxiliary(table, adversary, targets, eligible, rng)
-    truth = table.records.of_code[targets].astype(np.int64)
+    aux, truth = drawn_knowledge(table, adversary, 20, seed)
     truth[0] = -1  # one control target: no true record
     got = attack_centered(table, aux, truth, 1.5, dense_share=dense_share)
     for t, (best, top, second, sd, p_true) in enumerate(reference(table, aux, truth)):
@@ -143,12 +124,7 @@ def test_kernel_matches_the_reference_over_several_blocks(dense_share):
     records a block) and passes over blocks below the second best; same figures."""
     table = IndexedTable(random_table(7, n_users=9000, n_items=300))
     adversary = Adversary(known_items=4, rating_tolerance=1, date_tolerance_days=7)
-    rng = np.random.default_rng(7)
-    eligible = eligible_items(table, adversary)
-    users = eligible_users(table, adversary, eligible)
-    targets = np.sort(rng.choice(users, size=15, replace=False))
-    aux = draw_auxiliary(table, adversary, targets, eligible, rng)
-    truth = table.records.of_code[targets].astype(np.int64)
+    aux, truth = drawn_knowledge(table, adversary, 15, 7)
     got = attack_centered(table, aux, truth, 1.5, dense_share=dense_share)
     for t, (best, top, second, sd, p_true) in enumerate(reference(table, aux, truth)):
         assert got.eccentricity[t] == pytest.approx((top - second) / sd, rel=1e-5, abs=1e-9)

@@ -191,19 +191,13 @@ def test_posterior_uses_log_likelihood_ratios_as_scores():
 def test_whole_table_and_touched_records_give_the_same_posterior(seed, channel):
     """Targets whose items reach a quarter of the records are scored over the whole table
     in order, the others over the records they touch: the figures agree to rounding."""
-    from audits.linkage import draw_auxiliary, eligible_items, eligible_users
     from publisher.core import Adversary
 
-    from tests.audits.test_centered import random_table
+    from tests.audits.builders import drawn_knowledge, random_table
 
     indexed = IndexedTable(random_table(seed))
     adversary = Adversary(known_items=3, rating_tolerance=1, date_tolerance_days=7)
-    rng = np.random.default_rng(seed)
-    eligible = eligible_items(indexed, adversary)
-    users = eligible_users(indexed, adversary, eligible)
-    targets = np.sort(rng.choice(users, size=min(20, len(users)), replace=False))
-    aux = draw_auxiliary(indexed, adversary, targets, eligible, rng)
-    truth = indexed.records.of_code[targets].astype(np.int64)
+    aux, truth = drawn_knowledge(indexed, adversary, 20, seed)
     truth[0] = -1  # a control target
     runs = [
         attack_likelihood(indexed, aux, truth, 1.5, channel=channel, dense_share=share)
