@@ -16,6 +16,7 @@ figure from Python is the one the terminal shows for the same data, policy and s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from collections.abc import Mapping
@@ -141,18 +142,19 @@ def release(
     """
     resolved = _policy(policy)
     reading_options = _options(reading, columns, scale)
-    if not isinstance(data, pd.DataFrame):
-        return release_path(
-            data, resolved, out, reading=reading_options, key=key, seed=seed,
-            overwrite=overwrite, **options,
-        )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="publisher-frame-") as folder:  # 0700
-        path = Path(folder) / "ratings.parquet"
-        data.to_parquet(path, index=False)
+
+    def from_path(path: str | Path) -> ReleaseResult:
         return release_path(
             path, resolved, out, reading=reading_options, key=key, seed=seed,
             overwrite=overwrite, **options,
         )  # fmt: skip
+
+    if not isinstance(data, pd.DataFrame):
+        return from_path(data)
+    with tempfile.TemporaryDirectory(prefix="publisher-frame-") as folder:  # 0700
+        path = Path(folder) / "ratings.parquet"
+        data.to_parquet(path, index=False)
+        return from_path(path)
 
 
 def verify(path: str | Path, *, key: bytes | None = None) -> VerifyResult:
@@ -169,8 +171,6 @@ def verify(path: str | Path, *, key: bytes | None = None) -> VerifyResult:
 def _options(
     reading: ReadOptions | None, columns: Mapping[str, str] | None, scale: Scale | str | None
 ) -> ReadOptions:
-    import dataclasses
-
     options = reading or ReadOptions()
     if columns is not None:
         options = dataclasses.replace(options, columns=dict(columns))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from typing import Any
 
 __all__ = ["log_handler", "stderr_console"]
@@ -40,8 +41,6 @@ def log_handler(*, terminal: bool) -> logging.Handler:
             keywords=[],
         )
     else:
-        import sys
-
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     return handler

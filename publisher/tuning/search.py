@@ -310,14 +310,21 @@ def tune_ratings(
         if progress is not None:
             progress(trial, k, len(queue))
 
+    def recommend(passed: list[Trial]) -> None:
+        """Re-audit the best of ``passed``; Ctrl-C during it recommends nothing."""
+        try:
+            if not result.interrupted:
+                _recommend(result, passed, evaluate)
+        except KeyboardInterrupt:
+            result.interrupted, result.recommended, result.reaudit = True, None, None
+
     passed = search(trials, [])
-    try:
-        if presets and not result.interrupted:
+    if presets and not result.interrupted:
+        try:
             result.presets = _presets(base, evaluate, deadline)
-        if not result.interrupted:
-            _recommend(result, passed, evaluate)
-    except KeyboardInterrupt:  # during the presets or a re-audit: recommend nothing
-        result.interrupted, result.recommended, result.reaudit = True, None, None
+        except KeyboardInterrupt:
+            result.interrupted = True
+    recommend(passed)
     # A candidate that passed on the search's draws but not on fresh ones pruned others
     # that were never measured: measure them now, and recommend among what passes.
     while result.recommended is None and not (result.budget_exhausted or result.interrupted):
@@ -329,11 +336,7 @@ def tune_ratings(
             trial.status, trial.reason, trial.pruned_by = "not-reached", "", None
         held = [t for t in passed if t.candidate.number not in failed]
         passed = held + search(revived, held)
-        try:
-            if not result.interrupted:
-                _recommend(result, passed, evaluate)
-        except KeyboardInterrupt:
-            result.interrupted, result.recommended, result.reaudit = True, None, None
+        recommend(passed)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -103,10 +103,9 @@ class Knob:
     def rank(self, value: Any) -> float:
         """How much ``value`` protects, on this knob's order (higher: more)."""
         order = _order(self.step, self.param)
-        if (self.step, self.param) == ("coarsen_dates", "to"):
-            return float(_DATE_LEVELS.index(value))
-        if isinstance(order, tuple):
-            return -math.inf if value is None else float(order.index(value))
+        if isinstance(order, tuple):  # coarsen_dates.to also takes "drop", beyond them all
+            dates = (self.step, self.param) == ("coarsen_dates", "to")
+            return float((_DATE_LEVELS if dates else (None, *order)).index(value))
         if order == "up":
             return -math.inf if value is None else float(value)
         if order == "down":
