@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from audits.evaluator import Evaluator
 from audits.frames import matched_rows
 from publisher.core.adversary import CONFIDENCE_LEVEL
 from publisher.core.ratings import DATE, USER, Ratings
 
-__all__ = ["ESTIMATORS", "DateRecoveryResult", "Recovery", "date_recovery"]
+__all__ = ["ESTIMATORS", "DateRecoveryAudit", "DateRecoveryResult", "Recovery", "date_recovery"]
 
 ESTIMATORS = ("as released", "window mean", "window midpoint")
 
@@ -211,3 +212,33 @@ def _summary(shares: np.ndarray, resamples: np.ndarray) -> Recovery:
         (float(low), float(high)),
         {name: float(value) for name, value in zip(ESTIMATORS, means, strict=True)},
     )
+
+
+class DateRecoveryAudit(Evaluator[list[DateRecoveryResult]]):
+    """:func:`date_recovery` in the audits' shape: construct, ``evaluate()``, ``results()``."""
+
+    def __init__(
+        self,
+        original: Ratings,
+        released: Ratings,
+        *,
+        tolerances: Sequence[int],
+        window_days: int,
+        offset_days: int = 0,
+        n_targets: int,
+        rng: np.random.Generator,
+    ) -> None:
+        self.original, self.released, self.rng = original, released, rng
+        self.tolerances, self.n_targets = tuple(tolerances), n_targets
+        self.window_days, self.offset_days = window_days, offset_days
+
+    def _run(self) -> list[DateRecoveryResult]:
+        return date_recovery(
+            self.original,
+            self.released,
+            tolerances=self.tolerances,
+            window_days=self.window_days,
+            offset_days=self.offset_days,
+            n_targets=self.n_targets,
+            rng=self.rng,
+        )

@@ -25,11 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audits.evaluator import Evaluator
 from audits.frames import matched_rows
 from publisher.core.adversary import CONFIDENCE_LEVEL
 from publisher.core.ratings import DATE, ITEM, RATING, USER, Ratings
 
-__all__ = ["FEATURES", "DistinguishabilityResult", "distinguishability", "row_features"]
+__all__ = [
+    "FEATURES",
+    "DistinguishabilityAudit",
+    "DistinguishabilityResult",
+    "distinguishability",
+    "row_features",
+]
 
 FEATURES = (
     "ratings_that_day",
@@ -247,3 +254,24 @@ class _Ranked:
             return None
         below = np.cumsum(negative) - negative  # real weight strictly below each group
         return float((positive * (below + negative / 2)).sum() / (total_pos * total_neg))
+
+
+class DistinguishabilityAudit(Evaluator[DistinguishabilityResult]):
+    """:func:`distinguishability` in the audits' shape: construct, ``evaluate()``, ``results()``."""
+
+    def __init__(
+        self,
+        original: Ratings,
+        released: Ratings,
+        *,
+        moved: bool,
+        kinds: tuple[str, ...],
+        rng: np.random.Generator,
+    ) -> None:
+        self.original, self.released, self.rng = original, released, rng
+        self.moved, self.kinds = moved, kinds
+
+    def _run(self) -> DistinguishabilityResult:
+        return distinguishability(
+            self.original, self.released, moved=self.moved, kinds=self.kinds, rng=self.rng
+        )

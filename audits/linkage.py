@@ -21,6 +21,7 @@ IEEE Symposium on Security and Privacy, 2008, sections 4-5.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,6 +305,11 @@ class LinkageResult:
     review_warnings: list[str] = field(default_factory=list)
     #: User codes of the control set of the worst case (customers the policy removed).
     control_targets: np.ndarray | None = None
+
+    def explained(self, clause: str) -> LinkageResult:
+        """A copy whose inversion warning (the last review warning) ends with ``clause``."""
+        warnings = [*self.review_warnings[:-1], self.review_warnings[-1] + clause]
+        return dataclasses.replace(self, review_warnings=warnings)
 
     def get(self, knowledge: str, scorer: str) -> Attack:
         """The attack of one knowledge model and one scorer."""

@@ -22,18 +22,17 @@ from audits.linkage import (
     attack_simulated,
     attack_unprotected,
 )
-from audits.scoreboard import POSTERIOR_THRESHOLD, AttackOutcome
+from audits.scoreboard import AttackOutcome
 from audits.uniqueness import MODES, UniquenessAudit, UniquenessResult
+from audits.utility import UtilityResult
 from publisher.core.adversary import (
     CONFIDENCE_LEVEL,
-    DEFAULT_KNOWN_ITEMS,
-    DEFAULT_PHI,
-    DEFAULT_TARGETS,
     Adversary,
+    AuditSettings,
 )
 from publisher.core.ratings import Ratings
 
-__all__ = ["AuditReport", "UnprotectedAudit", "audit_unprotected", "run_audits"]
+__all__ = ["AggregateUtility", "AuditReport", "UnprotectedAudit", "audit_unprotected", "run_audits"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,18 @@ class AuditReport:
         Original first, then released, each for every m.
     seconds : dict
         Wall time per audit.
+    unprotected : UnprotectedAudit or None
+        The attacks on the unprotected data the linkage figures compare with.
+    date_recovery : list of DateRecoveryResult
+        One per date tolerance the adversaries use.
+    distinguishability : DistinguishabilityResult or None
+        When the policy adds or moves rows.
+    uniqueness_warnings : list of str
+        Where the release singles out more customers than its original (cites it).
+    utility : UtilityResult or None
+        What the release costs for prediction (microdata only).
+    aggregates : AggregateUtility or None
+        How far the DP per-item means are from the true ones (when released).
     """
 
     linkage: list[LinkageResult]
@@ -58,8 +69,9 @@ class AuditReport:
     unprotected: UnprotectedAudit | None = None
     date_recovery: list[DateRecoveryResult] = field(default_factory=list)
     distinguishability: DistinguishabilityResult | None = None
-    #: The release singles out more customers than its original (cites the original).
     uniqueness_warnings: list[str] = field(default_factory=list)
+    utility: UtilityResult | None = None
+    aggregates: AggregateUtility | None = None
 
     def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The audit fields of report.json (linkage, uniqueness, dates, decoys)."""
@@ -71,7 +83,32 @@ class AuditReport:
                 self.distinguishability.to_dict() if self.distinguishability else None
             ),
             "uniqueness_warnings": list(self.uniqueness_warnings),
+            "utility": self.utility_section(),
         }
+
+    def utility_section(self) -> dict[str, Any] | None:
+        """report.json ``utility``: the microdata figures and the DP means' error, or None."""
+        if self.utility is None and self.aggregates is None:
+            return None
+        section = self.utility.to_dict() if self.utility is not None else {}
+        if self.aggregates is not None:
+            section |= self.aggregates.to_dict()
+        return section
+
+
+@dataclass(frozen=True)
+class AggregateUtility:
+    """What the DP aggregates cost: the per-item means' error against the true means.
+
+    An exact figure of the original (the true means): the review copy only.
+    """
+
+    #: Mean relative error over items with both a true and a DP mean (None: no such item).
+    item_mean_relative_error: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The aggregates' entry of report.json ``utility``."""
+        return {"dp_item_mean_relative_error": self.item_mean_relative_error}
 
 
 @dataclass(frozen=True)
@@ -87,43 +124,27 @@ class UnprotectedAudit:
     ----------
     fingerprint : str
         :meth:`Ratings.fingerprint` of the data attacked; reuse on other data is refused.
-    n_targets, phi, uniqueness_known_items
-        The audit settings they were drawn with.
+    settings : AuditSettings
+        The audit settings they were drawn with; reuse under others is refused.
     attacks : tuple of UnprotectedAttack
-        One per adversary, in the policy's order.
+        One per adversary, in the order of ``settings.adversaries``.
     uniqueness : tuple of UniquenessResult
         The original side of the uniqueness audit.
     """
 
     fingerprint: str
-    n_targets: int
-    phi: float
-    uniqueness_known_items: tuple[int, ...]
+    settings: AuditSettings
     attacks: tuple[UnprotectedAttack, ...]
     uniqueness: tuple[UniquenessResult, ...]
-    threshold: float = POSTERIOR_THRESHOLD
 
     @property
     def adversaries(self) -> tuple[Adversary, ...]:
         """The adversaries, in order."""
         return tuple(a.adversary for a in self.attacks)
 
-    def fits(
-        self,
-        original: Ratings,
-        adversaries: Sequence[Adversary],
-        n_targets: int,
-        phi: float,
-        uniqueness_known_items: Sequence[int],
-        threshold: float = POSTERIOR_THRESHOLD,
-    ) -> bool:
+    def fits(self, original: Ratings, settings: AuditSettings) -> bool:
         """Whether these results were drawn for this data and these settings."""
-        return (
-            self.adversaries == tuple(adversaries)
-            and (self.n_targets, self.phi, self.threshold) == (n_targets, phi, threshold)
-            and self.uniqueness_known_items == tuple(uniqueness_known_items)
-            and self.fingerprint == original.fingerprint()
-        )
+        return self.settings == settings and self.fingerprint == original.fingerprint()
 
 
 def _children(seed: np.random.SeedSequence, n_adversaries: int) -> list[np.random.SeedSequence]:
@@ -142,14 +163,10 @@ def _children(seed: np.random.SeedSequence, n_adversaries: int) -> list[np.rando
 
 def audit_unprotected(
     original: Ratings,
+    settings: AuditSettings,
     *,
-    adversaries: Sequence[Adversary],
-    n_targets: int = DEFAULT_TARGETS,
-    phi: float = DEFAULT_PHI,
-    uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
     seed: np.random.SeedSequence,
     table: IndexedTable | None = None,
-    threshold: float = POSTERIOR_THRESHOLD,
 ) -> UnprotectedAudit:
     """Attack and measure the unprotected data once: one draw per adversary.
 
@@ -157,51 +174,42 @@ def audit_unprotected(
     a release that keeps every customer is attacked with the very same draws.
     """
     table = table or IndexedTable(original)
-    children = _children(seed, len(adversaries))
+    children = _children(seed, len(settings.adversaries))
     attacks = tuple(
         attack_unprotected(
             table,
             adversary,
-            n_targets=n_targets,
-            phi=phi,
+            n_targets=settings.targets,
+            phi=settings.phi,
             rng=np.random.default_rng(child),
-            threshold=threshold,
+            threshold=settings.posterior,
         )
-        for adversary, child in zip(adversaries, children, strict=False)
+        for adversary, child in zip(settings.adversaries, children, strict=False)
     )
     uniqueness = UniquenessAudit(
         table,
         dataset="original",
-        known_items=tuple(uniqueness_known_items),
-        n_users=n_targets,
+        known_items=settings.uniqueness_known_items,
+        n_users=settings.targets,
         rng=np.random.default_rng(children[-1]),
     )
     return UnprotectedAudit(
-        original.fingerprint(),
-        n_targets,
-        phi,
-        tuple(uniqueness_known_items),
-        attacks,
-        tuple(uniqueness.evaluate().results()),
-        threshold,
+        original.fingerprint(), settings, attacks, tuple(uniqueness.evaluate().results())
     )
 
 
 def run_audits(
     original: Ratings,
     released: Ratings,
+    settings: AuditSettings,
     *,
-    adversaries: Sequence[Adversary],
-    n_targets: int = DEFAULT_TARGETS,
-    phi: float = DEFAULT_PHI,
-    uniqueness_known_items: Sequence[int] = DEFAULT_KNOWN_ITEMS,
     seed: np.random.SeedSequence,
     unprotected: UnprotectedAudit | None = None,
     simulated: Ratings | None = None,
     original_table: IndexedTable | None = None,
     channel: Channel = IDENTITY,
     simulated_channel: Channel = IDENTITY,
-    threshold: float = POSTERIOR_THRESHOLD,
+    uniqueness: bool = True,
 ) -> AuditReport:
     """Run the linkage attack for each adversary and the uniqueness audit on both tables.
 
@@ -209,12 +217,8 @@ def run_audits(
     ----------
     original, released : Ratings
         Sharing user and item codes (as the pipeline produces them).
-    adversaries : sequence of Adversary
-    n_targets : int
-        Targets per adversary, and users sampled per m for uniqueness.
-    phi : float
-        Eccentricity threshold of a claim.
-    uniqueness_known_items : sequence of int
+    settings : AuditSettings
+        Adversaries, targets, phi, the uniqueness audit's m values, the posterior rule.
     seed : numpy.random.SeedSequence
         The audits' share of the pipeline's randomness; one child per audit.
     unprotected : UnprotectedAudit, optional
@@ -229,13 +233,15 @@ def run_audits(
     channel, simulated_channel : Channel
         How the release and the policy-simulated original were made, as the public policy
         tells an attacker (the likelihood scorer's model).
-    threshold : float
-        The posterior a claim by posterior needs.
+    uniqueness : bool
+        Measure the release's uniqueness (the tuner's screen reads linkage alone).
 
     Returns
     -------
     AuditReport
     """
+    adversaries, n_targets, phi = settings.adversaries, settings.targets, settings.phi
+    threshold = settings.posterior
     children = _children(seed, len(adversaries))
     shared = original_table is not None
     if original_table is None:
@@ -246,19 +252,8 @@ def run_audits(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     if unprotected is None:
-        unprotected = audit_unprotected(
-            original,
-            adversaries=adversaries,
-            n_targets=n_targets,
-            phi=phi,
-            uniqueness_known_items=uniqueness_known_items,
-            seed=seed,
-            table=original_table,
-            threshold=threshold,
-        )
-    elif not unprotected.fits(
-        original, adversaries, n_targets, phi, uniqueness_known_items, threshold
-    ):
+        unprotected = audit_unprotected(original, settings, seed=seed, table=original_table)
+    elif not unprotected.fits(original, settings):
         raise ValueError("the unprotected audit was drawn for other data or other settings")
     seconds["unprotected"] = time.perf_counter() - started
     # The policy-simulated original is attacked first and its index freed before the
@@ -320,7 +315,9 @@ def run_audits(
         original_table.drop_indexes(keep=("by_record",))
     # Both sides match dates by the release's period (what its dates tell an attacker).
     period = channel.period if released_table.by_record.has_dates else None
-    uniqueness = [dataclasses.replace(r, period=period) for r in unprotected.uniqueness]
+    if not uniqueness:
+        return AuditReport(linkage, [], seconds, unprotected)
+    unique = [dataclasses.replace(r, period=period) for r in unprotected.uniqueness]
     started = time.perf_counter()
     # The same seed as the original side: paired draws, and identical tables give
     # identical figures (the 'none' policy), so differences are the policy's doing. The
@@ -329,16 +326,16 @@ def run_audits(
         released_table,
         reference=None if released_table is original_table else original_table,
         dataset="released",
-        known_items=tuple(uniqueness_known_items),
+        known_items=settings.uniqueness_known_items,
         n_users=n_targets,
         rng=np.random.default_rng(children[-1]),
     )
     released_unique = [dataclasses.replace(r, period=period) for r in audit_u.evaluate().results()]
-    uniqueness.extend(released_unique)
+    unique.extend(released_unique)
     seconds["uniqueness[released]"] = time.perf_counter() - started
-    report = AuditReport(linkage, uniqueness, seconds, unprotected)
-    report.uniqueness_warnings = uniqueness_inversions(uniqueness)
-    return report
+    return AuditReport(
+        linkage, unique, seconds, unprotected, uniqueness_warnings=uniqueness_inversions(unique)
+    )
 
 
 def uniqueness_inversions(results: Sequence[UniquenessResult]) -> list[str]:

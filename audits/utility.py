@@ -24,9 +24,16 @@ import numpy as np
 from numba import prange
 from scipy.stats import spearmanr
 
+from audits.evaluator import Evaluator
 from publisher.core.ratings import ITEM, RATING, USER, Ratings, present_codes
 
-__all__ = ["UtilityAudit", "fit_baseline", "popularity_spearman", "total_variation"]
+__all__ = [
+    "UtilityAudit",
+    "UtilityResult",
+    "fit_baseline",
+    "popularity_spearman",
+    "total_variation",
+]
 
 LAMBDA_ITEM, LAMBDA_USER = 25.0, 10.0
 RANK, LAMBDA_MF, SWEEPS = 10, 5.0, 10
@@ -167,7 +174,76 @@ def _rmse(predicted: np.ndarray, truth: np.ndarray, lo: float, hi: float) -> flo
     return float(np.sqrt(np.mean((np.clip(predicted, lo, hi) - truth) ** 2)))
 
 
-class UtilityAudit:
+@dataclass(frozen=True)
+class PredictionError:
+    """RMSE of the two predictors on the holdout, trained on one table."""
+
+    baseline_rmse: float
+    mf_rmse: float
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"baseline_rmse": ..., "mf_rmse": ...}``."""
+        return {"baseline_rmse": self.baseline_rmse, "mf_rmse": self.mf_rmse}
+
+
+@dataclass(frozen=True, kw_only=True)
+class UtilityResult:
+    """What the release costs for prediction and how far its distributions moved.
+
+    Attributes
+    ----------
+    holdout_users, holdout_ratings : int
+        Customers sampled and their ratings held out.
+    holdout_fraction : float
+        Share of each sampled customer's ratings held out.
+    original, released : PredictionError
+        Trained on the original minus the holdout, and on the release minus it.
+    rating_histogram_tvd : float
+        Total variation distance of the rating histograms.
+    item_popularity_spearman : float or None
+        Spearman correlation of item popularity (None when undefined).
+    kept : dict
+        Fractions of ``ratings``, ``users`` and ``items`` the release keeps.
+    """
+
+    holdout_users: int
+    holdout_ratings: int
+    holdout_fraction: float
+    original: PredictionError
+    released: PredictionError
+    rating_histogram_tvd: float
+    item_popularity_spearman: float | None
+    kept: dict[str, float]
+
+    @property
+    def baseline_rmse_increase(self) -> float:
+        """RMSE of the baseline trained on the release minus on the original."""
+        return self.released.baseline_rmse - self.original.baseline_rmse
+
+    @property
+    def mf_rmse_increase(self) -> float:
+        """RMSE of the factorization trained on the release minus on the original."""
+        return self.released.mf_rmse - self.original.mf_rmse
+
+    def to_dict(self) -> dict[str, Any]:
+        """report.json ``utility`` (microdata figures)."""
+        return {
+            "holdout": {
+                "users": self.holdout_users,
+                "ratings": self.holdout_ratings,
+                "fraction": self.holdout_fraction,
+            },
+            "original": self.original.to_dict(),
+            "released": self.released.to_dict(),
+            "baseline_rmse_increase": self.baseline_rmse_increase,
+            "mf_rmse_increase": self.mf_rmse_increase,
+            "rating_histogram_tvd": self.rating_histogram_tvd,
+            "item_popularity_spearman": self.item_popularity_spearman,
+            "kept": dict(self.kept),
+        }
+
+
+class UtilityAudit(Evaluator[UtilityResult]):
     """Prediction error and distribution distances, original vs release.
 
     Parameters
@@ -196,10 +272,9 @@ class UtilityAudit:
             raise ValueError(f"n_users must be >= 1, got {n_users}")
         self.original, self.released = original, released
         self.n_users, self.holdout_fraction, self.rng = n_users, holdout_fraction, rng
-        self._result: dict[str, Any] | None = None
 
-    def evaluate(self) -> UtilityAudit:
-        """Hold out, fit, score; returns ``self``."""
+    def _run(self) -> UtilityResult:
+        """Hold out, fit, score."""
         original, released = self.original, self.released
         frame = original.frame
         n_users, n_items = len(original.user_ids), len(original.item_ids)
@@ -220,7 +295,7 @@ class UtilityAudit:
         truth = test[RATING].to_numpy(np.float64)
         tu, ti = test[USER].to_numpy(), test[ITEM].to_numpy()
         seed = int(self.rng.integers(2**31 - 1))  # the same factor initialisation on both sides
-        scores: dict[str, dict[str, float]] = {}
+        scores: dict[str, PredictionError] = {}
         for label, table in (("original", train), ("released", rel)):
             args = (
                 table[USER].to_numpy(),
@@ -231,34 +306,22 @@ class UtilityAudit:
             )
             base = fit_baseline(*args)
             mf = fit_factorization(*args, rng=np.random.default_rng(seed))
-            scores[label] = {
-                "baseline_rmse": _rmse(base.predict(tu, ti), truth, scale.minimum, scale.maximum),
-                "mf_rmse": _rmse(mf.predict(tu, ti), truth, scale.minimum, scale.maximum),
-            }
+            scores[label] = PredictionError(
+                _rmse(base.predict(tu, ti), truth, scale.minimum, scale.maximum),
+                _rmse(mf.predict(tu, ti), truth, scale.minimum, scale.maximum),
+            )
 
         def hist(table: Ratings) -> np.ndarray:
             return np.bincount(scale.to_index(table.frame[RATING].to_numpy()), minlength=scale.k)
 
         before, after = original.counts(), released.counts()
-        self._result = {
-            "holdout": {
-                "users": len(chosen),
-                "ratings": len(test),
-                "fraction": self.holdout_fraction,
-            },
-            "original": scores["original"],
-            "released": scores["released"],
-            "baseline_rmse_increase": scores["released"]["baseline_rmse"]
-            - scores["original"]["baseline_rmse"],
-            "mf_rmse_increase": scores["released"]["mf_rmse"] - scores["original"]["mf_rmse"],
-            "rating_histogram_tvd": total_variation(hist(original), hist(released)),
-            "item_popularity_spearman": popularity_spearman(original, released),
-            "kept": {key: after[key] / before[key] if before[key] else 0.0 for key in before},
-        }
-        return self
-
-    def results(self) -> dict[str, Any]:
-        """The report.json ``utility`` fields."""
-        if self._result is None:
-            raise RuntimeError("call evaluate() before results()")
-        return self._result
+        return UtilityResult(
+            holdout_users=len(chosen),
+            holdout_ratings=len(test),
+            holdout_fraction=self.holdout_fraction,
+            original=scores["original"],
+            released=scores["released"],
+            rating_histogram_tvd=total_variation(hist(original), hist(released)),
+            item_popularity_spearman=popularity_spearman(original, released),
+            kept={key: after[key] / before[key] if before[key] else 0.0 for key in before},
+        )

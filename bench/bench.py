@@ -207,7 +207,7 @@ def child(stage: str, folder: Path) -> dict:
 
         from policies import load_policy, parse_policy
         from publisher.engine import apply_policy
-        from publisher.engine.row_audits import row_audits
+        from publisher.engine.runner import date_recovery_audit, distinguishability_audit
 
         ratings = read_ratings(parquet, scale=Scale(1, 5, 1))
         base = load_policy("netflix-2006")
@@ -215,7 +215,16 @@ def child(stage: str, folder: Path) -> dict:
         policy = dataclasses.replace(base, steps=(*base.steps, *jitter))
         released, _ = apply_policy(ratings, policy, key=None, seed=np.random.SeedSequence(0))
         started = time.perf_counter()
-        recovery, decoys = row_audits(ratings, released, policy, np.random.SeedSequence(1))
+        dates_rng, decoys_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(1).spawn(2)
+        )
+        recovery = (
+            date_recovery_audit(ratings, released, policy, policy.audits, dates_rng)
+            .evaluate()
+            .results()
+        )
+        audit = distinguishability_audit(ratings, released, policy, decoys_rng)
+        decoys = audit.evaluate().results() if audit is not None else None
         out["date_recovery_released"] = {
             r.tolerance_days: round(r.released.recovered, 3) for r in recovery
         }

@@ -5,7 +5,6 @@ checks); never on ``audits``.
 """
 
 from policies.schema import (
-    AuditConfig,
     Gate,
     Policy,
     list_presets,
@@ -14,13 +13,13 @@ from policies.schema import (
     preset_text,
 )
 from policies.steps import STEPS, Step, build_step
-from publisher.core.adversary import Adversary
+from publisher.core.adversary import Adversary, AuditSettings
 from publisher.core.validation import ParameterError, ParameterTypeError
 
 __all__ = [
     "STEPS",
     "Adversary",
-    "AuditConfig",
+    "AuditSettings",
     "Gate",
     "ParameterError",
     "ParameterTypeError",

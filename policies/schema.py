@@ -27,13 +27,10 @@ from policies.aggregates import AggregatesConfig
 from policies.files import PolicyFile
 from policies.steps import Step, build_step
 from publisher.core.adversary import (
-    DEFAULT_ADVERSARIES,
     DEFAULT_KNOWN_ITEMS,
-    DEFAULT_PHI,
-    DEFAULT_POSTERIOR,
-    DEFAULT_TARGETS,
     MATCH_MODES,
     Adversary,
+    AuditSettings,
 )
 from publisher.core.errors import BudgetExceededError, PolicyError
 from publisher.core.parsing import strict_yaml
@@ -48,7 +45,7 @@ from publisher.core.validation import (
 
 __all__ = [
     "Adversary",
-    "AuditConfig",
+    "AuditSettings",
     "Gate",
     "Policy",
     "UniquenessLimit",
@@ -64,73 +61,28 @@ __all__ = [
 MAX_POLICY_BYTES = 1 << 20
 
 
-@dataclass(frozen=True, kw_only=True)
-class AuditConfig:
-    """Which attacks and measurements run on a release.
-
-    Parameters
-    ----------
-    targets : int
-        Number of released users attacked per adversary.
-    adversaries : tuple of Adversary
-        The attacker models; the policy's ``audits.adversaries``.
-    phi : float
-        Eccentricity threshold above which the attacker claims a match.
-    uniqueness_known_items : tuple of int
-        The m values of the uniqueness audit.
-    posterior : float
-        The posterior a claim by posterior needs (the likelihood scorer claims so; every
-        scorer with a posterior reports it beside its own rule).
-    """
-
-    targets: int = DEFAULT_TARGETS
-    adversaries: tuple[Adversary, ...] = DEFAULT_ADVERSARIES
-    phi: float = DEFAULT_PHI
-    uniqueness_known_items: tuple[int, ...] = DEFAULT_KNOWN_ITEMS
-    posterior: float = DEFAULT_POSTERIOR
-
-    def __post_init__(self) -> None:
-        check_int("AuditConfig", "targets", self.targets, minimum=1)
-        check_number("AuditConfig", "phi", self.phi, minimum=0, low_open=True)
-        check_number(
-            "AuditConfig", "posterior", self.posterior, minimum=0.5, maximum=1, high_open=True
+def parse_audit_settings(config: Any, path: str) -> AuditSettings:
+    """Build the audit settings from the policy's ``audits`` mapping (at ``path``)."""
+    given = check_keys(path, config, ("targets", "adversaries", "phi", "uniqueness", "posterior"))
+    if "adversaries" in given:
+        entries = given["adversaries"]
+        if not isinstance(entries, list) or not entries:
+            raise PolicyError(f"{path}.adversaries: must be a non-empty list")
+        given["adversaries"] = tuple(
+            Adversary.from_config(a, f"{path}.adversaries[{i}]") for i, a in enumerate(entries)
         )
-
-    @classmethod
-    def from_config(cls, config: Any, path: str) -> AuditConfig:
-        """Build from the policy's ``audits`` mapping."""
-        given = check_keys(
-            path, config, ("targets", "adversaries", "phi", "uniqueness", "posterior")
-        )
-        if "adversaries" in given:
-            entries = given["adversaries"]
-            if not isinstance(entries, list) or not entries:
-                raise PolicyError(f"{path}.adversaries: must be a non-empty list")
-            given["adversaries"] = tuple(
-                Adversary.from_config(a, f"{path}.adversaries[{i}]") for i, a in enumerate(entries)
-            )
-        if "uniqueness" in given:
-            unique = check_keys(f"{path}.uniqueness", given.pop("uniqueness"), ("known_items",))
-            ms = unique.get("known_items", list(DEFAULT_KNOWN_ITEMS))
-            if not isinstance(ms, list) or not ms:
-                raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
-            where = f"{path}.uniqueness"
-            given["uniqueness_known_items"] = tuple(
-                at_path(where, functools.partial(check_int, "uniqueness", "known_items", m,
-                                                 minimum=1, maximum=1000))
-                for m in ms
-            )  # fmt: skip
-        return at_path(path, lambda: cls(**given))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The section as written in a policy."""
-        return {
-            "targets": self.targets,
-            "phi": self.phi,
-            "posterior": self.posterior,
-            "adversaries": [a.to_dict() for a in self.adversaries],
-            "uniqueness": {"known_items": list(self.uniqueness_known_items)},
-        }
+    if "uniqueness" in given:
+        unique = check_keys(f"{path}.uniqueness", given.pop("uniqueness"), ("known_items",))
+        ms = unique.get("known_items", list(DEFAULT_KNOWN_ITEMS))
+        if not isinstance(ms, list) or not ms:
+            raise PolicyError(f"{path}.uniqueness.known_items: must be a non-empty list")
+        where = f"{path}.uniqueness"
+        given["uniqueness_known_items"] = tuple(
+            at_path(where, functools.partial(check_int, "uniqueness", "known_items", m,
+                                             minimum=1, maximum=1000))
+            for m in ms
+        )  # fmt: skip
+    return at_path(path, lambda: AuditSettings(**given))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,7 +232,7 @@ class Policy:
         The licence the released data carries (copied into the datasheet).
     steps : tuple of Step
         Applied in order.
-    audits : AuditConfig
+    audits : AuditSettings
     gate : Gate
     aggregates : AggregatesConfig or None
         Differentially private aggregates released beside (or instead of) the data.
@@ -290,7 +242,7 @@ class Policy:
     description: str = ""
     licence: str = "unspecified"
     steps: tuple[Step, ...] = ()
-    audits: AuditConfig = field(default_factory=AuditConfig)
+    audits: AuditSettings = field(default_factory=AuditSettings)
     gate: Gate = field(default_factory=Gate)
     aggregates: AggregatesConfig | None = None
 
@@ -392,7 +344,7 @@ def _build(data: Any, base: Path | None = None) -> Policy:
     if not isinstance(steps, list):
         raise PolicyError("steps: must be a list")
     given["steps"] = tuple(build_step(entry, f"steps[{i}]") for i, entry in enumerate(steps))
-    given["audits"] = AuditConfig.from_config(given.get("audits"), "audits")
+    given["audits"] = parse_audit_settings(given.get("audits"), "audits")
     declared_gate = given.get("gate")
     given["gate"] = Gate.from_config(declared_gate, "gate", len(given["audits"].adversaries))
     limit = given["gate"].max_unique_fraction

@@ -6,7 +6,7 @@ policy (a :class:`~policies.Policy`, a preset name or a policy file)::
     import publisher
 
     evaluation = publisher.audit(frame, policy="balanced", columns={"user": "customer"})
-    print(evaluation.report["verdict"])
+    print(evaluation.verdict)
     result = publisher.release(frame, policy="strict", out="bundle")
     print(publisher.verify("bundle").ok)
 

@@ -23,6 +23,7 @@ from policies.steps import (
     SampleUsers,
 )
 from policies.steps._base import TRAITS
+from publisher.core.adversary import AuditSettings
 from publisher.core.ratings import Ratings, Scale
 
 SCALES = [Scale(1, 5, 1), Scale(0.5, 5, 0.5), Scale(1, 10, 1)]
@@ -149,9 +150,9 @@ def test_audits_ignore_row_order(table, seed, shuffle):
         return run_audits(
             t,
             t,
-            adversaries=adversaries,
-            n_targets=20,
-            uniqueness_known_items=(1, 2),
+            AuditSettings(
+                adversaries=tuple(adversaries), targets=20, uniqueness_known_items=(1, 2)
+            ),
             seed=np.random.SeedSequence(seed),
         ).to_dict()
 

@@ -97,7 +97,7 @@ def release_command(
         )
     note(stages.summary())
     click.echo(summary(result))
-    if result.report["gate"].get("ungated"):
+    if result.gate is not None and result.gate.ungated:
         click.echo(f"{UNGATED}.")
     click.echo(
         f"{result.review}: review copy with the exact figures of the original, for the "
@@ -154,6 +154,6 @@ def audit_command(
     # With the JSON on stdout, the table goes to stderr: stdout stays one JSON document.
     click.echo(render_audit_table(evaluation.report), err=to_stdout)
     click.echo("\n".join(verdict_lines(evaluation.report)), err=to_stdout)
-    if evaluation.report["verdict"] == "fail":
+    if evaluation.verdict == "fail":
         # the gate's decision, as release takes it: CI can fail on it
         raise Failure("the gate would reject this release (audit only: nothing written)", 3)

@@ -8,6 +8,7 @@ anywhere is the same text.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "MATCH_MODES",
     "MIN_TARGETS",
     "Adversary",
+    "AuditSettings",
 ]
 
 #: The confidence level of every interval the audits report and the gate compares with
@@ -200,3 +202,54 @@ DEFAULT_ADVERSARIES = (
     Adversary(known_items=2, rating_tolerance=0, date_tolerance_days=3),
     Adversary(known_items=8, rating_tolerance=0, date_tolerance_days=None),
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditSettings:
+    """How a release is attacked and measured: the policy's ``audits`` section as one value.
+
+    Every audit and the tuner's screen take this object (not its fields one by one), so
+    a setting added here reaches every run, and a cached attack of the unprotected data
+    is reused only under the very settings it was drawn with.
+
+    Parameters
+    ----------
+    targets : int
+        Released customers attacked per adversary, and customers sampled per m by the
+        uniqueness audit.
+    adversaries : tuple of Adversary
+        The attacker models, in the policy's order.
+    phi : float
+        Eccentricity a best match must reach before a claim.
+    uniqueness_known_items : tuple of int
+        The m values of the uniqueness audit.
+    posterior : float
+        The posterior a claim by posterior needs.
+    """
+
+    targets: int = DEFAULT_TARGETS
+    adversaries: tuple[Adversary, ...] = DEFAULT_ADVERSARIES
+    phi: float = DEFAULT_PHI
+    uniqueness_known_items: tuple[int, ...] = DEFAULT_KNOWN_ITEMS
+    posterior: float = DEFAULT_POSTERIOR
+
+    def __post_init__(self) -> None:
+        check_int("AuditSettings", "targets", self.targets, minimum=1)
+        check_number("AuditSettings", "phi", self.phi, minimum=0, low_open=True)
+        check_number(
+            "AuditSettings", "posterior", self.posterior, minimum=0.5, maximum=1, high_open=True
+        )
+
+    def with_targets(self, targets: int) -> AuditSettings:
+        """The same settings on ``targets`` targets (the tuner's screen)."""
+        return dataclasses.replace(self, targets=targets)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as written in a policy."""
+        return {
+            "targets": self.targets,
+            "phi": self.phi,
+            "posterior": self.posterior,
+            "adversaries": [a.to_dict() for a in self.adversaries],
+            "uniqueness": {"known_items": list(self.uniqueness_known_items)},
+        }

@@ -51,10 +51,14 @@ class ReleaseRejectedError(PublisherError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, report: Any = None, unprotected: Any = None) -> None:
+    def __init__(
+        self, message: str, *, report: Any = None, unprotected: Any = None, gate: Any = None
+    ) -> None:
         super().__init__(message)
         #: report.json of the rejected release.
         self.report = report
+        #: The typed gate decision (:class:`publisher.core.decision.GateDecision`).
+        self.gate = gate
         #: The attacks on the unprotected data, to reuse for another policy on this data.
         self.unprotected = unprotected
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COARSE_PERIODS", "PERIODS", "period_starts"]
+__all__ = ["COARSE_PERIODS", "HALF_PERIOD", "PERIODS", "period_starts"]
 
 #: Periods a table or a coarsened date may use (weeks start on Monday).
 PERIODS = ("day", "week", "month", "quarter", "year")
 #: What ``coarsen_dates`` rounds to.
 COARSE_PERIODS = PERIODS[1:]
+#: Days from a coarse period's first day to its middle: the best guess of a coarsened date.
+HALF_PERIOD = {"week": 3, "month": 15, "quarter": 45, "year": 182}
 
 
 def period_starts(days: np.ndarray, period: str) -> np.ndarray:

@@ -24,16 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audits import AuditReport, UnprotectedAudit, run_audits
+from audits import AuditReport, UnprotectedAudit
 from audits._index import IndexedTable
-from audits.utility import UtilityAudit
+from audits.run import AggregateUtility
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
 from policies.files import check_not_key
 from policies.steps import PseudonymizeUsers
 from publisher import __version__
+from publisher.core.decision import GateDecision
 from publisher.core.errors import (
-    InternalError,
     PolicyError,
 )
 from publisher.core.ratings import (
@@ -47,16 +47,10 @@ from publisher.engine.bundle import (
 )
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import keyed_seed, release_id
-from publisher.engine.row_audits import row_audits
-from publisher.engine.simulate import (
-    attacker_channel,
-    explain_inversions,
-    simulate_policy,
-    suppression_steps,
-)
+from publisher.engine.runner import AuditSeeds, run_policy_audits
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
-from publisher.reporting.report_json import build_report, distributions, summarize
+from publisher.reporting.report_json import build_report, distributions
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +61,13 @@ _NOT_PSEUDONYMIZED = (
 )
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Evaluation:
     """A policy applied in memory and audited: everything a bundle or a dry run needs.
+
+    The results stay typed: the engine, the tuner and the library read ``audits`` and
+    ``gate``; ``report`` is report.json, built from them once by
+    :func:`publisher.reporting.report_json.build_report` and never read back.
 
     Attributes
     ----------
@@ -77,12 +75,18 @@ class Evaluation:
     original, released : Ratings
     steps : list of StepRecord
     audits : audits.AuditReport
+        Every audit's typed result: linkage, uniqueness, date recovery,
+        distinguishability, utility, the DP aggregates' error.
+    gate : GateDecision
+        The verdict and every check behind it.
     source : dict
         Input name, format, digest, scale, dates, counts.
     meta : dict
         Tool, creation time, policy digest, randomness and pseudonymization mode.
     report : dict
-        report.json.
+        report.json, as written (the review view).
+    aggregates : dict of DataFrame, optional
+        The DP tables, when the policy releases them.
     """
 
     policy: Policy
@@ -90,10 +94,21 @@ class Evaluation:
     released: Ratings
     steps: list[StepRecord]
     audits: AuditReport
+    gate: GateDecision
     source: dict[str, Any]
     meta: dict[str, Any]
     report: dict[str, Any]
     aggregates: dict[str, pd.DataFrame] | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``pass``, ``fail`` or ``not-gated``: the gate's."""
+        return self.gate.verdict
+
+    @property
+    def published(self) -> bool:
+        """Whether the gate lets this release out (a bundle is written)."""
+        return self.gate.verdict != "fail"
 
     @property
     def unprotected(self) -> UnprotectedAudit | None:
@@ -236,47 +251,21 @@ def evaluate_ratings(
                 np.random.default_rng(aggregate_seed),
                 seeded=seed is not None,  # keyed whenever a bundle is written (check_seed)
             )
-    utility: dict[str, Any] | None = None
     if microdata:
-        suppression = suppression_steps(policy)
-        simulated_seed, explain_seed = simulation_seed.spawn(2)
-        with stages("linkage and uniqueness audits"):
-            audit_report = run_audits(
-                ratings,
-                released,
-                adversaries=policy.audits.adversaries,
-                n_targets=policy.audits.targets,
-                phi=policy.audits.phi,
-                uniqueness_known_items=policy.audits.uniqueness_known_items,
-                seed=audit_seed,
-                unprotected=_fitting(unprotected, ratings, policy),
-                simulated=simulate_policy(ratings, suppression, simulated_seed),
-                original_table=original_index,
-                channel=attacker_channel(policy.steps, ratings.scale),
-                simulated_channel=attacker_channel([s for _, s in suppression], ratings.scale),
-                threshold=policy.audits.posterior,
-            )
-            explain_inversions(ratings, audit_report, suppression, explain_seed)
-        with stages("date recovery and decoy audits"):
-            audit_report.date_recovery, audit_report.distinguishability = row_audits(
-                ratings, released, policy, row_seed
-            )
-        with stages("utility audit"):
-            utility_audit = UtilityAudit(ratings, released, rng=np.random.default_rng(utility_seed))
-            utility = utility_audit.evaluate().results()
-        logger.info(
-            "utility: RMSE %.3f -> %.3f (factorization on the holdout)",
-            utility["original"]["mf_rmse"],
-            utility["released"]["mf_rmse"],
+        audit_report = run_policy_audits(
+            ratings,
+            released,
+            policy,
+            AuditSeeds(audit_seed, row_seed, utility_seed, simulation_seed),
+            unprotected=unprotected,
+            original_index=original_index,
+            stages=stages,
         )
     else:
         audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
     if aggregates is not None and "item_mean" in aggregates:
-        utility = utility or {}
-        utility["dp_item_mean_relative_error"] = item_mean_error(
-            ratings,
-            aggregates["item_mean"],
-            policy.aggregates,  # type: ignore[arg-type]
+        audit_report.aggregates = AggregateUtility(
+            item_mean_error(ratings, aggregates["item_mean"], policy.aggregates)  # type: ignore[arg-type]
         )
     digest = input_sha256() if callable(input_sha256) else input_sha256
     # Without microdata every public figure must come from the declaration: a scale
@@ -308,23 +297,28 @@ def evaluate_ratings(
             if name in aggregates
         }
         meta["microdata"] = microdata
-    decision = apply_gate(policy.gate, audit_report, utility)
+    decision = apply_gate(policy.gate, audit_report)
     report = build_report(
         policy=policy,
         meta=meta,
         source=source,
         released_counts=released.counts() if microdata else {"ratings": 0, "users": 0, "items": 0},
         steps=records,
-        audits=audit_report.to_dict(),
-        verdict=decision.verdict,
-        gate=decision.to_dict(),
-        utility=utility,
+        audits=audit_report,
+        gate=decision,
         distributions=distributions(ratings, released) if microdata else None,
     )
-    report["summary"] = summarize(report)
-    _check_finite(report, "report")
     return Evaluation(
-        policy, ratings, released, records, audit_report, source, meta, report, aggregates
+        policy=policy,
+        original=ratings,
+        released=released,
+        steps=records,
+        audits=audit_report,
+        gate=decision,
+        source=source,
+        meta=meta,
+        report=report,
+        aggregates=aggregates,
     )
 
 
@@ -386,37 +380,6 @@ def input_digest(path: Path) -> str:
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(f"{file.relative_to(path).as_posix()}\0{hash_file(file)}\n".encode())
     return digest.hexdigest()
-
-
-def _fitting(
-    unprotected: UnprotectedAudit | None, ratings: Ratings, policy: Policy
-) -> UnprotectedAudit | None:
-    """``unprotected`` if it was drawn for this data and these audit settings, else None."""
-    audits = policy.audits
-    if unprotected is not None and unprotected.fits(
-        ratings,
-        audits.adversaries,
-        audits.targets,
-        audits.phi,
-        audits.uniqueness_known_items,
-        audits.posterior,
-    ):
-        return unprotected
-    if unprotected is not None:
-        logger.info("the unprotected audit given was drawn for other data or settings: redrawn")
-    return None
-
-
-def _check_finite(value: Any, where: str) -> None:
-    """Fail loudly on a NaN or infinity before it reaches report.json."""
-    if isinstance(value, float) and not np.isfinite(value):
-        raise InternalError(f"{where} is {value}; report figures must be finite")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_finite(item, f"{where}.{key}")
-    elif isinstance(value, list | tuple):
-        for k, item in enumerate(value):
-            _check_finite(item, f"{where}[{k}]")
 
 
 def item_mean_error(

@@ -28,6 +28,7 @@ from policies import Policy, load_policy
 from policies.guarantees import policy_epsilons
 from policies.schema import check_gate_declared
 from policies.steps import PseudonymizeUsers
+from publisher.core.decision import GateDecision
 from publisher.core.errors import (
     PolicyError,
     ReleaseRejectedError,
@@ -81,6 +82,12 @@ class ReleaseResult:
     seeded : bool
         Whether a fixed seed drove the randomness.
     manifest : dict
+    report : dict
+        report.json as written to the review copy.
+    gate : GateDecision or None
+        The typed verdict and checks behind it.
+    unprotected : UnprotectedAudit or None
+        The attacks on the unprotected data, to reuse for another policy on this data.
     """
 
     out: Path
@@ -92,6 +99,7 @@ class ReleaseResult:
     seeded: bool
     manifest: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    gate: GateDecision | None = None
     unprotected: UnprotectedAudit | None = None
 
 
@@ -404,21 +412,22 @@ def _release(
             unprotected=unprotected,
             ledger=ledger_state,
         )
-        if evaluation.report["verdict"] == "fail":
+        if evaluation.gate.verdict == "fail":
             rejected = rejected_path(out)
             with staging(rejected, overwrite=overwrite, kinds=("rejected",), private=(True,)) as (
                 root,
             ):
                 _write_full_reports(root, evaluation, key, {"rejected": True})
-            failures = evaluation.report["gate"]["failures"]
+            failures = evaluation.gate.failures
             raise ReleaseRejectedError(
                 f"release rejected by the gate ({len(failures)} of "
-                f"{len(evaluation.report['gate']['checks'])} checks failed: {failures[0]}); "
+                f"{len(evaluation.gate.checks)} checks failed: {failures[0]}); "
                 f"report written to {rejected}; no data was published",
                 report=evaluation.report,
                 unprotected=evaluation.unprotected,
+                gate=evaluation.gate,
             )
-        for warning in evaluation.report["gate"].get("close_calls", []):
+        for warning in evaluation.gate.close_calls:
             logger.warning("close to the gate: %s", warning)
         entry = entry_for(evaluation.meta, *spent) if book is not None else None
         if book is not None and entry is not None:
@@ -443,5 +452,6 @@ def _release(
         seeded=seed is not None,
         manifest=manifest,
         report=evaluation.report,
+        gate=evaluation.gate,
         unprotected=evaluation.unprotected,
     )

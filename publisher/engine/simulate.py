@@ -69,24 +69,32 @@ def explain_inversions(
     report: AuditReport,
     steps: list[tuple[str, Step]],
     seed: np.random.SeedSequence,
-) -> None:
-    """Name, in the warning of each inverted adversary, the step that explains it.
+) -> dict[int, str]:
+    """For each inverted adversary, the words naming the step that explains it.
 
     For an adversary whose release exceeds every attack on the original beyond the
     intervals, each suppression step is simulated alone and attacked with the
     unprotected side's knowledge (Scoreboard-RH); the step giving the highest figure
-    is named with it. Without suppression steps the warning says that none explains it.
+    is named. Without suppression steps the words say that none explains it.
+
+    Returns
+    -------
+    dict
+        Adversary index to the clause ending its inversion warning (its last review
+        warning); adversaries not inverted are absent.
     """
-    inverted = [result for result in report.linkage if result.released.n and exceeds(result)]
+    inverted = [
+        k for k, result in enumerate(report.linkage) if result.released.n and exceeds(result)
+    ]
     if not inverted or report.unprotected is None:
-        return
+        return {}
     alone = {
         label: IndexedTable(simulate_policy(original, [(label, step)], child))  # type: ignore[arg-type]
         for (label, step), child in zip(steps, seed.spawn(len(steps)), strict=True)
     }
-    for result in inverted:
-        k = report.linkage.index(result)
-        drawn = report.unprotected.attacks[k]
+    out = {}
+    for k in inverted:
+        result, drawn = report.linkage[k], report.unprotected.attacks[k]
         figures = {
             label: attack(
                 table, drawn.aux, table.records.of_code[drawn.targets], result.released.phi
@@ -95,9 +103,10 @@ def explain_inversions(
         }
         if figures:
             label, outcome = max(figures.items(), key=lambda pair: pair[1].risk().value)
-            result.review_warnings[-1] += (
+            out[k] = (
                 f"; {label} explains most of it: alone, it raises the attack on the "
                 f"original to {risk_text(outcome)}"
             )
         else:
-            result.review_warnings[-1] += "; the policy has no suppression step to explain it"
+            out[k] = "; the policy has no suppression step to explain it"
+    return out

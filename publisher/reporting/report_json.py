@@ -13,9 +13,12 @@ from typing import Any
 import jsonschema
 import numpy as np
 
+from audits import AuditReport
 from policies import Policy
 from policies.guarantees import privacy_statement
 from publisher.core.adversary import MIN_TARGETS
+from publisher.core.decision import GateDecision
+from publisher.core.errors import InternalError
 from publisher.core.ratings import ITEM, RATING, Ratings, Scale
 from publisher.reporting.format import pct
 
@@ -158,13 +161,11 @@ def build_report(
     source: dict[str, Any],
     released_counts: dict[str, int],
     steps: Sequence[Any],
-    audits: dict[str, Any],
-    verdict: str,
-    gate: dict[str, Any],
-    utility: dict[str, Any] | None = None,
+    audits: AuditReport,
+    gate: GateDecision,
     distributions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble report.json.
+    """Assemble report.json (the review view) from the typed results, once.
 
     Parameters
     ----------
@@ -175,23 +176,25 @@ def build_report(
         Input name, format, digest, scale, counts.
     released_counts : dict
     steps : sequence of StepRecord
-    audits : dict
-        ``linkage`` and ``uniqueness`` lists (from ``AuditReport.to_dict``).
-    verdict : {"pass", "fail", "not-gated"}
-    gate : dict
-        The gate decision (``GateDecision.to_dict``): thresholds, checks, failures.
-    utility : dict, optional
-        Utility figures; None until measured.
+    audits : audits.AuditReport
+        Every audit's typed result; each renders its own section.
+    gate : GateDecision
+        The verdict, thresholds, checks and failures.
+    distributions : dict, optional
+        Rating histograms and popularity curves (:func:`distributions`).
 
     Returns
     -------
     dict
+        Every figure finite (a NaN or infinity raises :class:`InternalError`), with
+        its ``summary``.
     """
-    return {
+    sections = audits.to_dict()
+    report = {
         "schema": REPORT_SCHEMA,
         "view": "review",
-        "verdict": verdict,
-        "gate": gate,
+        "verdict": gate.verdict,
+        "gate": gate.to_dict(),
         "tool": meta["tool"],
         "created": meta["created"],
         "policy": {
@@ -205,15 +208,30 @@ def build_report(
         "pseudonymization": meta["pseudonymization"],
         "release": meta.get("release"),
         "steps": [record.to_dict() for record in steps],
-        "linkage": audits["linkage"],
-        "uniqueness": audits["uniqueness"],
-        "date_recovery": audits["date_recovery"],
-        "distinguishability": audits["distinguishability"],
-        "uniqueness_warnings": audits.get("uniqueness_warnings", []),
-        "utility": utility,
+        "linkage": sections["linkage"],
+        "uniqueness": sections["uniqueness"],
+        "date_recovery": sections["date_recovery"],
+        "distinguishability": sections["distinguishability"],
+        "uniqueness_warnings": sections["uniqueness_warnings"],
+        "utility": sections["utility"],
         "privacy_budget": privacy_statement(policy, Scale.parse(source["scale"])).to_dict(),
         "distributions": distributions,
     }
+    report["summary"] = summarize(report)
+    check_finite(report, "report")
+    return report
+
+
+def check_finite(value: Any, where: str) -> None:
+    """Fail loudly on a NaN or infinity before it reaches report.json."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise InternalError(f"{where} is {value}; report figures must be finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            check_finite(item, f"{where}[{k}]")
 
 
 def report_schema() -> dict[str, Any]:

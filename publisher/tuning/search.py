@@ -42,15 +42,18 @@ from typing import Any
 
 import numpy as np
 
-from audits import UnprotectedAudit, run_audits
+from audits import LinkageResult, UnprotectedAudit
 from audits._index import IndexedTable
 from policies import Policy, load_policy
 from policies.schema import list_presets
-from publisher.core.adversary import MIN_TARGETS
+from publisher.core.adversary import CONFIDENCE_LEVEL, MIN_TARGETS
+from publisher.core.decision import GateCheck
 from publisher.core.errors import PolicyError
 from publisher.core.ratings import Ratings
 from publisher.engine.apply import apply_policy
-from publisher.engine.evaluate import Evaluation, evaluate_ratings
+from publisher.engine.evaluate import Evaluation, evaluate_ratings, seed_sequence
+from publisher.engine.gate import apply_gate
+from publisher.engine.runner import AuditSeeds, run_policy_audits
 from publisher.tuning.space import Candidate, Space
 from publisher.tuning.stability import pass_probability
 
@@ -132,40 +135,44 @@ def figures_of(evaluation: Evaluation) -> dict[str, Any]:
     """The figures of one evaluation a search compares: risk, utility, the gate.
 
     ``risk`` lists, per adversary, the release's worst case over the scorer portfolio
-    with its interval; ``risk_upper`` is the largest upper bound among them.
+    with its interval; ``risk_upper`` is the largest upper bound among them. Read from
+    the typed results (never from report.json).
     """
-    report = evaluation.report
-    risk = _risk(report["linkage"])
-    utility = report.get("utility") or {}
-    failures = [c for c in report["gate"]["checks"] if not c["passed"]]
+    risk = _risk(evaluation.audits.linkage)
+    utility = evaluation.audits.utility
+    gate = evaluation.gate
     return {
         "risk": risk,
         "risk_upper": _upper(risk),
         "utility": {
-            "rmse_increase": utility.get("mf_rmse_increase"),
-            "ratings_kept": (utility.get("kept") or {}).get("ratings"),
-            "popularity_spearman": utility.get("item_popularity_spearman"),
+            "rmse_increase": utility.mf_rmse_increase if utility else None,
+            "ratings_kept": utility.kept["ratings"] if utility else None,
+            "popularity_spearman": utility.item_popularity_spearman if utility else None,
         },
-        "released": report["released"],
-        "verdict": report["verdict"],
-        "failed_checks": [_check_text(c) for c in failures],
-        "checks": [{"check": c["check"], "passed": c["passed"]} for c in report["gate"]["checks"]],
+        "released": evaluation.released.counts(),
+        "verdict": gate.verdict,
+        "failed_checks": [_check_text(c) for c in gate.checks if not c.passed],
+        "checks": [{"check": c.check, "passed": c.passed} for c in gate.checks],
     }
 
 
-def _risk(linkage: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per adversary, the release's worst case from report.json ``linkage`` entries."""
-    return [
-        {
-            "adversary": entry["description"],
-            "reidentified": entry["released"]["reidentified"],
-            "ci": entry["released"]["reidentified_ci"],
-            "scorer": entry["released"]["scorer"],
-            "knowledge": entry["released"].get("knowledge"),
-            "targets": entry["targets"],
-        }
-        for entry in linkage
-    ]
+def _risk(linkage: list[LinkageResult]) -> list[dict[str, Any]]:
+    """Per adversary, the release's worst case over the portfolio, with its interval."""
+    out = []
+    for result in linkage:
+        worst = result.worst()
+        risk = worst.released.risk(CONFIDENCE_LEVEL)
+        out.append(
+            {
+                "adversary": result.adversary.describe(),
+                "reidentified": risk.value,
+                "ci": list(risk.ci),
+                "scorer": worst.scorer,
+                "knowledge": worst.knowledge,
+                "targets": worst.released.n,
+            }
+        )
+    return out
 
 
 def _upper(risk: list[dict[str, Any]]) -> float:
@@ -173,11 +180,8 @@ def _upper(risk: list[dict[str, Any]]) -> float:
     return max((r["ci"][1] for r in risk), default=0.0)
 
 
-def _check_text(check: dict[str, Any]) -> str:
-    return (
-        f"{check['check']}: {check['description']} upper {check['upper']:.3g} > "
-        f"{check['threshold']:.3g}"
-    )
+def _check_text(check: GateCheck) -> str:
+    return f"{check.check}: {check.description} upper {check.upper:.3g} > {check.threshold:.3g}"
 
 
 def utility_lost(figures: dict[str, Any], objective: str) -> float | None:
@@ -360,7 +364,7 @@ def _run_trial(
             return
     evaluation = evaluate(policy)
     trial.figures, trial.rung = figures_of(evaluation), "full"
-    trial.status = "passed" if evaluation.report["verdict"] == "pass" else "failed"
+    trial.status = "passed" if evaluation.verdict == "pass" else "failed"
     trial.reason = "; ".join(trial.figures["failed_checks"])
 
 
@@ -371,32 +375,31 @@ def _screen(
     seed: int,
     cache: dict[str, UnprotectedAudit | None],
 ) -> dict[str, Any]:
-    """The linkage audit alone on fewer targets, and the thresholds it clearly exceeds."""
+    """The linkage audit alone on fewer targets, and the thresholds it clearly exceeds.
+
+    The same steps, seeds, runner and gate as the full audit (:func:`evaluate_ratings`
+    with this ``seed``): only the targets are fewer and the other audits left out, so a
+    screened release is the very table the full audit would attack.
+    """
     ratings = index.ratings
-    step_seed, audit_seed = np.random.SeedSequence([seed, 1]).spawn(2)
+    step_seed, audit_seed, _, utility_seed, row_seed, simulation_seed = seed_sequence(
+        seed, None
+    ).spawn(6)
     released, _ = apply_policy(ratings, policy, key=None, seed=step_seed)
-    audits = policy.audits
-    unprotected = cache["screen"]
-    report = run_audits(
+    report = run_policy_audits(
         ratings,
         released,
-        adversaries=audits.adversaries,
-        n_targets=n_targets,
-        phi=audits.phi,
-        uniqueness_known_items=(1,),  # the screen reads linkage only; one cheap m
-        seed=audit_seed,
-        unprotected=unprotected,
-        original_table=index,
+        policy,
+        AuditSeeds(audit_seed, row_seed, utility_seed, simulation_seed),
+        settings=policy.audits.with_targets(n_targets),
+        only={"linkage"},
+        unprotected=cache["screen"],
+        original_index=index,
     )
     cache["screen"] = report.unprotected
-    risk = _risk([result.to_dict() for result in report.linkage])
-    thresholds = policy.gate.max_reidentification_rate or (None,) * len(risk)
-    clear = [
-        f"reidentification: {r['adversary']} lower {r['ci'][0]:.3g} > {threshold:.3g} "
-        f"on {r['targets']} targets"
-        for r, threshold in zip(risk, thresholds, strict=True)
-        if threshold is not None and r["ci"][0] > threshold
-    ]
+    decision = apply_gate(policy.gate, report)
+    risk = _risk(report.linkage)
+    clear = decision.clear_failures
     return {
         "risk": risk,
         "risk_upper": _upper(risk),
@@ -479,7 +482,7 @@ def _recommend(
             figures["candidate"] = trial.candidate.number
             result.reaudits.append(figures)
             draws.append(figures)
-            if evaluation.report["verdict"] != "pass":
+            if evaluation.verdict != "pass":
                 logger.info(
                     "candidate #%d passed on the search's draws but failed re-audit %d: %s",
                     trial.candidate.number,

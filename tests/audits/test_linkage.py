@@ -10,6 +10,7 @@ from audits.scoreboard import AttackOutcome, AuxiliaryInformation, attack
 from audits.stats import wilson_interval
 from policies import load_policy, parse_policy
 from publisher.core import Adversary
+from publisher.core.adversary import AuditSettings
 from publisher.core.ratings import Ratings, Scale
 from publisher.engine import apply_policy
 
@@ -214,9 +215,11 @@ def test_seeded_reproducibility_and_control_set(ml100k):
         return run_audits(
             ml100k,
             released,
-            adversaries=load_policy("balanced").audits.adversaries,
-            n_targets=200,
-            uniqueness_known_items=(1, 4),
+            AuditSettings(
+                adversaries=load_policy("balanced").audits.adversaries,
+                targets=200,
+                uniqueness_known_items=(1, 4),
+            ),
             seed=np.random.SeedSequence(seed),
         ).to_dict()
 
@@ -372,18 +375,18 @@ def test_a_shared_original_index_gives_the_same_figures_and_is_kept():
     original = Ratings.from_columns(users, items, ratings, days, scale=Scale(1, 5, 1))
     released = original.with_frame(original.frame.iloc[:-2].reset_index(drop=True))
     adversaries = [Adversary(known_items=1, date_tolerance_days=3)]
-    own = run_audits(original, released, adversaries=adversaries, n_targets=5,
-                     uniqueness_known_items=(1,), seed=np.random.SeedSequence(4))  # fmt: skip
+    settings = AuditSettings(adversaries=adversaries, targets=5, uniqueness_known_items=(1,))
+    own = run_audits(original, released, settings, seed=np.random.SeedSequence(4))
     index = IndexedTable(original)
-    shared = run_audits(original, released, adversaries=adversaries, n_targets=5,
-                        uniqueness_known_items=(1,), seed=np.random.SeedSequence(4),
-                        original_table=index)  # fmt: skip
+    shared = run_audits(
+        original, released, settings, seed=np.random.SeedSequence(4), original_table=index
+    )
     assert shared.to_dict() == own.to_dict()
     assert {"by_item", "by_record"} <= set(vars(index))  # kept for the next candidate
     other = IndexedTable(released)
     with pytest.raises(ValueError, match="indexes another table"):
-        run_audits(original, released, adversaries=adversaries, n_targets=5,
-                   seed=np.random.SeedSequence(4), original_table=other)  # fmt: skip
+        run_audits(original, released, settings, seed=np.random.SeedSequence(4),
+                   original_table=other)  # fmt: skip
 
 
 def test_audit_arguments_at_their_boundaries_with_exact_messages(five):

@@ -29,19 +29,19 @@ def test_spearman_counts_dropped_items_as_zero(tiny):
 
 def test_none_policy_costs_nothing(ml100k):
     result = UtilityAudit(ml100k, ml100k, rng=np.random.default_rng(0)).evaluate().results()
-    assert result["mf_rmse_increase"] == 0.0
-    assert result["baseline_rmse_increase"] == 0.0
-    assert result["rating_histogram_tvd"] == 0.0
-    assert 0.85 < result["original"]["baseline_rmse"] < 1.05  # ml-100k biases: about 0.94
+    assert result.mf_rmse_increase == 0.0
+    assert result.baseline_rmse_increase == 0.0
+    assert result.rating_histogram_tvd == 0.0
+    assert 0.85 < result.original.baseline_rmse < 1.05  # ml-100k biases: about 0.94
 
 
 def test_heavy_noise_is_clearly_worse(ml100k):
     policy = parse_policy("name: x\nsteps: [{perturb_ratings: {epsilon: 0.1}}]\ngate: none", "p")
     released, _ = apply_policy(ml100k, policy, key=None, seed=np.random.SeedSequence(0))
     result = UtilityAudit(ml100k, released, rng=np.random.default_rng(0)).evaluate().results()
-    assert result["mf_rmse_increase"] > 0.2
-    assert result["baseline_rmse_increase"] > 0.2
-    assert result["rating_histogram_tvd"] > 0.1
+    assert result.mf_rmse_increase > 0.2
+    assert result.baseline_rmse_increase > 0.2
+    assert result.rating_histogram_tvd > 0.1
 
 
 def test_validation():
@@ -50,3 +50,12 @@ def test_validation():
         UtilityAudit(table, table, holdout_fraction=1.0, rng=np.random.default_rng(0))
     with pytest.raises(RuntimeError, match="call evaluate"):
         UtilityAudit(table, table, rng=np.random.default_rng(0)).results()
+
+
+def test_result_to_dict_is_the_report_section(ml100k):
+    result = UtilityAudit(ml100k, ml100k, rng=np.random.default_rng(0)).evaluate().results()
+    section = result.to_dict()
+    assert section["holdout"]["fraction"] == 0.1
+    assert section["holdout"]["ratings"] == result.holdout_ratings > 0
+    assert section["mf_rmse_increase"] == result.released.mf_rmse - result.original.mf_rmse
+    assert section["kept"] == {"ratings": 1.0, "users": 1.0, "items": 1.0}

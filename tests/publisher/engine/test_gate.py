@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from audits import AttackOutcome, AuditReport, wilson_interval
+from audits.utility import PredictionError, UtilityResult
 from policies import Gate
 from publisher.core import Adversary
 from publisher.engine.gate import MIN_TARGETS, apply_gate
@@ -67,13 +68,27 @@ def test_inconclusive_failure_says_why():
     ]
 
 
+def measured_utility(increase: float) -> UtilityResult:
+    """A utility result whose factorization RMSE rises by ``increase``."""
+    return UtilityResult(
+        holdout_users=10,
+        holdout_ratings=20,
+        holdout_fraction=0.1,
+        original=PredictionError(0.9, 0.8),
+        released=PredictionError(0.9, 0.8 + increase),
+        rating_histogram_tvd=0.0,
+        item_popularity_spearman=1.0,
+        kept={"ratings": 1.0, "users": 1.0, "items": 1.0},
+    )
+
+
 @pytest.mark.parametrize(
     ("increase", "limit", "verdict"),
     [(0.10, 0.2, "pass"), (0.25, 0.2, "fail"), (None, 0.2, "not-gated")],
 )
 def test_utility_check(increase, limit, verdict):
-    utility = None if increase is None else {"mf_rmse_increase": increase}
-    decision = apply_gate(Gate(max_rmse_increase=limit), AuditReport([], []), utility)
+    utility = None if increase is None else measured_utility(increase)
+    decision = apply_gate(Gate(max_rmse_increase=limit), AuditReport([], [], utility=utility))
     assert decision.verdict == verdict
     if verdict == "fail":
         assert decision.failures == [
@@ -194,7 +209,7 @@ def test_thresholds_are_inclusive():
     upper = wilson_interval(10, 1000)[1]
     assert apply_gate(Gate(max_reidentification_rate=(upper,)), report(1000, 10)).verdict == "pass"
     decision = apply_gate(
-        Gate(max_rmse_increase=0.25), AuditReport([], []), {"mf_rmse_increase": 0.25}
+        Gate(max_rmse_increase=0.25), AuditReport([], [], utility=measured_utility(0.25))
     )
     assert decision.verdict == "pass"
     from audits import UniquenessResult

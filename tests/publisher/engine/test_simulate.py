@@ -8,6 +8,7 @@ from audits import AttackOutcome
 from audits.linkage import exceeds
 from policies import parse_policy
 from publisher.core import Adversary
+from publisher.core.adversary import AuditSettings
 from publisher.core.ratings import Ratings, Scale
 from publisher.engine.simulate import (
     explain_inversions,
@@ -124,10 +125,8 @@ def test_an_inversion_names_the_step_that_explains_it():
 
     table = heavy_table(1)
     policy = parse_policy(POLICY)
-    report = run_module.run_audits(
-        table, table, adversaries=policy.audits.adversaries[1:], n_targets=100,
-        seed=np.random.SeedSequence(5),
-    )  # fmt: skip
+    settings = AuditSettings(adversaries=policy.audits.adversaries[1:], targets=100)
+    report = run_module.run_audits(table, table, settings, seed=np.random.SeedSequence(5))
     result = report.linkage[0]
     # force the case: the release reads far above the unprotected side
     for attack in result.attacks:
@@ -137,7 +136,11 @@ def test_an_inversion_names_the_step_that_explains_it():
             None,
         )
     result.review_warnings.append("the release is more re-identifiable than the unprotected data")
-    explain_inversions(table, report, suppression_steps(policy), np.random.SeedSequence(1))
+    clauses = explain_inversions(
+        table, report, suppression_steps(policy), np.random.SeedSequence(1)
+    )
+    assert set(clauses) == {0}
+    result = result.explained(clauses[0])
     assert result.review_warnings[-1].startswith("the release is more re-identifiable")
     assert (
         "explains most of it: alone, it raises the attack on the original to"

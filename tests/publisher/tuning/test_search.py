@@ -1,5 +1,6 @@
 """The search: the known frontier, pruning, the fresh re-audit, the budget."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -103,7 +104,8 @@ def test_a_failed_re_audit_moves_on_to_the_next_passing_candidate(
         if kwargs["unprotected"] is None and kwargs["seed"] != 3:
             fresh.append(policy)
             if len(fresh) == 1:  # the winner's re-audit fails
-                evaluation.report["verdict"] = "fail"
+                failed = dataclasses.replace(evaluation.gate, verdict="fail")
+                evaluation = dataclasses.replace(evaluation, gate=failed)
         return evaluation
 
     monkeypatch.setattr(search_module, "evaluate_ratings", failing_fresh)
@@ -241,7 +243,8 @@ def test_candidates_pruned_by_a_winner_that_fails_its_re_audit_are_measured_then
         if kwargs["unprotected"] is None and kwargs["seed"] != 3:
             fresh.append(policy)
             if len(fresh) == 1:  # the first winner's first re-audit fails
-                evaluation.report["verdict"] = "fail"
+                failed = dataclasses.replace(evaluation.gate, verdict="fail")
+                evaluation = dataclasses.replace(evaluation, gate=failed)
         return evaluation
 
     monkeypatch.setattr(search_module, "evaluate_ratings", failing_fresh)
