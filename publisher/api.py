@@ -29,6 +29,7 @@ import pyarrow as pa
 from policies import Policy, load_policy
 from publisher.core.ratings import Scale
 from publisher.engine.evaluate import Evaluation, evaluate, evaluate_ratings
+from publisher.engine.keys import organizer_keys
 from publisher.engine.release import ReleaseResult
 from publisher.engine.release import release as release_path
 from publisher.engine.verify import VerifyResult, verify_bundle
@@ -93,6 +94,7 @@ def audit(
         ``.released`` the released table, ``.audits`` the typed audit results.
     """
     resolved = _policy(policy)
+    keys = organizer_keys(key, resolved.files())  # the raw key goes no further
     options = _options(reading, columns, scale)
     if isinstance(data, pd.DataFrame):
         ratings = read_frame(
@@ -108,10 +110,10 @@ def audit(
             resolved,
             input_format=DATAFRAME,
             input_sha256=lambda: frame_digest(data),
-            key=key,
+            key=keys,
             seed=seed,
         )
-    return evaluate(data, resolved, reading=options, key=key, seed=seed)
+    return evaluate(data, resolved, reading=options, key=keys, seed=seed)
 
 
 def release(
@@ -141,11 +143,12 @@ def release(
         The gate refused the release: only the report was written, to ``out.rejected``.
     """
     resolved = _policy(policy)
+    keys = organizer_keys(key, resolved.files())  # the raw key goes no further
     reading_options = _options(reading, columns, scale)
 
     def from_path(path: str | Path) -> ReleaseResult:
         return release_path(
-            path, resolved, out, reading=reading_options, key=key, seed=seed,
+            path, resolved, out, reading=reading_options, key=keys, seed=seed,
             overwrite=overwrite, **options,
         )  # fmt: skip
 
@@ -165,7 +168,7 @@ def verify(path: str | Path, *, key: bytes | None = None) -> VerifyResult:
     VerifyResult
         ``.ok`` and ``.problems``; reading nothing outside the bundle.
     """
-    return verify_bundle(path, key=key)
+    return verify_bundle(path, key=organizer_keys(key))
 
 
 def _options(

@@ -14,6 +14,7 @@ from typing import Any
 
 from publisher.core.errors import ReleaseRejectedError
 from publisher.engine import ReleaseResult, release
+from publisher.engine.keys import Keys
 from publisher.engine.output import check_output, rejected_path, remove_owned, review_path
 
 __all__ = ["DEMO_LICENCE", "DEMO_POLICIES", "DemoRun", "demo_data", "run_demo"]
@@ -58,7 +59,7 @@ class DemoRun:
 
 
 def run_demo(
-    out: str | Path = "publisher-demo", *, seed: int | None = None, key: bytes | None = None
+    out: str | Path = "publisher-demo", *, seed: int | None = None, key: Keys | None = None
 ) -> list[DemoRun]:
     """Release the embedded data under each demo policy into ``out/<policy>``.
 

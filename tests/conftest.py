@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from publisher.core.ratings import Ratings, Scale
+from publisher.engine.keys import Keys
 
 REPO = Path(__file__).resolve().parents[1]
 #: An organizer key for tests that seed a release: a seed without a key is refused
 #: when the policy draws noise (the seed would give the noise away).
 TEST_KEY = b"publisher-tests-key-not-a-secret"
+#: Its subkeys: what the engine's functions take (the raw key stops at the boundary).
+TEST_KEYS = Keys.derive(TEST_KEY)
 KEYED = {"PUBLISHER_KEY": TEST_KEY.decode()}
 # The mutation run copies the project into mutants/; it points here at the real data.
 SHARED_DATA = Path(os.environ.get("PUBLISHER_SHARED_DATA", REPO.parent / "shared" / "data"))

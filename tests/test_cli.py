@@ -11,7 +11,7 @@ from policies import preset_text
 from publisher.cli import main
 from publisher.demo import demo_data
 
-from tests.conftest import KEYED, TEST_KEY, shared
+from tests.conftest import KEYED, TEST_KEYS, shared
 
 SMALL = "user,item,rating,date\n" + "".join(
     f"u{u},{i},{(u + i) % 5 + 1},2005-0{1 + (u + i) % 9}-1{i % 10}\n"
@@ -278,7 +278,7 @@ def test_a_published_demo_bundle_carries_the_data_licence(tmp_path):
     policy = tmp_path / "open.yaml"
     policy.write_text("name: open\nsteps:\n  - pseudonymize_users: {}\ngate: none\n")
     result = release(
-        demo_data(), policy, tmp_path / "bundle", key=TEST_KEY, seed=3,
+        demo_data(), policy, tmp_path / "bundle", key=TEST_KEYS, seed=3,
         licence=DEMO_LICENCE, attachments={"SOURCE-README.txt": demo_data("README.txt")},
     )  # fmt: skip
     bundle = result.out

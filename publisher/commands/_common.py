@@ -17,7 +17,7 @@ from publisher.core.errors import InternalError, PublisherError
 from publisher.core.ratings import Scale
 from publisher.engine import ReleaseResult
 from publisher.engine.bundle import printable
-from publisher.engine.keys import load_key
+from publisher.engine.keys import Keys, load_key, organizer_keys
 from publisher.readers import DATE_FORMATS, DELIMITERS, FORMATS, ReadOptions, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
 
@@ -87,9 +87,9 @@ def quiet(f: F) -> F:
     )(f)
 
 
-def organizer_key(key_file: Path | None) -> bytes | None:
-    """The key from --key-file only: checking a bundle never reads PUBLISHER_KEY."""
-    return load_key(key_file, environ={})[0] if key_file else None
+def organizer_key(key_file: Path | None) -> Keys | None:
+    """The key's subkeys from --key-file only: checking a bundle never reads PUBLISHER_KEY."""
+    return organizer_keys(load_key(key_file, environ={})[0]) if key_file else None
 
 
 def verbose() -> bool:

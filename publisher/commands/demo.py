@@ -8,7 +8,7 @@ import click
 
 from publisher.commands._common import errors, quiet, summary
 from publisher.demo import demo_data, run_demo
-from publisher.engine.keys import load_key
+from publisher.engine.keys import load_key, organizer_keys
 from publisher.engine.output import check_file_output
 from publisher.reporting.terminal import (
     render_comparison,
@@ -41,7 +41,7 @@ def demo_command(out: Path, key_file: Path | None, seed: int | None) -> None:
     """
     with errors():
         key, _ = load_key(key_file)
-        runs = run_demo(out, seed=seed, key=key)
+        runs = run_demo(out, seed=seed, key=organizer_keys(key))
     click.echo(
         "MovieLens latest-small: 100,836 ratings by 610 users (GroupLens; shipped with its "
         "README.txt licence)"

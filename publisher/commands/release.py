@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from policies import load_policy
-from policies.files import check_not_key
 from publisher.commands._common import (
     Failure,
     errors,
@@ -21,7 +20,7 @@ from publisher.commands._common import (
 from publisher.engine import evaluate, release
 from publisher.engine.bundle import write_json
 from publisher.engine.evaluate import check_seed
-from publisher.engine.keys import load_key
+from publisher.engine.keys import load_key, organizer_keys
 from publisher.engine.output import check_file_output
 from publisher.progress import Stages
 from publisher.readers import ReadOptions
@@ -74,8 +73,8 @@ def release_command(
     with errors():
         key, source = load_key(key_file)
         loaded = load_policy(policy)
-        check_not_key(loaded.files(), key, key_file)
-        check_seed(loaded, seed, key)  # before the key note: the run would not start
+        keys = organizer_keys(key, loaded.files(), key_file)  # the raw key goes no further
+        check_seed(loaded, seed, keys)  # before the key note: the run would not start
         if key is None:
             note(
                 "No pseudonymization key given (--key-file or PUBLISHER_KEY): using a fresh "
@@ -87,7 +86,7 @@ def release_command(
             loaded,
             out,
             reading=reading,
-            key=key,
+            key=keys,
             key_source=source,
             seed=seed,
             overwrite=overwrite,

@@ -18,7 +18,7 @@ from publisher.core.errors import (
 from publisher.core.ratings import (
     Ratings,
 )
-from publisher.engine.keys import pseudonym_key
+from publisher.engine.keys import Keys, pseudonym_key
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def apply_policy(
     ratings: Ratings,
     policy: Policy,
     *,
-    key: bytes | None,
+    key: Keys | None,
     seed: np.random.SeedSequence,
     release: str = "",
 ) -> tuple[Ratings, list[StepRecord]]:

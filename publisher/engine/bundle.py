@@ -22,7 +22,7 @@ from typing import Any
 
 from publisher.core.errors import BundleVerificationError
 from publisher.core.parsing import DuplicateKeyError, strict_json
-from publisher.engine.keys import derive_key
+from publisher.engine.keys import Keys
 
 __all__ = [
     "MANIFEST",
@@ -98,18 +98,14 @@ def list_files(root: Path) -> list[str]:
     )
 
 
-def _signing_key(key: bytes) -> bytes:
-    return derive_key(key, "manifest")
-
-
 def _canonical(manifest: dict[str, Any]) -> bytes:
     unsigned = {k: v for k, v in manifest.items() if k != "signature"}
     return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
 
 
-def signature_tag(key: bytes, manifest: dict[str, Any]) -> str:
+def signature_tag(key: Keys, manifest: dict[str, Any]) -> str:
     """HMAC-SHA256 of the manifest (its canonical JSON, signature left out), as hex."""
-    return hmac.new(_signing_key(key), _canonical(manifest), hashlib.sha256).hexdigest()
+    return hmac.new(key.manifest, _canonical(manifest), hashlib.sha256).hexdigest()
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -168,7 +164,7 @@ def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
         raise BundleVerificationError(f"{printable(str(path))}: not valid JSON ({exc})") from None
 
 
-def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+def build_manifest(root: Path, meta: dict[str, Any], key: Keys | None = None) -> dict[str, Any]:
     """Describe every file under ``root`` and, given a key, sign the description.
 
     Parameters
@@ -177,9 +173,9 @@ def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -
         The bundle folder (without its manifest yet).
     meta : dict
         Extra top-level fields (tool, policy, randomness, ...).
-    key : bytes, optional
-        The organizer's key; adds ``signature`` (HMAC-SHA256 under the manifest
-        subkey, :func:`publisher.engine.keys.derive_key`).
+    key : Keys, optional
+        The organizer key's subkeys; adds ``signature`` (HMAC-SHA256 under the manifest
+        subkey).
 
     Returns
     -------
@@ -195,7 +191,7 @@ def build_manifest(root: Path, meta: dict[str, Any], key: bytes | None = None) -
 
 
 def manifest_for(
-    files: dict[str, dict[str, Any]], meta: dict[str, Any], key: bytes | None = None
+    files: dict[str, dict[str, Any]], meta: dict[str, Any], key: Keys | None = None
 ) -> dict[str, Any]:
     """The manifest of ``files`` (name -> sha256 and bytes, as already known), signed with ``key``.
 

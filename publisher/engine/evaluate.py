@@ -29,7 +29,6 @@ from audits._index import IndexedTable
 from audits.run import AggregateUtility
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
-from policies.files import check_not_key
 from policies.steps import PseudonymizeUsers
 from publisher import __version__
 from publisher.core.decision import GateDecision
@@ -46,7 +45,7 @@ from publisher.engine.bundle import (
     hash_file,
 )
 from publisher.engine.gate import apply_gate
-from publisher.engine.keys import keyed_seed, release_id
+from publisher.engine.keys import Keys, keyed_seed, release_id
 from publisher.engine.runner import AuditSeeds, run_policy_audits
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
@@ -121,7 +120,7 @@ def evaluate(
     policy: Policy | str | Path,
     *,
     reading: ReadOptions = DEFAULT_READING,
-    key: bytes | None = None,
+    key: Keys | None = None,
     seed: int | None = None,
     licence: str | None = None,
     stages: Stages | None = None,
@@ -153,7 +152,7 @@ def _evaluate_input(
     input: Path,
     policy: Policy,
     reading: ReadOptions,
-    key: bytes | None,
+    key: Keys | None,
     seed: int | None,
     stages: Stages,
     unprotected: UnprotectedAudit | None,
@@ -194,7 +193,7 @@ def evaluate_ratings(
     *,
     input_format: str,
     input_sha256: str | Callable[[], str],
-    key: bytes | None = None,
+    key: Keys | None = None,
     seed: int | None = None,
     stages: Stages | None = None,
     unprotected: UnprotectedAudit | None = None,
@@ -226,7 +225,6 @@ def evaluate_ratings(
     -------
     Evaluation
     """
-    check_not_key(policy.files(), key, None)
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
     children = seed_sequence(seed, key).spawn(6)
@@ -306,6 +304,7 @@ def evaluate_ratings(
         steps=records,
         audits=audit_report,
         gate=decision,
+        scale=scale,
         distributions=distributions(ratings, released) if microdata else None,
     )
     return Evaluation(
@@ -330,7 +329,7 @@ def pseudonym_scope(policy: Policy) -> str:
     return "linkable" if step.linkable else "per-release"
 
 
-def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence:
+def seed_sequence(seed: int | None, key: Keys | None) -> np.random.SeedSequence:
     """The root of a run's randomness: OS entropy, the seed, or the seed mixed with the key.
 
     Its six spawned children drive, in this order, the steps, the audits, the
@@ -342,14 +341,14 @@ def seed_sequence(seed: int | None, key: bytes | None) -> np.random.SeedSequence
     return np.random.SeedSequence(seed)
 
 
-def randomness(seed: int | None, key: bytes | None) -> str:
+def randomness(seed: int | None, key: Keys | None) -> str:
     """How a run drew its randomness, as recorded in report.json and the manifest."""
     if seed is None:
         return "os-entropy"
     return "seeded-with-key" if key is not None else "seeded"
 
 
-def check_seed(policy: Policy, seed: int | None, key: bytes | None) -> None:
+def check_seed(policy: Policy, seed: int | None, key: Keys | None) -> None:
     """Refuse a seeded release of protective noise without the organizer's key.
 
     Anyone who guesses a plain seed replays every draw and subtracts the noise

@@ -9,9 +9,14 @@ key is never used directly. Each purpose gets its own subkey from HKDF-SHA256
 (RFC 5869) with a distinct ``info`` label::
 
     pseudonym key = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 pseudonyms")
+    release root  = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v4 release pseudonyms")
+    per release   = HKDF-SHA256(ikm=release root, salt=release id, info=the same label)
     signing key   = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 manifest signature")
     seed key      = HKDF-SHA256(ikm=key, salt=None, info=b"ratings-publisher/v2 seed")
     keyed seed    = HMAC-SHA256(seed key, decimal seed), 256 bits into numpy's SeedSequence
+
+The subkeys are derived once, where the key is read (:class:`Keys`); no function below
+the command layer sees the key itself.
 
 HKDF's outputs for different labels are independent pseudorandom keys, and no
 pseudonym input (an id) reaches the signing key's derivation, so no id can yield it.
@@ -29,12 +34,14 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from policies.files import PolicyFile, check_not_key
 from publisher.core.errors import PublisherError
 
 __all__ = [
@@ -42,9 +49,11 @@ __all__ = [
     "MAX_KEY_BYTES",
     "MIN_KEY_BYTES",
     "PURPOSES",
+    "Keys",
     "derive_key",
     "keyed_seed",
     "load_key",
+    "organizer_keys",
     "pseudonym_key",
     "release_id",
 ]
@@ -60,11 +69,56 @@ MAX_KEY_BYTES = 4096
 #: signature made with it, so a new label gets a new version prefix.
 PURPOSES = {
     "pseudonyms": b"ratings-publisher/v2 pseudonyms",
-    "release pseudonyms": b"ratings-publisher/v3 release pseudonyms",
+    "release pseudonyms": b"ratings-publisher/v4 release pseudonyms",
     "manifest": b"ratings-publisher/v2 manifest signature",
     "seed": b"ratings-publisher/v2 seed",
     "ledger": b"ratings-publisher/v3 ledger",
 }
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The organizer key's subkeys: the one value that travels below the command layer.
+
+    Derived once at the boundary (:meth:`derive`: the ``release`` and ``audit`` commands,
+    ``publisher.release``, ``verify``); every function below takes what it needs from
+    here, so none of them sees the raw secret. Its ``repr`` shows no key material.
+
+    Attributes
+    ----------
+    pseudonyms : bytes
+        The stable (``linkable``) pseudonym key.
+    release_pseudonyms : bytes
+        The input keying material of per-release pseudonym keys (salted by release id).
+    manifest : bytes
+        Signs MANIFEST.json.
+    seed : bytes
+        Mixes a ``--seed`` with the key, and derives a seeded release's id.
+    ledger : bytes
+        Tags the ledger's entries and names the key in it.
+    """
+
+    pseudonyms: bytes = field(repr=False)
+    release_pseudonyms: bytes = field(repr=False)
+    manifest: bytes = field(repr=False)
+    seed: bytes = field(repr=False)
+    ledger: bytes = field(repr=False)
+
+    @classmethod
+    def derive(cls, key: bytes) -> Keys:
+        """Every subkey of the organizer's ``key`` (HKDF-SHA256, one label each)."""
+        return cls(
+            pseudonyms=derive_key(key, "pseudonyms"),
+            # HKDF's salt is applied to its input key: per-release keys are derived from
+            # this subkey (not the raw key) so that they too need no raw secret.
+            release_pseudonyms=derive_key(key, "release pseudonyms"),
+            manifest=derive_key(key, "manifest"),
+            seed=derive_key(key, "seed"),
+            ledger=derive_key(key, "ledger"),
+        )
+
+    def __repr__(self) -> str:
+        return "Keys(<derived from the organizer's key>)"
 
 
 def derive_key(key: bytes, purpose: str, salt: bytes | None = None) -> bytes:
@@ -97,7 +151,7 @@ def derive_key(key: bytes, purpose: str, salt: bytes | None = None) -> bytes:
     return hkdf.derive(key)
 
 
-def release_id(key: bytes | None, seed: int | None) -> str:
+def release_id(keys: Keys | None, seed: int | None) -> str:
     """The id of one release: 128 random bits, or, for a seeded run, derived from the seed.
 
     A seeded release must give the same bundle again, pseudonyms included, so its id is
@@ -107,7 +161,7 @@ def release_id(key: bytes | None, seed: int | None) -> str:
 
     Examples
     --------
-    >>> k = b"0123456789abcdef"
+    >>> k = Keys.derive(b"0123456789abcdef")
     >>> release_id(k, 1) == release_id(k, 1), release_id(k, 1) == release_id(k, 2)
     (True, False)
     >>> len(release_id(None, None))
@@ -116,40 +170,67 @@ def release_id(key: bytes | None, seed: int | None) -> str:
     if seed is None:
         return secrets.token_hex(16)
     label = str(int(seed)).encode("ascii")
-    if key is not None:
-        return hmac.new(
-            derive_key(key, "seed"), b"release id " + label, hashlib.sha256
-        ).hexdigest()[:32]
+    if keys is not None:
+        return hmac.new(keys.seed, b"release id " + label, hashlib.sha256).hexdigest()[:32]
     return hashlib.sha256(b"release id " + label).hexdigest()[:32]
 
 
-def pseudonym_key(key: bytes | None, release: str, *, linkable: bool) -> bytes:
+def pseudonym_key(keys: Keys | None, release: str, *, linkable: bool) -> bytes:
     """The subkey the pseudonyms of one release are made with.
 
-    Per release (the default): HKDF of the organizer's key with the release id as salt,
-    so two releases never share a pseudonym. ``linkable``: the key's stable pseudonym
-    subkey, the same in every release. Without a key: a fresh random key, discarded.
+    Per release (the default): HKDF of the key's release-pseudonym subkey with the
+    release id as salt, so two releases never share a pseudonym. ``linkable``: the key's
+    stable pseudonym subkey, the same in every release. Without a key: a fresh random
+    key, discarded.
     """
-    if key is None:
+    if keys is None:
         return secrets.token_bytes(32)
     if linkable:
-        return derive_key(key, "pseudonyms")
-    return derive_key(key, "release pseudonyms", salt=bytes.fromhex(release))
+        return keys.pseudonyms
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=bytes.fromhex(release),
+        info=PURPOSES["release pseudonyms"],
+    )
+    return hkdf.derive(keys.release_pseudonyms)
 
 
-def keyed_seed(key: bytes, seed: int) -> int:
+def keyed_seed(keys: Keys, seed: int) -> int:
     """The 256-bit entropy a seeded release uses: ``seed`` mixed with the organizer's key.
 
     Examples
     --------
-    >>> k = b"0123456789abcdef"
+    >>> k = Keys.derive(b"0123456789abcdef")
     >>> keyed_seed(k, 1) == keyed_seed(k, 1), keyed_seed(k, 1) == keyed_seed(k, 2)
     (True, False)
-    >>> keyed_seed(k, 1) == keyed_seed(b"another key 1234", 1)
+    >>> keyed_seed(k, 1) == keyed_seed(Keys.derive(b"another key 1234"), 1)
     False
     """
-    mac = hmac.new(derive_key(key, "seed"), str(int(seed)).encode("ascii"), hashlib.sha256)
+    mac = hmac.new(keys.seed, str(int(seed)).encode("ascii"), hashlib.sha256)
     return int.from_bytes(mac.digest(), "big")
+
+
+def organizer_keys(
+    key: bytes | None, files: Sequence[PolicyFile] = (), key_path: Path | None = None
+) -> Keys | None:
+    """At the boundary: refuse a policy file that holds ``key``, then derive its subkeys.
+
+    Parameters
+    ----------
+    key : bytes or None
+        The organizer's key as read (:func:`load_key`), or None for a throwaway key.
+    files : sequence of PolicyFile
+        The policy's files (``Policy.files()``): a catalogue is published line by line.
+    key_path : Path, optional
+        Where the key was read from (a catalogue naming that very file is refused).
+
+    Returns
+    -------
+    Keys or None
+    """
+    check_not_key(list(files), key, key_path)
+    return None if key is None else Keys.derive(key)
 
 
 def _read_key_file(path: Path) -> bytes:

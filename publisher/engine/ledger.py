@@ -31,7 +31,7 @@ from typing import Any
 from publisher.core.errors import PolicyError, PublisherError
 from publisher.core.parsing import strict_json
 from publisher.engine.bundle import write_json
-from publisher.engine.keys import derive_key
+from publisher.engine.keys import Keys
 from publisher.engine.staging import output_lock
 
 __all__ = ["LEDGER_SCHEMA", "Ledger", "LedgerEntry", "entry_for", "open_ledger"]
@@ -56,13 +56,13 @@ class LedgerEntry:
         return dataclasses.asdict(self)
 
 
-def _key_id(key: bytes) -> str:
-    return hmac.new(derive_key(key, "ledger"), b"key id", hashlib.sha256).hexdigest()[:16]
+def _key_id(key: Keys) -> str:
+    return hmac.new(key.ledger, b"key id", hashlib.sha256).hexdigest()[:16]
 
 
-def _tag(key: bytes, body: dict[str, Any]) -> str:
+def _tag(key: Keys, body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(derive_key(key, "ledger"), canonical, hashlib.sha256).hexdigest()
+    return hmac.new(key.ledger, canonical, hashlib.sha256).hexdigest()
 
 
 def _total(values: list[float | None]) -> float:
@@ -77,7 +77,7 @@ class Ledger:
     """The releases recorded in one ledger file, and its running totals."""
 
     path: Path
-    key: bytes
+    key: Keys
     entries: list[LedgerEntry]
 
     def totals(self, extra: LedgerEntry | None = None) -> dict[str, float]:
@@ -130,7 +130,7 @@ class Ledger:
         write_json(self.path, {**body, "signature": _tag(self.key, body)})
 
 
-def _read(path: Path, key: bytes) -> list[LedgerEntry]:
+def _read(path: Path, key: Keys) -> list[LedgerEntry]:
     if not path.exists():
         return []
     if path.is_symlink() or not path.is_file():
@@ -163,7 +163,7 @@ def _read(path: Path, key: bytes) -> list[LedgerEntry]:
 
 
 @contextlib.contextmanager
-def open_ledger(path: str | Path, key: bytes | None) -> Iterator[Ledger]:
+def open_ledger(path: str | Path, key: Keys | None) -> Iterator[Ledger]:
     """The ledger at ``path`` (empty if absent), held under its lock for the block.
 
     Raises

@@ -49,6 +49,7 @@ from publisher.engine.bundle import (
     list_files,
 )
 from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
+from publisher.engine.keys import Keys
 from publisher.engine.ledger import Ledger, LedgerEntry, entry_for, open_ledger
 from publisher.engine.output import check_output, rejected_path, remove_owned, review_path
 from publisher.engine.report_files import write_reports
@@ -182,7 +183,7 @@ def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) ->
         table.to_csv(root / "aggregates" / f"{name}.csv", index=False, date_format="%Y-%m-%d")
 
 
-def _write_manifest(root: Path, meta: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+def _write_manifest(root: Path, meta: dict[str, Any], key: Keys | None) -> dict[str, Any]:
     """Describe (and with a key, sign) every file under ``root``; write and return it."""
     manifest = build_manifest(root, meta, key=key)
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -190,7 +191,7 @@ def _write_manifest(root: Path, meta: dict[str, Any], key: bytes | None) -> dict
 
 
 def _write_full_reports(
-    root: Path, evaluation: Evaluation, key: bytes | None, extra: dict[str, Any]
+    root: Path, evaluation: Evaluation, key: Keys | None, extra: dict[str, Any]
 ) -> None:
     """Write the policy and the full (review) reports, no data, into ``root``.
 
@@ -215,7 +216,7 @@ def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
 def _write_bundle(
     out: Path,
     evaluation: Evaluation,
-    key: bytes | None,
+    key: Keys | None,
     overwrite: bool,
     write_csv: bool,
     attachments: Mapping[str, Path] | None,
@@ -262,7 +263,7 @@ def release(
     out: str | Path,
     *,
     reading: ReadOptions = DEFAULT_READING,
-    key: bytes | None = None,
+    key: Keys | None = None,
     key_source: str | None = None,
     seed: int | None = None,
     overwrite: bool = False,
@@ -361,7 +362,7 @@ def _release(
     linkable: PseudonymizeUsers | None,
     *,
     reading: ReadOptions,
-    key: bytes | None,
+    key: Keys | None,
     key_source: str | None,
     seed: int | None,
     overwrite: bool,

@@ -16,6 +16,7 @@ from publisher.core.errors import (
 )
 from publisher.core.parsing import strict_json
 from publisher.engine.bundle import MANIFEST, load_json, manifest_for
+from publisher.engine.keys import Keys
 from publisher.engine.output import folder_kind, review_path
 from publisher.engine.staging import output_lock, staging
 from publisher.engine.verify import reports_only, verify_bundle
@@ -78,7 +79,7 @@ def read_report(
     return report, problems
 
 
-def rerender(bundle: str | Path, *, key: bytes | None = None) -> list[str]:
+def rerender(bundle: str | Path, *, key: Keys | None = None) -> list[str]:
     """Re-render report.md and report.html of a bundle from its report.json.
 
     Under the bundle's lock: the bundle must verify first (a tampered report.json is not
@@ -162,7 +163,7 @@ def _verified_json(root: Path, name: str, manifest: dict[str, Any]) -> Any:
         raise BundleVerificationError(f"{root / name}: not valid JSON ({exc})") from None
 
 
-def _verified_review(review: Path, key: bytes | None) -> dict[str, Any]:
+def _verified_review(review: Path, key: Keys | None) -> dict[str, Any]:
     result = verify_bundle(review, key=key)
     if not result.ok:
         raise BundleVerificationError(
@@ -183,7 +184,7 @@ def _rebuilt(
     manifest: dict[str, Any],
     rendered: dict[str, bytes],
     changed: list[str],
-    key: bytes | None,
+    key: Keys | None,
     bound: str | None = None,
 ) -> bytes:
     """Fill ``temp``: links to the verified files, the re-rendered ones; return the manifest.

@@ -30,6 +30,7 @@ from publisher.engine.bundle import (
     printable,
     signature_tag,
 )
+from publisher.engine.keys import Keys
 
 __all__ = ["MAX_DEPTH", "MAX_ENTRIES", "VerifyResult", "verify_bundle"]
 
@@ -186,7 +187,7 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
-def _check_origin(manifest: dict[str, Any], key: bytes, result: VerifyResult) -> None:
+def _check_origin(manifest: dict[str, Any], key: Keys, result: VerifyResult) -> None:
     signature = manifest.get("signature")
     if not isinstance(signature, dict) or not isinstance(signature.get("value"), str):
         result.problems.append("origin: the manifest is not signed")
@@ -308,7 +309,7 @@ def _check_interrupted(root: Path, result: VerifyResult) -> None:
 
 
 def verify_bundle(
-    root: str | Path, *, key: bytes | None = None, check_binding: bool = True, staged: bool = False
+    root: str | Path, *, key: Keys | None = None, check_binding: bool = True, staged: bool = False
 ) -> VerifyResult:
     """Check a bundle against its manifest, reading nothing outside the bundle.
 

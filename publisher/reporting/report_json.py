@@ -163,6 +163,7 @@ def build_report(
     steps: Sequence[Any],
     audits: AuditReport,
     gate: GateDecision,
+    scale: Scale,
     distributions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble report.json (the review view) from the typed results, once.
@@ -180,6 +181,8 @@ def build_report(
         Every audit's typed result; each renders its own section.
     gate : GateDecision
         The verdict, thresholds, checks and failures.
+    scale : Scale
+        The public rating scale (``source["scale"]`` is its text).
     distributions : dict, optional
         Rating histograms and popularity curves (:func:`distributions`).
 
@@ -214,7 +217,7 @@ def build_report(
         "distinguishability": sections["distinguishability"],
         "uniqueness_warnings": sections["uniqueness_warnings"],
         "utility": sections["utility"],
-        "privacy_budget": privacy_statement(policy, Scale.parse(source["scale"])).to_dict(),
+        "privacy_budget": privacy_statement(policy, scale).to_dict(),
         "distributions": distributions,
     }
     report["summary"] = summarize(report)

@@ -122,3 +122,26 @@ def test_from_columns_reads_datetimes_as_days():
     ]
     text = Ratings.from_columns(["a"], [1], [4], ["2005-01-01"], scale=SCALE)
     assert text.frame["date"].to_numpy().astype("datetime64[D]").astype(int).tolist() == [12784]
+
+
+def test_two_dataframes_are_refused_with_what_to_call(original):
+    """``LinkageAudit(df, df)`` failed with AttributeError: ... 'item_ids'."""
+    with pytest.raises(
+        TypeError, match=r"^original must be a Ratings table .*audits\.paired_tables"
+    ):
+        LinkageAudit(
+            original, original, adversary=Adversary(known_items=2), rng=np.random.default_rng(0)
+        )
+
+
+def test_the_audits_risk_is_the_worst_case_the_report_and_gate_read(original):
+    """``risk()`` returned Scoreboard-RH alone (0.920) where the report said 0.940."""
+    released, mapping = pseudonymized(original)
+    base, release = paired_tables(original, released, mapping=mapping, scale=SCALE)
+    audit = LinkageAudit(
+        base, release, adversary=Adversary(known_items=2), n_targets=60,
+        rng=np.random.default_rng(3),
+    ).evaluate()  # fmt: skip
+    result = audit.results()
+    worst = max(a.released.risk().value for a in result.attacks)
+    assert audit.risk().value == worst == result.to_dict()["released"]["reidentified"]

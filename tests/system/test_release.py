@@ -12,6 +12,7 @@ from policies import Gate, load_policy, parse_policy
 from publisher.core.errors import ReleaseRejectedError
 from publisher.core.ratings import Scale
 from publisher.engine import release
+from publisher.engine.keys import Keys
 from publisher.engine.verify import verify_bundle
 from publisher.readers import ReadOptions
 
@@ -20,6 +21,7 @@ from tests.conftest import shared
 pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
 
 KEY = b"system-test-organizer-key-XYZ"
+KEYS = Keys.derive(KEY)
 
 
 def ungated(name):
@@ -62,14 +64,14 @@ def test_no_original_id_key_seed_or_path_in_bundle(distinctive, tmp_path, policy
             distinctive,
             policy,
             out,
-            key=KEY,
+            key=KEYS,
             seed=SEED,
             write_csv=True,
             reading=ReadOptions(scale=Scale(1, 5, 1)),
         )
     except ReleaseRejectedError:
         out = tmp_path / "bundle.rejected"  # the rejected report must not leak either
-    assert verify_bundle(out, key=KEY).ok
+    assert verify_bundle(out, key=KEYS).ok
     originals = pd.read_csv(distinctive)["customer_id"].unique().tolist()
     forbidden = [
         b"CUSTOMER-SECRET",
@@ -110,7 +112,7 @@ def base64_payloads(html):
 
 def test_movielens_100k_balanced_bundle(tmp_path):
     out = tmp_path / "X"
-    result = release(shared("movielens-100k/u.data"), ungated("balanced"), out, key=KEY, seed=1)
+    result = release(shared("movielens-100k/u.data"), ungated("balanced"), out, key=KEYS, seed=1)
     assert verify_bundle(out).ok
     frame = pd.read_parquet(out / "data" / "ratings.parquet")
     assert list(frame.columns) == ["user", "item", "rating", "date"]
@@ -131,14 +133,14 @@ def test_movielens_100k_balanced_bundle(tmp_path):
     assert "100,000" not in (out / "report.md").read_text()
     review = (tmp_path / "X.review" / "report.md").read_text()
     assert "| 2 | `drop_rare_items` | min_raters=20 | 100,000 -> " in review
-    assert verify_bundle(tmp_path / "X.review", key=KEY).ok
+    assert verify_bundle(tmp_path / "X.review", key=KEYS).ok
     effective = load_policy(out / "policy.yaml")
     assert effective.steps == load_policy("balanced").steps
 
 
 def test_netflix_sample_release(tmp_path):
     out = tmp_path / "nf"
-    result = release(shared("netflix-prize-sample"), ungated("netflix-2006"), out, key=KEY, seed=2)
+    result = release(shared("netflix-prize-sample"), ungated("netflix-2006"), out, key=KEYS, seed=2)
     assert result.original == {"ratings": 20_352, "users": 19_519, "items": 10}
     # delete 1% then insert 1% of what is left
     assert result.released["ratings"] == 20_352 - 204 + round(0.01 * (20_352 - 204))
@@ -149,11 +151,11 @@ def test_same_seed_and_key_give_identical_data(tmp_path):
     source = shared("movielens-100k/u.data")
     digests = []
     for name in ("a", "b"):
-        release(source, ungated("balanced"), tmp_path / name, key=KEY, seed=5)
+        release(source, ungated("balanced"), tmp_path / name, key=KEYS, seed=5)
         manifest = json.loads((tmp_path / name / "MANIFEST.json").read_text())
         digests.append(manifest["files"]["data/ratings.parquet"]["sha256"])
     assert digests[0] == digests[1]
-    release(source, ungated("balanced"), tmp_path / "c", key=KEY, seed=6)
+    release(source, ungated("balanced"), tmp_path / "c", key=KEYS, seed=6)
     other = json.loads((tmp_path / "c" / "MANIFEST.json").read_text())
     assert other["files"]["data/ratings.parquet"]["sha256"] != digests[0]
 
@@ -178,7 +180,7 @@ aggregates:
 def test_release_with_dp_aggregates(tmp_path, microdata):
     policy = parse_policy(AGGREGATES.replace("MICRODATA", str(microdata).lower()), "agg")
     out = tmp_path / "agg"
-    release(shared("movielens-100k/u.data"), policy, out, key=KEY, seed=3)
+    release(shared("movielens-100k/u.data"), policy, out, key=KEYS, seed=3)
     assert verify_bundle(out).ok
     names = sorted(p.name for p in (out / "aggregates").iterdir())
     assert names == sorted(

@@ -6,9 +6,11 @@ import pytest
 
 from publisher.core.errors import BundleVerificationError
 from publisher.engine.bundle import MANIFEST, build_manifest, load_json, printable
+from publisher.engine.keys import Keys
 from publisher.engine.verify import verify_bundle
 
 KEY = b"organizer-key-0123456789"
+KEYS = Keys.derive(KEY)
 FILES = {
     "data/ratings.parquet": b"abc",
     "report.json": b"{}",
@@ -180,10 +182,10 @@ def test_data_is_required_unless_rejected(tmp_path):
 
 
 def test_signature_proves_origin(tmp_path):
-    out = make_bundle(tmp_path, key=KEY)
-    assert verify_bundle(out, key=KEY).origin == "verified"
+    out = make_bundle(tmp_path, key=KEYS)
+    assert verify_bundle(out, key=KEYS).origin == "verified"
     assert verify_bundle(out).origin == "not checked"
-    wrong = verify_bundle(out, key=b"another-key-0123456789")
+    wrong = verify_bundle(out, key=Keys.derive(b"another-key-0123456789"))
     assert wrong.problems == [
         "origin: the signature does not match (another key, or an altered manifest)"
     ]
@@ -191,33 +193,33 @@ def test_signature_proves_origin(tmp_path):
 
 
 def test_bad_signature_stops_before_any_file_is_read(tmp_path):
-    out = make_bundle(tmp_path, key=KEY)
+    out = make_bundle(tmp_path, key=KEYS)
     os.mkfifo(out / "trap")  # opening it for reading would block forever
     (out / "notes.md").write_text("tampered")
-    result = verify_bundle(out, key=b"another-key-0123456789")
+    result = verify_bundle(out, key=Keys.derive(b"another-key-0123456789"))
     assert result.files_checked is False
     assert len(result.problems) == 1
 
 
 def test_rewritten_manifest_fails_origin_but_passes_integrity(tmp_path):
-    out = make_bundle(tmp_path, key=KEY)
+    out = make_bundle(tmp_path, key=KEYS)
     (out / "notes.md").write_text("forged")
     forged = {"sha256": hashlib.sha256(b"forged").hexdigest(), "bytes": 6}
     rewrite_manifest(out, lambda m: m["files"].update({"notes.md": forged}))
     assert verify_bundle(out).ok  # integrity alone cannot catch a rewritten manifest
-    assert not verify_bundle(out, key=KEY).ok
+    assert not verify_bundle(out, key=KEYS).ok
 
 
 def test_unsigned_bundle_with_key_is_reported(tmp_path):
     out = make_bundle(tmp_path)
-    assert verify_bundle(out, key=KEY).problems == ["origin: the manifest is not signed"]
+    assert verify_bundle(out, key=KEYS).problems == ["origin: the manifest is not signed"]
 
 
 def test_v1_signature_is_not_accepted_as_origin(tmp_path):
-    out = make_bundle(tmp_path, key=KEY)
+    out = make_bundle(tmp_path, key=KEYS)
     rewrite_manifest(out, lambda m: m.update(schema="publisher.manifest/1"))
     assert verify_bundle(out).ok
-    (problem,) = verify_bundle(out, key=KEY).problems
+    (problem,) = verify_bundle(out, key=KEYS).problems
     assert problem == (
         "origin: signed under publisher.manifest/1, whose key derivation a crafted customer id "
         "can forge; re-release the data with this version"
@@ -293,7 +295,7 @@ def test_signature_is_the_documented_hmac_by_hand(tmp_path):
 
     from publisher.engine.keys import derive_key
 
-    out = make_bundle(tmp_path, key=KEY, created="2026-01-01T00:00:00Z")
+    out = make_bundle(tmp_path, key=KEYS, created="2026-01-01T00:00:00Z")
     manifest = json.loads((out / MANIFEST).read_text())
     signature = manifest.pop("signature")
     canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
@@ -518,13 +520,13 @@ def test_printable_keeps_printable_characters_as_they_are():
 def test_duplicate_members_cannot_forge_a_signed_manifest(tmp_path):
     # Issue 24.2: a first-wins reader sees the prepended members, this tool would have seen
     # the signed last ones; both parses of one file must be the same document, or none.
-    out = make_bundle(tmp_path, key=KEY)
+    out = make_bundle(tmp_path, key=KEYS)
     signed = (out / MANIFEST).read_text()
     forged_files = json.dumps({"data/ratings.parquet": {"sha256": "0" * 64, "bytes": 3}})
     forged = '{"schema": "publisher.manifest/2", "files": ' + forged_files + "," + signed[1:]
     (out / MANIFEST).write_text(forged)
     with pytest.raises(BundleVerificationError, match="member 'schema' given twice"):
-        verify_bundle(out, key=KEY)
+        verify_bundle(out, key=KEYS)
 
 
 @pytest.mark.parametrize(

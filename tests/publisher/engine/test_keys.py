@@ -8,10 +8,11 @@ import pytest
 from publisher.core.errors import PublisherError
 from publisher.engine import release
 from publisher.engine.bundle import MANIFEST, _canonical
-from publisher.engine.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, derive_key, load_key
+from publisher.engine.keys import KEY_ENV, MAX_KEY_BYTES, PURPOSES, Keys, derive_key, load_key
 from publisher.engine.verify import verify_bundle
 
 KEY = b"organizer-secret-key-0123456789"
+KEYS = Keys.derive(KEY)
 # The labels an attacker would try as customer ids: the old signing label and the new ones.
 LABELS = ["publisher manifest signature v1", *(label.decode() for label in PURPOSES.values())]
 
@@ -75,8 +76,8 @@ def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
         "gate: none\n"
     )
     out = tmp_path / "bundle"
-    release(source, policy, out, key=KEY, seed=1)
-    assert verify_bundle(out, key=KEY).origin == "verified"
+    release(source, policy, out, key=KEYS, seed=1)
+    assert verify_bundle(out, key=KEYS).origin == "verified"
     published = pd.read_parquet(out / "data" / "ratings.parquet")["user"].astype(str).unique()
     assert len(published) == len(LABELS) + 40
     for k, pseudonym in enumerate(published):
@@ -90,7 +91,7 @@ def test_published_pseudonyms_cannot_forge_a_signed_bundle(tmp_path):
                 target.write_bytes(path.read_bytes())
         forge(copy, bytes.fromhex(pseudonym))
         assert verify_bundle(copy).ok  # integrity alone holds: the manifest was rewritten
-        assert verify_bundle(copy, key=KEY).problems == [
+        assert verify_bundle(copy, key=KEYS).problems == [
             "origin: the signature does not match (another key, or an altered manifest)"
         ]
 
@@ -143,7 +144,7 @@ def test_keyed_seed_is_hmac_of_the_seed_under_the_seed_subkey():
 
     key = b"organizer-secret-key-0123456789"
     mac = hmac.new(derive_key(key, "seed"), b"1234", hashlib.sha256).digest()
-    assert keyed_seed(key, 1234) == int.from_bytes(mac, "big")
+    assert keyed_seed(Keys.derive(key), 1234) == int.from_bytes(mac, "big")
     assert derive_key(key, "seed") not in (
         derive_key(key, "pseudonyms"),
         derive_key(key, "manifest"),
@@ -168,3 +169,43 @@ def test_key_length_limits_are_inclusive(tmp_path):
     with pytest.raises(PublisherError) as caught:
         load_key(None, environ={"PUBLISHER_KEY": "k" * (MAX_KEY_BYTES + 1)})
     assert str(caught.value) == f"PUBLISHER_KEY: the key must be at most {MAX_KEY_BYTES} bytes"
+
+
+def test_keys_are_the_subkeys_and_show_none_of_them():
+    from publisher.engine.keys import Keys, pseudonym_key
+
+    keys = Keys.derive(KEY)
+    assert keys.manifest == derive_key(KEY, "manifest")
+    assert keys.seed == derive_key(KEY, "seed")
+    assert keys.ledger == derive_key(KEY, "ledger")
+    assert pseudonym_key(keys, "00" * 16, linkable=True) == derive_key(KEY, "pseudonyms")
+    one, two = (pseudonym_key(keys, r * 16, linkable=False) for r in ("01", "02"))
+    assert len({one, two, keys.pseudonyms, keys.release_pseudonyms}) == 4
+    assert KEY not in (one, two, *vars(keys).values())
+    assert KEY.decode() not in repr(keys)
+    assert keys.manifest.hex() not in repr(keys)
+
+
+def test_no_engine_function_takes_the_raw_key():
+    """Issue 26: the raw key travelled nine calls deep; now it stops at the boundary."""
+    import inspect
+    import typing
+
+    import publisher.engine as engine
+    from publisher.engine import bundle, evaluate, ledger, release, report_files, verify
+    from publisher.engine.keys import Keys
+
+    modules = (engine, bundle, evaluate, ledger, release, report_files, verify)
+    functions = {
+        f"{module.__name__}.{name}": function
+        for module in modules
+        for name, function in vars(module).items()
+        if inspect.isfunction(function) and function.__module__ == module.__name__
+    }
+    checked = 0
+    for name, function in functions.items():
+        hints = typing.get_type_hints(function)
+        if "key" in hints:
+            assert hints["key"] in (Keys, Keys | None), name
+            checked += 1
+    assert checked >= 8

@@ -16,10 +16,11 @@ from publisher.cli import main
 from publisher.core.errors import PolicyError
 from publisher.core.ratings import Scale
 from publisher.engine.evaluate import seed_sequence
+from publisher.engine.keys import Keys
 from publisher.engine.release import release
 from publisher.readers import ReadOptions, read_ratings
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEYS
 
 pytestmark = pytest.mark.slow  # real releases: run with -m slow or the full suite
 
@@ -64,11 +65,11 @@ def replay(ratings, policy, root):
 def test_seed_search_recovers_no_noise_from_a_keyed_bundle(ratings_csv, tmp_path):
     policy = parse_policy(AGGREGATES_ONLY, "counts")
     out = tmp_path / "bundle"
-    release(ratings_csv, policy, out, key=TEST_KEY, seed=1234, reading=ReadOptions(scale=STARS))
+    release(ratings_csv, policy, out, key=TEST_KEYS, seed=1234, reading=ReadOptions(scale=STARS))
     published = pd.read_parquet(out / "aggregates" / "item_count.parquet")["count"].to_numpy()
     original = read_ratings(ratings_csv, scale=STARS)
     # Control: the key holder reproduces the release exactly, so the replay is faithful.
-    assert (replay(original, policy, seed_sequence(1234, TEST_KEY)) == published).all()
+    assert (replay(original, policy, seed_sequence(1234, TEST_KEYS)) == published).all()
     # The attacker tries every seed up to 2,000 (the true one among them) without the key.
     matches = [
         float(np.mean(replay(original, policy, np.random.SeedSequence(s)) == published))
@@ -79,7 +80,7 @@ def test_seed_search_recovers_no_noise_from_a_keyed_bundle(ratings_csv, tmp_path
     assert max(matches) < 0.5
     assert matches[1234] < 0.5
     # A wrong key with the right seed does no better.
-    wrong = replay(original, policy, seed_sequence(1234, b"a-guessed-key-0123456789"))
+    wrong = replay(original, policy, seed_sequence(1234, Keys.derive(b"a-guessed-key-0123456789")))
     assert np.mean(wrong == published) < 0.5
 
 
@@ -126,7 +127,7 @@ def test_keyed_seed_reproduces_and_records_no_seed(ratings_csv, tmp_path):
                 ratings_csv,
                 policy,
                 tmp_path / name,
-                key=TEST_KEY,
+                key=TEST_KEYS,
                 seed=8,
                 reading=ReadOptions(scale=STARS),
             )
@@ -138,7 +139,7 @@ def test_keyed_seed_reproduces_and_records_no_seed(ratings_csv, tmp_path):
         ratings_csv,
         policy,
         tmp_path / "c",
-        key=b"another-organizer-key",
+        key=Keys.derive(b"another-organizer-key"),
         seed=8,
         reading=ReadOptions(scale=STARS),
     )

@@ -12,7 +12,7 @@ from publisher.engine.release import release
 from publisher.engine.verify import verify_bundle
 from publisher.readers import ReadOptions
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEYS
 from tests.test_cli import SMALL
 
 pytestmark = pytest.mark.release  # a real release per module: not in mutation runs
@@ -59,7 +59,7 @@ def bundle(tmp_path_factory):
         source,
         parse_policy(POLICY),
         out,
-        key=TEST_KEY,
+        key=TEST_KEYS,
         seed=4,
         write_csv=True,
         reading=ReadOptions(scale=Scale(1, 5, 1)),
@@ -82,7 +82,7 @@ def test_the_bundles_hold_exactly_the_expected_files(bundle):
     ):
         manifest = json.loads((folder / "MANIFEST.json").read_text())
         assert sorted(manifest["files"]) == files
-        assert verify_bundle(folder, key=TEST_KEY).ok
+        assert verify_bundle(folder, key=TEST_KEYS).ok
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_tampering_with_any_file_is_named(bundle, tmp_path, which, name, how):
     else:
         path.unlink()
         expected = f"missing: {name}"
-    result = verify_bundle(folder, key=TEST_KEY)
+    result = verify_bundle(folder, key=TEST_KEYS)
     assert result.origin == "verified"  # the manifest itself is intact
     assert result.problems[0] == expected
 
@@ -128,8 +128,8 @@ def test_a_public_bundle_carrying_the_review_report_fails_verify(bundle, tmp_pat
     (folder / "report.json").write_bytes((review / "report.json").read_bytes())
     manifest = json.loads((folder / MANIFEST).read_text())
     meta = {k: v for k, v in manifest.items() if k not in ("schema", "files", "signature")}
-    (folder / MANIFEST).write_text(json.dumps(build_manifest(folder, meta, key=TEST_KEY)))
-    assert verify_bundle(folder, key=TEST_KEY).ok  # the files match a re-signed manifest...
+    (folder / MANIFEST).write_text(json.dumps(build_manifest(folder, meta, key=TEST_KEYS)))
+    assert verify_bundle(folder, key=TEST_KEYS).ok  # the files match a re-signed manifest...
     _, problems = read_report(folder, json.loads((folder / MANIFEST).read_text()))
     assert problems == [  # ...but the report is the wrong view for a public bundle
         "report.json: not the public view, so it carries exact figures of the original data; "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher.engine.keys import Keys
 from publisher.reporting.datasheet import render_datasheet
 from publisher.reporting.public import public_view
 from publisher.reporting.render import render_markdown
@@ -146,6 +147,26 @@ def test_schema_problems_are_listed_by_path():
     ]
 
 
+def test_the_schema_describes_utility():
+    """``utility`` was any object: a misspelt or mistyped figure passed validation."""
+    report = load("report-pass.json")
+    assert report["utility"]["mf_rmse_increase"] is not None
+    assert validate_report(report) == []
+    report["utility"]["mf_rmse_increase"] = "small"
+    report["utility"]["kept"]["ratings"] = 1.5
+    report["utility"]["rmse"] = 0.9
+    del report["utility"]["rating_histogram_tvd"]
+    assert validate_report(report) == [
+        "utility: Additional properties are not allowed ('rmse' was unexpected)",
+        "utility: 'rating_histogram_tvd' is a dependency of 'holdout'",
+        "utility/kept/ratings: 1.5 is greater than the maximum of 1",
+        "utility/mf_rmse_increase: 'small' is not of type 'number'",
+    ]
+    assert validate_report({**load("report-pass.json"), "utility": None}) == []
+    aggregates_only = {"dp_item_mean_relative_error": 0.04}
+    assert validate_report({**load("report-pass.json"), "utility": aggregates_only}) == []
+
+
 def test_field_paths_of_a_report():
     from publisher.reporting.public import field_paths
 
@@ -177,7 +198,7 @@ def golden_evaluation(gate=None):
     report = evaluate(
         GOLDEN / "input.csv",
         policy,
-        key=b"golden-key-not-secret",
+        key=Keys.derive(b"golden-key-not-secret"),
         seed=1,
         reading=ReadOptions(scale=Scale(1, 5, 1)),
     ).report
@@ -230,7 +251,7 @@ def test_datasheet_of_an_unkeyed_unseeded_release_says_so():
     ) in text
 
 
-def test_the_row_audits_reach_report_json():
+def test_the_date_and_decoy_audits_reach_report_json():
     """A policy that adds rows and moves dates: both new audits are in the report."""
     import dataclasses
 
@@ -246,7 +267,7 @@ def test_the_row_audits_reach_report_json():
     policy = load_policy(GOLDEN / "policy.yaml")
     policy = dataclasses.replace(policy, steps=(*policy.steps, *extra))
     report = evaluate(
-        GOLDEN / "input.csv", policy, key=b"golden-key-not-secret", seed=1,
+        GOLDEN / "input.csv", policy, key=Keys.derive(b"golden-key-not-secret"), seed=1,
         reading=ReadOptions(scale=Scale(1, 5, 1)),
     ).report  # fmt: skip
     assert [e["tolerance_days"] for e in report["date_recovery"]] == [3, 14]

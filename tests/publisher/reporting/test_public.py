@@ -26,7 +26,7 @@ from publisher.engine.verify import verify_bundle
 from publisher.readers import read_ratings
 from publisher.reporting.public import PUBLIC_FIELDS, field_paths, public_view
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEYS
 
 pytestmark = pytest.mark.release  # a real release per module: not in mutation runs
 
@@ -69,7 +69,7 @@ def policy(text):
 @pytest.fixture(scope="module")
 def microdata_release(tmp_path_factory):
     out = tmp_path_factory.mktemp("public") / "bundle"
-    result = release(demo_data(), policy(MICRODATA), out, key=TEST_KEY, seed=5)
+    result = release(demo_data(), policy(MICRODATA), out, key=TEST_KEYS, seed=5)
     return out, result
 
 
@@ -247,8 +247,8 @@ def test_aggregates_only_bundles_of_neighbours_differ_only_in_noisy_tables(tmp_p
     outs = []
     for name, data in (("a", source), ("b", neighbour)):
         out = tmp_path / name
-        release(data, policy(AGGREGATES_ONLY), out, key=TEST_KEY, seed=9)
-        assert verify_bundle(out, key=TEST_KEY).ok
+        release(data, policy(AGGREGATES_ONLY), out, key=TEST_KEYS, seed=9)
+        assert verify_bundle(out, key=TEST_KEYS).ok
         outs.append(out)
     a, b = outs
     files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file())
@@ -287,7 +287,7 @@ def test_a_caveat_citing_the_original_never_reaches_the_public_view(tmp_path, mo
     monkeypatch.setattr(publisher.engine.simulate, "exceeds", lambda result, *a: True)
     text = MICRODATA.replace("audits: {targets: 200}", "audits: {targets: 60}")
     out = tmp_path / "bundle"
-    result = release(demo_data(), policy(text), out, key=TEST_KEY, seed=5)
+    result = release(demo_data(), policy(text), out, key=TEST_KEYS, seed=5)
     review = result.report
     cited = [w for entry in review["linkage"] for w in entry["review_warnings"]]
     assert cited
@@ -314,7 +314,7 @@ def test_a_dp_only_bundle_takes_its_scale_from_the_declaration_never_the_data(tm
         data = tmp_path / name / "data.csv"  # a generic CSV: its scale is inferred
         data.write_text("user,item,rating,date\n" + "\n".join(lines) + "\n")
         out = tmp_path / f"{name}-bundle"
-        release(data, policy(text), out, key=TEST_KEY, seed=9)
+        release(data, policy(text), out, key=TEST_KEYS, seed=9)
         outs.append(out)
     reports = [json.loads((out / "report.json").read_text()) for out in outs]
     assert reports[0]["input"]["scale"] == reports[1]["input"]["scale"] == "1:5:1"
