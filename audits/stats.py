@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from scipy.stats import binomtest
-
 from publisher.core.adversary import CONFIDENCE_LEVEL
 
 __all__ = ["Risk", "wilson_interval"]
@@ -53,5 +51,7 @@ def wilson_interval(
         raise ValueError(f"successes must be in [0, n], got {successes} of {n}")
     if n == 0:
         return (0.0, 1.0)
+    from scipy.stats import binomtest  # scipy.stats takes 0.5 s to import: only when needed
+
     ci = binomtest(successes, n).proportion_ci(confidence_level, method="wilson")
     return (float(ci.low), float(ci.high))

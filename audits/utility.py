@@ -22,7 +22,6 @@ from typing import Any
 import numba
 import numpy as np
 from numba import prange
-from scipy.stats import spearmanr
 
 from audits.evaluator import Evaluator
 from publisher.core.ratings import ITEM, RATING, USER, Ratings, present_codes
@@ -64,6 +63,8 @@ def popularity_spearman(original: Ratings, released: Ratings) -> float | None:
     present = before > 0
     if present.sum() < 2 or np.ptp(before[present]) == 0 or np.ptp(after[present]) == 0:
         return None
+    from scipy.stats import spearmanr  # scipy.stats takes 0.5 s to import: only when needed
+
     return float(spearmanr(before[present], after[present]).statistic)
 
 

@@ -39,8 +39,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from diffprivlib.accountant import BudgetAccountant
-from diffprivlib.mechanisms import Geometric, Laplace
 
 from policies.budget import Budget, Ledger
 from policies.domain import Domain
@@ -360,6 +358,8 @@ def _state(rng: np.random.Generator, seeded: bool) -> np.random.RandomState | No
 def _geometric(
     counts: np.ndarray, epsilon: float, sensitivity: int, state: np.random.RandomState | None
 ) -> np.ndarray:
+    from diffprivlib.mechanisms import Geometric  # here: importing policies stays light
+
     mechanism = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=state)
     noisy = np.fromiter((mechanism.randomise(int(c)) for c in counts), np.int64, len(counts))
     return np.maximum(noisy, 0)
@@ -395,6 +395,10 @@ def compute_aggregates(
     PolicyError
         When the tables' scale would come from the data (see :meth:`AggregatesConfig.scale`).
     """
+    # diffprivlib loads scikit-learn (0.6 s): imported when aggregates are computed
+    from diffprivlib.accountant import BudgetAccountant
+    from diffprivlib.mechanisms import Laplace
+
     accountant = BudgetAccountant(epsilon=config.epsilon, delta=config.delta)
     scale = config.scale(ratings)
     domain = config.domain

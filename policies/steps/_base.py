@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import numba
 import numpy as np
 import pandas as pd
 
 from publisher.core.channel import Channel
 from publisher.core.guarantee import Guarantee
+from publisher.core.jit import njit
 from publisher.core.ratings import (
     DATE,
     Ratings,
@@ -135,7 +135,7 @@ def _keep_rows(ratings: Ratings, mask: np.ndarray) -> Ratings:
     return ratings.with_frame(pd.DataFrame(kept, copy=False))
 
 
-@numba.njit(cache=True)
+@njit
 def _rank_in_order(groups: np.ndarray, order: np.ndarray, n_groups: int) -> np.ndarray:
     """rank[r]: how many rows of r's group come before r in ``order``."""
     seen = np.zeros(n_groups, np.int64)

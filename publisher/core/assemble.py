@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-import numba
 import numpy as np
 import pandas as pd
 
 from publisher.core.errors import InputError, show
+from publisher.core.jit import njit
 from publisher.core.ratings import Ratings, Scale, row_index_dtype
 
 __all__ = ["Locate", "as_days", "assemble", "first_bad", "first_duplicate"]
@@ -35,7 +35,7 @@ def first_bad(mask: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
-@numba.njit(cache=True)
+@njit
 def _first_off_scale(ratings: np.ndarray, lo: float, hi: float, step: float) -> int:
     """Index of the first rating off the scale, or -1 (no 100M-row temporaries)."""
     for k in range(len(ratings)):
@@ -46,7 +46,7 @@ def _first_off_scale(ratings: np.ndarray, lo: float, hi: float, step: float) -> 
     return -1
 
 
-@numba.njit(cache=True)
+@njit
 def _duplicates(
     users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, order: np.ndarray
 ) -> tuple:

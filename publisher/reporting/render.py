@@ -13,7 +13,6 @@ from typing import Any
 from publisher.core.adversary import CONFIDENCE, DEFAULT_PHI, DEFAULT_POSTERIOR, MATCH_MODES
 from publisher.reporting.escape import escape
 from publisher.reporting.format import WITHHELD, attacker, count, number, pct, risk
-from publisher.reporting.pages import render_page
 from publisher.reporting.phrases import (
     KNOWLEDGE_LEAD,
     PORTFOLIO_LEAD,
@@ -28,7 +27,6 @@ from publisher.reporting.phrases import (
     uniqueness_modes,
     verdict_text,
 )
-from publisher.reporting.plots import figures
 
 __all__ = ["claim_posterior", "explain_adversary", "render_html", "render_markdown"]
 
@@ -363,6 +361,11 @@ def render_html(report: dict[str, Any]) -> str:
     -------
     str
     """
+    # matplotlib and jinja2 (0.3 s) load when a page is drawn, not when the engine is
+    # imported: a dry run and a release's audit never need them before the bundle.
+    from publisher.reporting.pages import render_page
+    from publisher.reporting.plots import figures
+
     return render_page(
         "report.html.j2",
         report=report,
