@@ -11,11 +11,11 @@ release checks that last rule, :func:`check_not_key`, since only it holds the ke
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from publisher.core.errors import PolicyError, show
+from publisher.core.files import SmallFileError, read_small_file
 
 __all__ = ["PolicyFile", "check_not_key", "read_policy_file"]
 
@@ -74,23 +74,20 @@ def read_policy_file(name: str, base: Path | None, where: str, max_bytes: int) -
             "policy names must be inside it"
         )
     try:
-        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise PolicyError(f"{where}: cannot read {resolved} ({exc.strerror or exc})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise PolicyError(f"{where}: {resolved} is a folder, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise PolicyError(f"{where}: {resolved} is not a regular file")
-        if info.st_size > max_bytes:
-            raise PolicyError(f"{where}: {resolved} is larger than {max_bytes:,} bytes")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:  # grew while being read
-        raise PolicyError(f"{where}: {resolved} is larger than {max_bytes:,} bytes")
+        data = read_small_file(resolved, max_bytes, follow_links=False, special=False)
+    except FileNotFoundError as exc:
+        raise PolicyError(f"{where}: cannot read {resolved} ({exc.strerror})") from None
+    except SmallFileError as exc:
+        reason = {
+            "folder": "is a folder, not a file",
+            "special": "is not a regular file",
+            "size": f"is larger than {max_bytes:,} bytes",
+        }.get(exc.kind)
+        if reason is None:  # a link swapped in after resolving, or an OS error
+            raise PolicyError(
+                f"{where}: cannot read {resolved} ({exc.detail or exc.kind})"
+            ) from None
+        raise PolicyError(f"{where}: {resolved} {reason}") from None
     return PolicyFile(where, resolved, data)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -33,7 +32,8 @@ from publisher.core.adversary import (
     AuditSettings,
 )
 from publisher.core.errors import BudgetExceededError, PolicyError
-from publisher.core.parsing import strict_yaml
+from publisher.core.files import SmallFileError, read_small_file
+from publisher.core.parsing import canonical_json, strict_yaml
 from publisher.core.validation import (
     at_path,
     check_choice,
@@ -285,8 +285,7 @@ class Policy:
 
     def digest(self) -> str:
         """SHA-256 of the canonical JSON form of :meth:`to_dict`."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hashlib.sha256(canonical_json(self.to_dict())).hexdigest()
 
 
 # --------------------------------------------------------------------- loading
@@ -454,13 +453,15 @@ def load_policy(source: str | Path) -> Policy:
     path = Path(source)
     if path.is_file():
         try:
-            with path.open("rb") as fh:
-                raw = fh.read(MAX_POLICY_BYTES + 1)
-            if len(raw) > MAX_POLICY_BYTES:
-                raise PolicyError(f"{path}: larger than {MAX_POLICY_BYTES:,} bytes; not a policy")
-            text = raw.decode("utf-8")
+            text = read_small_file(path, MAX_POLICY_BYTES).decode("utf-8")
         except UnicodeDecodeError:
             raise PolicyError(f"{path}: not valid UTF-8") from None
+        except SmallFileError as exc:
+            if exc.kind == "size":
+                message = f"{path}: larger than {MAX_POLICY_BYTES:,} bytes; not a policy"
+            else:
+                message = f"{path}: cannot read ({exc.detail or exc.kind})"
+            raise PolicyError(message) from None
         except OSError as exc:
             raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
         return parse_policy(text, str(path), path.parent)

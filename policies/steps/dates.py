@@ -43,7 +43,7 @@ class CoarsenDates(Step):
     needs_key: ClassVar[bool] = False
     moves_dates: ClassVar[bool] = False
     distinguishable: ClassVar[bool] = False
-    protection: ClassVar[Mapping[str, Any]] = {"to": ("week", "month", "quarter", "year")}
+    protection: ClassVar[Mapping[str, Any]] = {"to": COARSE_PERIODS}
     to: str
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from publisher.engine.bundle import printable
 from publisher.engine.keys import Keys, load_key, organizer_keys
 from publisher.readers import DATE_FORMATS, DELIMITERS, FORMATS, ReadOptions, parse_columns
 from publisher.readers.limits import ReadLimits, parse_limits
+from publisher.reporting.format import count
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,8 +136,9 @@ def plural(n: int, word: str) -> str:
 def summary(result: ReleaseResult) -> str:
     o, r = result.original, result.released
     return (
-        f"{result.out}: released {r['ratings']:,} of {o['ratings']:,} ratings, "
-        f"{r['users']:,} of {o['users']:,} users, {r['items']:,} of {o['items']:,} items"
+        f"{result.out}: released {count(r['ratings'])} of {count(o['ratings'])} ratings, "
+        f"{count(r['users'])} of {count(o['users'])} users, "
+        f"{count(r['items'])} of {count(o['items'])} items"
     )
 
 

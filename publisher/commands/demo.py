@@ -10,6 +10,7 @@ from publisher.commands._common import errors, quiet, summary
 from publisher.demo import demo_data, run_demo
 from publisher.engine.keys import load_key, organizer_keys
 from publisher.engine.output import check_file_output
+from publisher.reporting.format import count
 from publisher.reporting.terminal import (
     render_comparison,
 )
@@ -106,6 +107,6 @@ def synth_command(
         frame = synthesize(preset, scale=scale, seed=seed)
         write_synthetic(frame, out, format=fmt, overwrite=overwrite)
     click.echo(
-        f"{out}: {len(frame):,} ratings, {frame['user'].nunique():,} users, "
-        f"{frame['item'].nunique():,} items"
+        f"{out}: {count(len(frame))} ratings, {count(frame['user'].nunique())} users, "
+        f"{count(frame['item'].nunique())} items"
     )

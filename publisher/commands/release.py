@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -18,7 +17,7 @@ from publisher.commands._common import (
     verbose,
 )
 from publisher.engine import evaluate, release
-from publisher.engine.bundle import write_json
+from publisher.engine.bundle import json_text, write_json
 from publisher.engine.evaluate import check_seed
 from publisher.engine.keys import load_key, organizer_keys
 from publisher.engine.output import check_file_output
@@ -149,7 +148,7 @@ def audit_command(
             write_json(json_path, evaluation.report)
     note(stages.summary())
     if to_stdout:
-        click.echo(json.dumps(evaluation.report, indent=2, allow_nan=False))
+        click.echo(json_text(evaluation.report), nl=False)
     # With the JSON on stdout, the table goes to stderr: stdout stays one JSON document.
     click.echo(render_audit_table(evaluation.report), err=to_stdout)
     click.echo("\n".join(verdict_lines(evaluation.report)), err=to_stdout)

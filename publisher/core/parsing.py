@@ -17,7 +17,16 @@ import yaml
 
 from publisher.core.errors import PublisherError, show
 
-__all__ = ["DuplicateKeyError", "strict_json", "strict_yaml"]
+__all__ = ["DuplicateKeyError", "canonical_json", "strict_json", "strict_yaml"]
+
+
+def canonical_json(data: Any) -> bytes:
+    """The bytes a digest or a signature is taken over: sorted keys, no spaces, UTF-8.
+
+    The policy digest, the manifest signature and the ledger's tags use this one form,
+    so a document signs and digests the same wherever it is checked.
+    """
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 class DuplicateKeyError(ValueError):

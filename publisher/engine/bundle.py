@@ -10,18 +10,17 @@ Verification is in :mod:`publisher.engine.verify`.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
 import os
 import secrets
-import stat
 from pathlib import Path
 from typing import Any
 
 from publisher.core.errors import BundleVerificationError
-from publisher.core.parsing import DuplicateKeyError, strict_json
+from publisher.core.files import SmallFileError, read_small_file
+from publisher.core.parsing import DuplicateKeyError, canonical_json, strict_json
 from publisher.engine.keys import Keys
 
 __all__ = [
@@ -33,6 +32,7 @@ __all__ = [
     "build_manifest",
     "commit_journal",
     "hash_file",
+    "json_text",
     "list_files",
     "load_json",
     "manifest_for",
@@ -100,7 +100,7 @@ def list_files(root: Path) -> list[str]:
 
 def _canonical(manifest: dict[str, Any]) -> bytes:
     unsigned = {k: v for k, v in manifest.items() if k != "signature"}
-    return json.dumps(unsigned, sort_keys=True, separators=(",", ":")).encode()
+    return canonical_json(unsigned)
 
 
 def signature_tag(key: Keys, manifest: dict[str, Any]) -> str:
@@ -119,9 +119,18 @@ def write_text_atomic(path: Path, text: str) -> None:
         temp.unlink(missing_ok=True)
 
 
+def json_text(data: Any) -> str:
+    """The one way this tool writes JSON: 2-space indent, no NaN or infinity, a final newline.
+
+    Every JSON file (report.json, MANIFEST.json, frontier.json, the ledger, the staging
+    journal) and ``--json -`` go through it, so they read alike and none can carry a NaN.
+    """
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (see :func:`write_text_atomic`)."""
-    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(path, json_text(data))
 
 
 def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
@@ -137,23 +146,16 @@ def load_json(path: Path, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
         When the file is not a regular file, too large, not JSON, repeats a member or is
         nested too deeply.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symbolic link
-            raise BundleVerificationError(f"{printable(str(path))}: is a symbolic link") from None
-        raise BundleVerificationError(f"{printable(str(path))}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise BundleVerificationError(f"{printable(str(path))}: not a regular file")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise BundleVerificationError(
-            f"{printable(str(path))}: larger than {max_bytes:,} bytes; not reading it"
-        )
+        data = read_small_file(path, max_bytes, follow_links=False, special=False)
+    except SmallFileError as exc:
+        reason = {
+            "link": "is a symbolic link",
+            "folder": "not a regular file",
+            "special": "not a regular file",
+            "size": f"larger than {max_bytes:,} bytes; not reading it",
+        }.get(exc.kind, exc.detail)
+        raise BundleVerificationError(f"{printable(str(path))}: {reason}") from None
     try:
         return strict_json(data)
     except DuplicateKeyError as exc:

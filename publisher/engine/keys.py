@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from policies.files import PolicyFile, check_not_key
 from publisher.core.errors import PublisherError
+from publisher.core.files import SmallFileError, read_small_file
 
 __all__ = [
     "KEY_ENV",
@@ -236,15 +237,17 @@ def organizer_keys(
 def _read_key_file(path: Path) -> bytes:
     """At most ``MAX_KEY_BYTES + 1`` bytes of a key file (a pipe such as ``<(pass key)`` works)."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_KEY_BYTES + 1)
-    except IsADirectoryError:
-        raise PublisherError(f"{path}: is a folder, not a key file") from None
-    except OSError as exc:
-        raise PublisherError(f"{path}: cannot read key file ({exc.strerror or exc})") from None
-    if len(data) > MAX_KEY_BYTES:
-        raise PublisherError(f"{path}: a key file holds at most {MAX_KEY_BYTES} bytes")
-    return data
+        return read_small_file(path, MAX_KEY_BYTES)
+    except FileNotFoundError as exc:
+        raise PublisherError(f"{path}: cannot read key file ({exc.strerror})") from None
+    except SmallFileError as exc:
+        if exc.kind == "folder":
+            raise PublisherError(f"{path}: is a folder, not a key file") from None
+        if exc.kind == "size":
+            raise PublisherError(
+                f"{path}: a key file holds at most {MAX_KEY_BYTES} bytes"
+            ) from None
+        raise PublisherError(f"{path}: cannot read key file ({exc.detail})") from None
 
 
 def load_key(

@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.core.errors import PolicyError, PublisherError
-from publisher.core.parsing import strict_json
+from publisher.core.parsing import canonical_json, strict_json
 from publisher.engine.bundle import write_json
 from publisher.engine.keys import Keys
 from publisher.engine.staging import output_lock
@@ -61,8 +60,7 @@ def _key_id(key: Keys) -> str:
 
 
 def _tag(key: Keys, body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(key.ledger, canonical, hashlib.sha256).hexdigest()
+    return hmac.new(key.ledger, canonical_json(body), hashlib.sha256).hexdigest()
 
 
 def _total(values: list[float | None]) -> float:

@@ -10,7 +10,6 @@ A rejected release writes only ``DIR.rejected/``, a full report for review.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from publisher.engine.bundle import (
     MANIFEST,
     build_manifest,
     hash_file,
+    json_text,
     list_files,
 )
 from publisher.engine.evaluate import _NOT_PSEUDONYMIZED, Evaluation, check_seed, evaluate
@@ -186,7 +186,7 @@ def _write_aggregates(root: Path, aggregates: dict[str, pd.DataFrame] | None) ->
 def _write_manifest(root: Path, meta: dict[str, Any], key: Keys | None) -> dict[str, Any]:
     """Describe (and with a key, sign) every file under ``root``; write and return it."""
     manifest = build_manifest(root, meta, key=key)
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (root / MANIFEST).write_text(json_text(manifest), encoding="utf-8")
     return manifest
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -15,7 +14,7 @@ from publisher.core.errors import (
     PublisherError,
 )
 from publisher.core.parsing import strict_json
-from publisher.engine.bundle import MANIFEST, load_json, manifest_for
+from publisher.engine.bundle import MANIFEST, json_text, load_json, manifest_for
 from publisher.engine.keys import Keys
 from publisher.engine.output import folder_kind, review_path
 from publisher.engine.staging import output_lock, staging
@@ -30,9 +29,7 @@ logger = logging.getLogger(__name__)
 
 def write_reports(root: Path, report: dict[str, Any]) -> None:
     """Write report.json, report.md and report.html into ``root``."""
-    (root / "report.json").write_text(
-        json.dumps(report, indent=2, allow_nan=False) + "\n", encoding="utf-8"
-    )
+    (root / "report.json").write_text(json_text(report), encoding="utf-8")
     (root / "report.md").write_text(render_markdown(report), encoding="utf-8")
     (root / "report.html").write_text(render_html(report), encoding="utf-8")
 
@@ -212,6 +209,6 @@ def _rebuilt(
     if bound is not None:
         meta["bundle_manifest_sha256"] = bound
     new = manifest_for(files, meta, key)
-    data = (json.dumps(new, indent=2) + "\n").encode("utf-8")
+    data = json_text(new).encode("utf-8")
     (temp / MANIFEST).write_bytes(data)
     return data

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from publisher.core.errors import PublisherError
-from publisher.engine.bundle import MANIFEST, STAGING_MARKER, commit_journal
+from publisher.engine.bundle import MANIFEST, STAGING_MARKER, commit_journal, json_text
 from publisher.engine.output import check_output
 
 __all__ = [
@@ -243,7 +243,7 @@ def _write_journal(path: Path, pairs: list[dict[str, str]]) -> None:
     record = {"pid": os.getpid(), "host": socket.gethostname(), "pairs": pairs}
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
+        fh.write(json_text(record))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(temp, path)
@@ -369,7 +369,7 @@ def staging(
             temp.mkdir(mode=0o700 if hidden else 0o777)
             temps.append(temp)
             (temp / STAGING_MARKER).write_text(
-                json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8"
+                json_text({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8"
             )
         # The markers name this process until the swap; no manifest lists them.
         yield temps

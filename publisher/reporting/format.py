@@ -27,20 +27,20 @@ MISSING = "n/a"
 WITHHELD = "withheld"
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage, e.g. ``0.1234`` -> ``12.3%``.
+def pct(value: float | None, digits: int = 1, missing: str = MISSING) -> str:
+    """A fraction as a percentage, e.g. ``0.1234`` -> ``12.3%``; ``missing`` for None.
 
     Examples
     --------
-    >>> pct(0.1234), pct(None), pct(0.00042, 2)
-    ('12.3%', 'n/a', '0.04%')
+    >>> pct(0.1234), pct(None), pct(0.00042, 2), pct(None, missing="")
+    ('12.3%', 'n/a', '0.04%', '')
     """
-    return MISSING if value is None else f"{100 * value:.{digits}f}%"
+    return missing if value is None else f"{100 * value:.{digits}f}%"
 
 
-def number(value: float | None, digits: int = 3) -> str:
-    """A plain number with ``digits`` decimals, or :data:`MISSING`."""
-    return MISSING if value is None else f"{value:.{digits}f}"
+def number(value: float | None, digits: int = 3, missing: str = MISSING) -> str:
+    """A plain number with ``digits`` decimals, or ``missing`` (:data:`MISSING`)."""
+    return missing if value is None else f"{value:.{digits}f}"
 
 
 def count(value: int) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from publisher.core.adversary import CONFIDENCE
-from publisher.reporting.format import attacker, number, pct, risk
+from publisher.reporting.format import attacker, count, number, pct, risk
 
 __all__ = ["render_page"]
 
@@ -31,6 +31,7 @@ def _environment() -> jinja2.Environment:
     env.filters["risk"] = risk
     env.filters["attacker"] = attacker
     env.filters["num"] = number
+    env.filters["thousands"] = count
     env.globals["confidence"] = CONFIDENCE  # every "95%" a page states
     return env
 

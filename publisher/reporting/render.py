@@ -115,7 +115,7 @@ def row_audit_lines(report: dict[str, Any]) -> dict[str, Any]:
             low, high = found["auc_ci"]
             decoys = (
                 f"Rows added or moved by {kinds}: ROC AUC {found['auc']:.3f} "
-                f"[{low:.3f}, {high:.3f}] on {found['customers']:,} sampled customers."
+                f"[{low:.3f}, {high:.3f}] on {count(found['customers'])} sampled customers."
             )
     return {"dates": dates, "decoys": decoys}
 
@@ -278,8 +278,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
             "## Utility",
             "",
-            f"Holdout: {utility['holdout']['ratings']:,} ratings of "
-            f"{utility['holdout']['users']:,} customers (10% of each).",
+            f"Holdout: {count(utility['holdout']['ratings'])} ratings of "
+            f"{count(utility['holdout']['users'])} customers "
+            f"({pct(utility['holdout']['fraction'], 0)} of each).",
             "",
             "| measure | unprotected | release |",
             "|---|---|---|",
@@ -323,8 +324,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {k} | `{step['name']}` | {params} | {step['description']} |")
             continue
         lines.append(
-            f"| {k} | `{step['name']}` | {params} | {b['ratings']:,} -> {a['ratings']:,} | "
-            f"{b['users']:,} -> {a['users']:,} | {b['items']:,} -> {a['items']:,} |"
+            f"| {k} | `{step['name']}` | {params} | "
+            + " | ".join(f"{count(b[n])} -> {count(a[n])}" for n in ("ratings", "users", "items"))
+            + " |"
         )
     components = report["privacy_budget"]["components"]
     lines += ["", "## What is guaranteed, and what is not", ""]

@@ -20,7 +20,7 @@ from publisher.core.adversary import MIN_TARGETS
 from publisher.core.decision import GateDecision
 from publisher.core.errors import InternalError
 from publisher.core.ratings import ITEM, RATING, Ratings, Scale
-from publisher.reporting.format import pct
+from publisher.reporting.format import count, pct
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -105,7 +105,7 @@ def attacked(targets: int) -> str:
     >>> attacked(8)
     '8 released customers attacked (inconclusive: fewer than 30 targets decide nothing)'
     """
-    text = f"{targets:,} released customer{'' if targets == 1 else 's'} attacked"
+    text = f"{count(targets)} released customer{'' if targets == 1 else 's'} attacked"
     if targets < MIN_TARGETS:
         text += f" (inconclusive: fewer than {MIN_TARGETS} targets decide nothing)"
     return text

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
 from publisher.reporting import plots  # noqa: F401  (the headless backend and the style)
+from publisher.reporting.format import number, pct
 from publisher.reporting.pages import render_page
 from publisher.reporting.plots import _uri
 
@@ -90,11 +91,11 @@ def _knobs_text(knobs: dict[str, Any]) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.1f}%"
+    return pct(value, missing="")  # an empty cell, not "n/a", in the frontier's tables
 
 
 def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
+    return number(value, missing="")
 
 
 def render_frontier_html(frontier: dict[str, Any]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import Any
 
 from policies import Policy, load_policy
 from publisher.core.errors import PublisherError
+from publisher.engine.bundle import json_text
 from publisher.engine.evaluate import input_digest
 from publisher.engine.output import check_output
 from publisher.engine.staging import output_lock, staging
@@ -133,9 +133,7 @@ def tune(
     }
     frontier = frontier_dict(result, source)
     with output_lock(out), staging(out, exists_hint=NEW_FOLDER) as (temp,):
-        (temp / "frontier.json").write_text(
-            json.dumps(frontier, indent=1, allow_nan=False) + "\n", "utf-8"
-        )
+        (temp / "frontier.json").write_text(json_text(frontier), "utf-8")
         (temp / "frontier.html").write_text(render_frontier_html(frontier), "utf-8")
         if result.recommended is not None:
             text = recommended_yaml(frontier, _tuned(result).to_yaml())
