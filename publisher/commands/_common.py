@@ -251,7 +251,7 @@ def input_options(f: F) -> F:
             callback=limits_callback,
             metavar="NAME=N",
             help="Raise an input bound: expansion, line_bytes, columns, row_groups, "
-            "footer_bytes, spool_bytes (see README, Errors).",
+            "footer_bytes, spool_bytes (see docs/errors.md).",
         ),
     ]
     command: Any = wrapper
