@@ -14,7 +14,7 @@ from typing import Any
 
 from policies.budget import exact, round_up
 from policies.schema import Policy
-from policies.steps import PerturbRatings, PseudonymizeUsers
+from policies.steps import PerturbRatings
 from publisher.core.guarantee import Guarantee
 from publisher.core.ratings import Scale
 
@@ -116,7 +116,7 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             + (" other than randomized response on rating values" if steps else "")
             + "; its protection is measured by the audits, not guaranteed."
         )
-    pseudonyms = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    pseudonyms = policy.pseudonymizer
     if pseudonyms is not None and pseudonyms.linkable:
         parts.append(
             "Pseudonyms are stable across the organizer's linkable releases "

@@ -24,7 +24,7 @@ import yaml
 
 from policies.aggregates import AggregatesConfig
 from policies.files import PolicyFile
-from policies.steps import Step, build_step
+from policies.steps import PseudonymizeUsers, Step, build_step
 from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
     MATCH_MODES,
@@ -258,6 +258,16 @@ class Policy:
             "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
 
+    @property
+    def releases_microdata(self) -> bool:
+        """Whether a ratings table is published (not the DP aggregates alone)."""
+        return self.aggregates is None or self.aggregates.microdata
+
+    @property
+    def pseudonymizer(self) -> PseudonymizeUsers | None:
+        """The ``pseudonymize_users`` step (the one keyed step), None without one."""
+        return next((s for s in self.steps if isinstance(s, PseudonymizeUsers)), None)
+
     def files(self) -> list[PolicyFile]:
         """Every file the policy names, as read at load (:mod:`policies.files`)."""
         items = self.aggregates.domain.items if self.aggregates is not None else None
@@ -377,8 +387,7 @@ def check_gate_declared(policy: Policy, *, declared: bool = True) -> None:
     PolicyError
         Naming ``gate`` and both ways out.
     """
-    microdata = policy.aggregates is None or policy.aggregates.microdata
-    if microdata and not policy.gate.none and not policy.gate.guards_risk:
+    if policy.releases_microdata and not policy.gate.none and not policy.gate.guards_risk:
         what = "no risk threshold" if declared else "no gate"
         raise PolicyError(
             f"gate: the policy sets {what}, so a release would be published whatever its "

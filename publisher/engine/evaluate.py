@@ -29,7 +29,6 @@ from audits._index import IndexedTable
 from audits.run import AggregateUtility
 from policies import Policy, load_policy
 from policies.aggregates import AggregatesConfig, compute_aggregates, in_domain
-from policies.steps import PseudonymizeUsers
 from publisher import __version__
 from publisher.core.decision import GateDecision
 from publisher.core.errors import (
@@ -233,7 +232,7 @@ def evaluate_ratings(
     release = release_id(key, seed)
     with stages("policy steps"):
         released, records = apply_policy(ratings, policy, key=key, seed=step_seed, release=release)
-    microdata = policy.aggregates is None or policy.aggregates.microdata
+    microdata = policy.releases_microdata
     if microdata and released.n_ratings == 0:
         k = next(k for k, r in enumerate(records) if r.after["ratings"] == 0)
         raise PolicyError(
@@ -323,7 +322,7 @@ def evaluate_ratings(
 
 def pseudonym_scope(policy: Policy) -> str:
     """``per-release``, ``linkable`` (stable across releases) or ``none`` (no pseudonyms)."""
-    step = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    step = policy.pseudonymizer
     if step is None:
         return "none"
     return "linkable" if step.linkable else "per-release"

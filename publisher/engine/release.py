@@ -113,7 +113,7 @@ def check_releasable(policy: Policy, hint: str = "") -> None:
         For a policy without ``pseudonymize_users`` (a bundle would carry original ids),
         or one that releases ratings with no risk threshold and no ``gate: none``.
     """
-    if not any(isinstance(s, PseudonymizeUsers) for s in policy.steps):
+    if policy.pseudonymizer is None:
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}{hint}")
     try:
         check_gate_declared(policy)
@@ -228,14 +228,13 @@ def _write_bundle(
     next run, both are old or both new. Returns the bundle's manifest.
     """
     policy = evaluation.policy
-    microdata = policy.aggregates is None or policy.aggregates.microdata
     public = public_view(evaluation.report)
     targets = (out, review_path(out))
     with staging(*targets, overwrite=overwrite, kinds=KINDS_OF_PAIR, private=(False, True)) as (
         root,
         review,
     ):
-        if microdata:
+        if policy.releases_microdata:
             _write_data(root, released_frame(evaluation.released), write_csv)
         _write_aggregates(root, evaluation.aggregates)
         (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
@@ -350,7 +349,7 @@ def release(
 
 
 def _linkable(policy: Policy) -> PseudonymizeUsers | None:
-    step = next((s for s in policy.steps if isinstance(s, PseudonymizeUsers)), None)
+    step = policy.pseudonymizer
     return step if step is not None and step.linkable else None
 
 

@@ -32,6 +32,9 @@ def test_the_knob_that_removes_all_risk_is_recommended_at_its_known_cost(known_t
     # without the knob, the rare items single customers out: far above the 5% gate
     assert trials["min_raters=none epsilon=none"].status == "screened-out"
     assert trials["min_raters=none epsilon=none"].figures["risk"][0]["reidentified"] > 0.3
+    # screened on fewer targets than the full audit's 200, with the full audit's adversaries
+    assert result.screen_targets == 100
+    assert trials["min_raters=none epsilon=none"].figures["risk"][0]["targets"] == 100
     # with it, ten identical histories: nobody is claimed, 10 of 13 ratings kept
     winner = trials["min_raters=2 epsilon=none"]
     assert winner.status == "passed"
