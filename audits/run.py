@@ -22,6 +22,7 @@ from audits.linkage import (
     attack_simulated,
     attack_unprotected,
 )
+from audits.model_utility import ModelUtilityResult
 from audits.scoreboard import AttackOutcome
 from audits.uniqueness import MODES, UniquenessAudit, UniquenessResult
 from audits.utility import UtilityResult
@@ -60,6 +61,8 @@ class AuditReport:
     utility : UtilityResult or None
         What the release costs for prediction (microdata only).
     aggregates : AggregateUtility or None
+    model : ModelUtilityResult or None
+        A model release's accuracy on its holdout, against the references.
         How far the DP per-item means are from the true ones (when released).
     """
 
@@ -72,6 +75,7 @@ class AuditReport:
     uniqueness_warnings: list[str] = field(default_factory=list)
     utility: UtilityResult | None = None
     aggregates: AggregateUtility | None = None
+    model: ModelUtilityResult | None = None
 
     def to_dict(self, confidence_level: float = CONFIDENCE_LEVEL) -> dict[str, Any]:
         """The audit fields of report.json (linkage, uniqueness, dates, decoys)."""

@@ -31,7 +31,7 @@ class PrivacyStatement:
     Attributes
     ----------
     components : tuple of Guarantee
-        In policy order: the steps', then the aggregates'.
+        In policy order: the steps', the aggregates', then the model's phases.
     per_rating_epsilon : float or None
         Sum of the randomized-response epsilons: each released rating value is at most
         this locally private (an upper bound when several steps are chained).
@@ -110,7 +110,29 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             "randomness or a seed mixed with the organizer's key; it does not cover the "
             "microdata, nor any figure of the original data published without noise."
         )
-    if config is None or config.microdata:
+    model: list[Guarantee] = []
+    if policy.model is not None:
+        model = policy.model.guarantees(scale)
+        m = policy.model
+        who = "each customer (all of their ratings" + (
+            f"; at most {m.max_ratings_per_user} per customer counted)"
+            if m.max_ratings_per_user
+            else ")"
+        )
+        if m.unit == "rating":
+            who = "each rating (a customer with c ratings: c x epsilon, by group privacy)"
+        delta = f", delta {m.delta:g}" if m.gaussian else ""
+        parts.append(
+            f"The recommender model under model/ is {m.epsilon:g}-differentially private"
+            f"{delta} for {who}: three phases (global {m.phase_epsilon('global'):g}, items "
+            f"{m.phase_epsilon('items'):g}, covariance {m.phase_epsilon('covariance'):g}) "
+            "composed sequentially; the cleaned factors are post-processing. "
+            + m.domain.describe(scale)
+            + f" {m.holdout:.0%} of the ratings, held out to measure accuracy, are in no "
+            "statistic. Not covered: floating-point attacks on the noise samplers, and any "
+            "figure of the original published without noise (the review copy's utility)."
+        )
+    if policy.releases_microdata:
         parts.append(
             "No step that shapes the published ratings table is differentially private"
             + (" other than randomized response on rating values" if steps else "")
@@ -124,7 +146,9 @@ def privacy_statement(policy: Policy, scale: Scale) -> PrivacyStatement:
             "the epsilons above compose over them; the organizer's ledger refuses a release "
             f"that would take either running total above {pseudonyms.total_epsilon or 0:g}."
         )
-    return PrivacyStatement(tuple(steps + aggregates), per_rating, aggregate_total, " ".join(parts))
+    return PrivacyStatement(
+        tuple(steps + aggregates + model), per_rating, aggregate_total, " ".join(parts)
+    )
 
 
 def policy_epsilons(policy: Policy) -> tuple[float | None, float | None]:

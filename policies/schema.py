@@ -24,6 +24,7 @@ import yaml
 
 from policies.aggregates import AggregatesConfig
 from policies.files import PolicyFile
+from policies.model import ModelConfig
 from policies.steps import PseudonymizeUsers, Step, build_step
 from publisher.core.adversary import (
     DEFAULT_KNOWN_ITEMS,
@@ -236,6 +237,8 @@ class Policy:
     gate : Gate
     aggregates : AggregatesConfig or None
         Differentially private aggregates released beside (or instead of) the data.
+    model : ModelConfig or None
+        A differentially private recommender model, released instead of the data.
     """
 
     name: str
@@ -245,10 +248,11 @@ class Policy:
     audits: AuditSettings = field(default_factory=AuditSettings)
     gate: Gate = field(default_factory=Gate)
     aggregates: AggregatesConfig | None = None
+    model: ModelConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The effective policy, secrets excluded, as written into a bundle."""
-        return {
+        out = {
             "name": self.name,
             "description": self.description,
             "licence": self.licence,
@@ -257,10 +261,16 @@ class Policy:
             "gate": "none" if self.gate.none else self.gate.to_dict(),
             "aggregates": self.aggregates.to_dict() if self.aggregates else None,
         }
+        # present only when declared: the digest of every policy without one is unchanged
+        if self.model is not None:
+            out["model"] = self.model.to_dict()
+        return out
 
     @property
     def releases_microdata(self) -> bool:
-        """Whether a ratings table is published (not the DP aggregates alone)."""
+        """Whether a ratings table is published (not a DP model or DP aggregates alone)."""
+        if self.model is not None:
+            return False
         return self.aggregates is None or self.aggregates.microdata
 
     @property
@@ -270,8 +280,12 @@ class Policy:
 
     def files(self) -> list[PolicyFile]:
         """Every file the policy names, as read at load (:mod:`policies.files`)."""
-        items = self.aggregates.domain.items if self.aggregates is not None else None
-        return [items.file] if items is not None and items.file is not None else []
+        out = []
+        for section in (self.aggregates, self.model):
+            items = section.domain.items if section is not None else None
+            if items is not None and items.file is not None:
+                out.append(items.file)
+        return out
 
     def noise_sources(self) -> list[str]:
         """The components whose random draws protect (see :attr:`Step.randomized`).
@@ -341,7 +355,7 @@ def _build(data: Any, base: Path | None = None) -> Policy:
     given = check_keys(
         "policy",
         data,
-        ("name", "description", "licence", "steps", "audits", "gate", "aggregates"),
+        ("name", "description", "licence", "steps", "audits", "gate", "aggregates", "model"),
         required=("name",),
     )
     for key in ("name", "description", "licence"):
@@ -366,6 +380,9 @@ def _build(data: Any, base: Path | None = None) -> Policy:
         given["aggregates"] = AggregatesConfig.from_config(given["aggregates"], "aggregates", base)
         if not given["aggregates"].microdata:
             _no_microdata_gate(given["gate"])
+    if given.get("model") is not None:
+        given["model"] = ModelConfig.from_config(given["model"], "model", base)
+        _model_only(given)
     names = [s.name for s in given["steps"]]
     if names.count("pseudonymize_users") > 1:
         raise PolicyError("steps: pseudonymize_users may appear only once")
@@ -417,7 +434,23 @@ def _check_composition(names: list[str]) -> None:
             )
 
 
-def _no_microdata_gate(gate: Gate) -> None:
+def _model_only(given: dict[str, Any]) -> None:
+    """A model release publishes no ratings table: no steps shape one, no gate measures one."""
+    if given["steps"]:
+        raise PolicyError(
+            "steps: a model release (model:) publishes no ratings table, so steps would "
+            "shape nothing; remove them (the model is computed from the original ratings)"
+        )
+    aggregates = given.get("aggregates")
+    if aggregates is not None and aggregates.microdata:
+        raise PolicyError(
+            "model: a model release publishes no ratings table; set aggregates.microdata: "
+            "false to release the aggregates beside the model"
+        )
+    _no_microdata_gate(given["gate"], "model: is declared")
+
+
+def _no_microdata_gate(gate: Gate, why: str = "aggregates.microdata is false") -> None:
     """Without microdata nothing is attacked or measured, so a gate on it cannot decide."""
     gated = {
         "max_reidentification_rate": any(
@@ -429,8 +462,7 @@ def _no_microdata_gate(gate: Gate) -> None:
     for key, present in gated.items():
         if present:
             raise PolicyError(
-                f"gate.{key}: aggregates.microdata is false, so no ratings are released to "
-                "measure; remove this threshold"
+                f"gate.{key}: {why}, so no ratings are released to measure; remove this threshold"
             )
 
 

@@ -19,6 +19,7 @@ from publisher.commands._common import Interrupted, interrupted
 from publisher.commands.bundle import report_command, verify_command
 from publisher.commands.demo import demo_command, synth_command
 from publisher.commands.policy import policy_group
+from publisher.commands.predict import predict_command
 from publisher.commands.release import audit_command, release_command
 from publisher.commands.tune import tune_command
 
@@ -61,5 +62,6 @@ for command, name in (
     (policy_group, "policy"),
     (tune_command, "tune"),
     (synth_command, "synth"),
+    (predict_command, "predict"),
 ):
     main.add_command(command, name)

@@ -84,7 +84,7 @@ BAD_INPUT = {
 
 BAD_POLICIES = {
     "unknown_key.yaml": "policy: unknown key 'color'; allowed: name, description, licence, "
-    "steps, audits, gate, aggregates",
+    "steps, audits, gate, aggregates, model",
     "unknown_step_key.yaml": "steps[0].drop_rare_items: unknown key 'max_raters'; allowed: min_raters",
     "wrong_type.yaml": "steps[0].cap_user_ratings.max_ratings: must be an integer >= 1, got 'many'",
     "negative_epsilon.yaml": "steps[0].perturb_ratings.epsilon: must be a number > 0, got -0.5",

@@ -218,6 +218,7 @@ def test_policy_commands(runner, tmp_path):
     assert listed.exit_code == 0
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
         "balanced",
+        "dp-recommender",
         "netflix-2006",
         "none",
         "strict",

@@ -34,6 +34,7 @@ from publisher.core.decision import GateDecision
 from publisher.core.errors import (
     PolicyError,
 )
+from publisher.core.model import ItemModel
 from publisher.core.ratings import (
     ITEM,
     RATING,
@@ -45,6 +46,7 @@ from publisher.engine.bundle import (
 )
 from publisher.engine.gate import apply_gate
 from publisher.engine.keys import Keys, keyed_seed, release_id
+from publisher.engine.model_release import release_model
 from publisher.engine.runner import AuditSeeds, run_policy_audits
 from publisher.progress import Stages
 from publisher.readers import DEFAULT_READING, ReadOptions, detect_format, readable_input
@@ -85,6 +87,8 @@ class Evaluation:
         report.json, as written (the review view).
     aggregates : dict of DataFrame, optional
         The DP tables, when the policy releases them.
+    model : ItemModel, optional
+        The DP recommender model, when the policy releases one.
     """
 
     policy: Policy
@@ -97,6 +101,7 @@ class Evaluation:
     meta: dict[str, Any]
     report: dict[str, Any]
     aggregates: dict[str, pd.DataFrame] | None = None
+    model: ItemModel | None = None
 
     @property
     def verdict(self) -> str:
@@ -226,8 +231,9 @@ def evaluate_ratings(
     """
     # Steps and audits get separate children, so adding a step never shifts audit noise.
     # Spawned children are fixed by position: appending one never shifts the others.
-    children = seed_sequence(seed, key).spawn(6)
-    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children
+    children = seed_sequence(seed, key).spawn(7)
+    step_seed, audit_seed, aggregate_seed, utility_seed, row_seed, simulation_seed = children[:6]
+    model_seed = children[6]
     stages = stages or Stages()
     release = release_id(key, seed)
     with stages("policy steps"):
@@ -248,6 +254,9 @@ def evaluate_ratings(
                 np.random.default_rng(aggregate_seed),
                 seeded=seed is not None,  # keyed whenever a bundle is written (check_seed)
             )
+    model = None
+    if policy.model is not None:
+        model = release_model(ratings, policy.model, model_seed, stages)
     if microdata:
         audit_report = run_policy_audits(
             ratings,
@@ -260,6 +269,8 @@ def evaluate_ratings(
         )
     else:
         audit_report = AuditReport([], [])  # no microdata leaves: nothing to link
+    if model is not None:
+        audit_report.model = model.utility
     if aggregates is not None and "item_mean" in aggregates:
         audit_report.aggregates = AggregateUtility(
             item_mean_error(ratings, aggregates["item_mean"], policy.aggregates)  # type: ignore[arg-type]
@@ -268,7 +279,8 @@ def evaluate_ratings(
     # Without microdata every public figure must come from the declaration: a scale
     # inferred from the data would tell apart inputs that differ by one customer (the
     # only one who gave a 5).
-    scale = ratings.scale if microdata else policy.aggregates.scale(ratings)  # type: ignore[union-attr]
+    declared = policy.model or policy.aggregates
+    scale = ratings.scale if microdata or declared is None else declared.scale(ratings)
     source = {
         "name": ratings.source,
         "format": input_format,
@@ -294,6 +306,8 @@ def evaluate_ratings(
             if name in aggregates
         }
         meta["microdata"] = microdata
+    if model is not None:
+        meta["microdata"] = False
     decision = apply_gate(policy.gate, audit_report)
     report = build_report(
         policy=policy,
@@ -317,6 +331,7 @@ def evaluate_ratings(
         meta=meta,
         report=report,
         aggregates=aggregates,
+        model=model.model if model is not None else None,
     )
 
 

@@ -113,7 +113,7 @@ def check_releasable(policy: Policy, hint: str = "") -> None:
         For a policy without ``pseudonymize_users`` (a bundle would carry original ids),
         or one that releases ratings with no risk threshold and no ``gate: none``.
     """
-    if policy.pseudonymizer is None:
+    if policy.releases_microdata and policy.pseudonymizer is None:
         raise PolicyError(f"policy {policy.name}: {_NOT_PSEUDONYMIZED}{hint}")
     try:
         check_gate_declared(policy)
@@ -237,6 +237,12 @@ def _write_bundle(
         if policy.releases_microdata:
             _write_data(root, released_frame(evaluation.released), write_csv)
         _write_aggregates(root, evaluation.aggregates)
+        if evaluation.model is not None:
+            model = policy.model
+            assert model is not None
+            evaluation.model.write(
+                root / "model", matrices=evaluation.model.n_items <= model.max_matrix_items
+            )
         (root / "policy.yaml").write_text(policy.to_yaml(), encoding="utf-8")
         for name, path in (attachments or {}).items():
             shutil.copyfile(path, root / name)

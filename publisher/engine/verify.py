@@ -368,9 +368,9 @@ def verify_bundle(
         if name not in listed:
             result.problems.append(f"required file not in the manifest: {name}")
     if not reports_only(manifest) and not any(
-        name.startswith(("data/", "aggregates/")) for name in listed
+        name.startswith(("data/", "aggregates/", "model/")) for name in listed
     ):
-        result.problems.append("required data not in the manifest: data/ or aggregates/")
+        result.problems.append("required data not in the manifest: data/, aggregates/ or model/")
     if check_binding:
         _check_binding(root, manifest, result)
         _check_interrupted(root, result)

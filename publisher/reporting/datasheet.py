@@ -24,12 +24,17 @@ __all__ = ["render_datasheet"]
 
 def _privacy_notes(report: dict[str, Any]) -> list[str]:
     budget = report["privacy_budget"]
-    notes = [
-        "- User ids are keyed pseudonyms (HMAC-SHA256, truncated). The key is not in this "
-        "bundle. Pseudonyms hide the original ids; they do **not** prevent re-identification "
-        "from the ratings themselves (Narayanan and Shmatikov, IEEE S&P 2008).",
-        "- Item ids are published as they are: items are public.",
-    ]
+    notes = (
+        [
+            "- User ids are keyed pseudonyms (HMAC-SHA256, truncated). The key is not in this "
+            "bundle. Pseudonyms hide the original ids; they do **not** prevent "
+            "re-identification from the ratings themselves (Narayanan and Shmatikov, IEEE S&P "
+            "2008).",
+        ]
+        if has_microdata(report)
+        else ["- No user id, pseudonym or rating of any customer is in this bundle."]
+    )
+    notes.append("- Item ids are published as they are: items are public.")
     for component in budget["components"]:
         keep = (component.get("details") or {}).get("keep_probability")
         extra = f"; kept with probability {keep:.2f}" if keep is not None else ""
@@ -47,8 +52,17 @@ def _published(report: dict[str, Any]) -> list[str]:
     lines = []
     if has_microdata(report):
         lines.append(f"- Published: {counts_text(report['released'])} in `data/`")
+    elif report.get("model") is not None:
+        lines.append("- Published: no ratings table (a model release, `model:`)")
     else:
         lines.append("- Published: no ratings table (`aggregates.microdata: false`)")
+    if report.get("model") is not None:
+        declared = report["model"]["declared"]
+        lines.append(
+            f"- Published: `model/` (McSherry-Mironov recommender, unit {declared['unit']}, "
+            f"epsilon {declared['epsilon']:g}, rank {declared['rank']}); predict with "
+            "`publisher predict`"
+        )
     for component in report["privacy_budget"]["components"]:
         if component["step"].startswith("aggregates."):
             name = component["step"].removeprefix("aggregates.")
@@ -104,7 +118,12 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
     for i, step in enumerate(report["steps"], 1):
         lines.append(f"| {i} | `{step['name']}` | {step['description']} |")
     if not report["steps"]:
-        lines.append("| - | (none) | the data was published unchanged |")
+        unchanged = (
+            "the data was published unchanged"
+            if has_microdata(report)
+            else "no ratings table was published"
+        )
+        lines.append(f"| - | (none) | {unchanged} |")
     randomness = {
         "seeded": "a fixed seed (reproducible by anyone; allowed only for policies without "
         "random noise)",
@@ -119,9 +138,15 @@ def render_datasheet(report: dict[str, Any], files: Sequence[str]) -> str:
         else "a fresh random key that was discarded, so these pseudonyms cannot be reproduced "
         "or linked to any other release"
     )
+    if has_microdata(report):
+        pseudonyms = f" Pseudonyms were computed with {key}."
+    elif report["pseudonymization"] == "organizer-key":
+        pseudonyms = " The manifest is signed with the organizer's key."
+    else:
+        pseudonyms = ""
     lines += [
         "",
-        f"Randomness came from {randomness}. Pseudonyms were computed with {key}.",
+        f"Randomness came from {randomness}.{pseudonyms}",
         "",
         "## Privacy",
         "",

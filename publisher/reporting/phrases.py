@@ -79,9 +79,18 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
 def published_text(report: dict[str, Any]) -> str:
     """What was published, or, for a rejected release, that nothing was."""
     source, released = report["input"]["counts"], report["released"]
+    if not has_microdata(report):
+        what = (
+            "a differentially private recommender model (model/)"
+            if report.get("model") is not None
+            else "the differentially private aggregates only"
+        )
+        if source is not None and not summary(report)["published"]:
+            return (
+                f"Nothing was published. Had the gate passed, the release would have held {what}."
+            )
+        return f"Published {what}; no ratings table."
     if source is None:  # the public view: only what was published
-        if not has_microdata(report):
-            return "Published the differentially private aggregates only; no ratings table."
         return (
             f"Published {count(released['ratings'])} ratings of {count(released['users'])} "
             f"customers and {count(released['items'])} items."

@@ -91,6 +91,8 @@ PUBLIC_FIELDS: dict[str, str] = {
     "gate.ungated": "whether the policy declares gate: none",
     "gate.close_calls": "passed checks near their threshold, in words from public figures",
     "privacy_budget": "the differential-privacy statement, from the policy and the scale",
+    "model.declared": "the policy's model section, as declared",
+    "model.statement": "the model's guarantee in words, from the policy",
     "distributions.rating_histogram.values": "the scale's values",
     "distributions.rating_histogram.released": "the release's rating histogram",
     "distributions.item_popularity.released": "the release's item popularity curve",

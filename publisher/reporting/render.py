@@ -19,6 +19,7 @@ from publisher.reporting.phrases import (
     PUBLIC_NOTE,
     SCORERS_LEAD,
     UNIQUENESS_LEAD,
+    has_microdata,
     is_public,
     knowledge_rows,
     published_text,
@@ -27,6 +28,15 @@ from publisher.reporting.phrases import (
     uniqueness_modes,
     verdict_text,
 )
+
+#: The model utility audit's predictors, in words.
+MODEL_NAMES = {
+    "constant": "constant (scale midpoint)", "global_mean": "global mean",
+    "global_effects": "global effects (non-private)", "svd": "SVD (non-private)",
+    "knn": "kNN (non-private)", "dp_svd": "DP SVD (this release)",
+    "dp_knn": "DP kNN (this release)", "dp_svd_uncleaned": "DP SVD before cleaning",
+    "dp_knn_uncleaned": "DP kNN before cleaning",
+}  # fmt: skip
 
 __all__ = ["claim_posterior", "explain_adversary", "render_html", "render_markdown"]
 
@@ -187,6 +197,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{published_text(report)} Tool {report['tool']['name']} {report['tool']['version']}, "
         f"{report['created']}, randomness: {report['randomness']}.",
         "",
+    ]
+    if not has_microdata(report):
+        # nothing to link, single out or measure: what was released and what it guarantees
+        error = (report.get("utility") or {}).get("dp_item_mean_relative_error")
+        if error is not None:
+            lines += [
+                "Differentially private per-item means: mean relative error "
+                f"{pct(error)} against the true means.",
+                "",
+            ]
+        return "\n".join(lines + model_lines(report) + _guarantee_lines(report))
+    lines += [
         "## Re-identification (the attack portfolio)",
         "",
         "| # | adversary | targets | unprotected | released | top-1 | false claims "
@@ -328,8 +350,54 @@ def render_markdown(report: dict[str, Any]) -> str:
             + " | ".join(f"{count(b[n])} -> {count(a[n])}" for n in ("ratings", "users", "items"))
             + " |"
         )
+    return "\n".join([*lines, "", *_guarantee_lines(report)])
+
+
+def model_lines(report: dict[str, Any]) -> list[str]:
+    """The model section: what was declared and, in the review copy, how well it predicts."""
+    model = report.get("model")
+    if model is None:
+        return []
+    declared = model["declared"]
+    lines = [
+        "## The recommender model",
+        "",
+        f"{model['statement']} Unit {declared['unit']}, rank {declared['rank']}, budget split "
+        + ", ".join(f"{k} {v:g}" for k, v in declared["split"].items())
+        + ". Files under `model/`; predict with `publisher predict`.",
+        "",
+    ]
+    utility = model.get("utility")
+    if utility is None:
+        lines += [
+            "Its accuracy is measured on ratings of the original held out of the model: "
+            "those figures are in the review copy.",
+            "",
+        ]
+        return lines
+    names = MODEL_NAMES
+    lines += [
+        f"RMSE on {count(utility['holdout']['ratings'])} held-out ratings "
+        f"({pct(utility['holdout']['fraction'], 0)}, never seen by the model):",
+        "",
+        "| predictor | RMSE |",
+        "|---|---|",
+        *(f"| {names[k]} | {v:.4f} |" for k, v in utility["rmse"].items()),
+        "",
+    ]
+    if utility["worse_than"]:
+        lines += [
+            "**The released model predicts no better than "
+            + ", ".join(names[k] for k in utility["worse_than"])
+            + ": it is not useful for rating prediction at this epsilon and data size.**",
+            "",
+        ]
+    return lines
+
+
+def _guarantee_lines(report: dict[str, Any]) -> list[str]:
     components = report["privacy_budget"]["components"]
-    lines += ["", "## What is guaranteed, and what is not", ""]
+    lines = ["## What is guaranteed, and what is not", ""]
     if components:
         lines += [
             "| component | mechanism | epsilon | delta | over | covers |",
@@ -344,11 +412,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         report["privacy_budget"]["statement"],
         "",
-        "The audit figures are estimates from a sample of targets against the adversaries "
-        "above; a stronger adversary (more known items, better dates) can do better.",
-        "",
     ]
-    return "\n".join(lines)
+    if has_microdata(report):
+        lines += [
+            "The audit figures are estimates from a sample of targets against the adversaries "
+            "above; a stronger adversary (more known items, better dates) can do better.",
+            "",
+        ]
+    return lines
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -374,6 +445,9 @@ def render_html(report: dict[str, Any]) -> str:
         head=summary(report),
         published=published_text(report),
         public=is_public(report),
+        microdata=has_microdata(report),
+        model=report.get("model"),
+        model_names=MODEL_NAMES,
         public_note=PUBLIC_NOTE,
         uniqueness_modes=uniqueness_modes(report),
         uniqueness_lead=UNIQUENESS_LEAD,

@@ -219,10 +219,22 @@ def build_report(
         "utility": sections["utility"],
         "privacy_budget": privacy_statement(policy, scale).to_dict(),
         "distributions": distributions,
+        "model": _model_section(policy, audits),
     }
     report["summary"] = summarize(report)
     check_finite(report, "report")
     return report
+
+
+def _model_section(policy: Policy, audits: AuditReport) -> dict[str, Any] | None:
+    """report.json ``model``: what a model release declared and how well it predicts."""
+    if policy.model is None:
+        return None
+    return {
+        "declared": policy.model.to_dict(),
+        "statement": policy.model.describe(),
+        "utility": audits.model.to_dict() if audits.model is not None else None,
+    }
 
 
 def check_finite(value: Any, where: str) -> None:

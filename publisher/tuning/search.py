@@ -429,6 +429,10 @@ def _presets(
             out[name] = {"error": "not evaluated: the time budget was spent"}
             continue
         preset = load_policy(name)
+        if not preset.releases_microdata:
+            # a model or aggregates-only release has no microdata to compare on these axes
+            out[name] = {"error": "not compared: it releases no ratings table"}
+            continue
         policy = dataclasses.replace(preset, audits=base.audits, gate=base.gate)
         t0 = time.perf_counter()
         try:

@@ -64,7 +64,7 @@ BAD = [
     ),
     (
         "name: x\ncolour: red",
-        "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate, aggregates",
+        "policy: unknown key 'colour'; allowed: name, description, licence, steps, audits, gate, aggregates, model",
     ),
     (
         "name: x\nsteps: [{shuffle: {}}]",

@@ -174,7 +174,7 @@ def test_data_is_required_unless_rejected(tmp_path):
     files = {k: v for k, v in FILES.items() if not k.startswith("data/")}
     out = make_bundle(tmp_path, files=files)
     assert verify_bundle(out).problems == [
-        "required data not in the manifest: data/ or aggregates/"
+        "required data not in the manifest: data/, aggregates/ or model/"
     ]
     rejected = {"report.json": b"{}", "policy.yaml": b"x"}
     (tmp_path / "r").mkdir()
@@ -314,7 +314,7 @@ def test_review_copies_and_rejected_reports_need_no_data_or_datasheet(tmp_path):
     plain = make_bundle(tmp_path / "plain", files=reports)
     assert verify_bundle(plain).problems == [
         "required file not in the manifest: DATASHEET.md",
-        "required data not in the manifest: data/ or aggregates/",
+        "required data not in the manifest: data/, aggregates/ or model/",
     ]
 
 

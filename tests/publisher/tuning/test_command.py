@@ -32,7 +32,17 @@ def test_a_recommendation_exits_0_and_releases_through_its_gate(tmp_path, known_
     assert frontier["recommended"]["knobs"] == {"drop_rare_items.min_raters": 2}
     assert frontier["recommended"]["reaudit"]["verdict"] == "pass"
     assert frontier["recommended"]["search"]["utility"]["ratings_kept"] == KEPT
-    assert set(frontier["presets"]) == {"balanced", "netflix-2006", "none", "strict"}
+    assert set(frontier["presets"]) == {
+        "balanced",
+        "dp-recommender",
+        "netflix-2006",
+        "none",
+        "strict",
+    }
+    # a model release has no ratings table to place on the frontier's axes
+    assert frontier["presets"]["dp-recommender"]["error"] == (
+        "not compared: it releases no ratings table"
+    )
     html = (out / "frontier.html").read_text()
     assert "Recommended: candidate #1" in html
     assert html.count("data:image/svg+xml;base64,") == 1  # self-contained
