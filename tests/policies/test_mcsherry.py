@@ -56,3 +56,25 @@ def test_the_empirical_privacy_loss_of_an_item_count_stays_within_its_epsilon():
     loss = np.max(np.abs(np.log(pa[enough] / pb[enough])))
     assert loss <= epsilon + 0.15
     assert loss >= epsilon / 3  # the noise is not far larger than it needs to be
+
+
+def test_the_released_matrices_are_symmetric_with_the_stated_noise_on_every_entry():
+    """200 items: 20,100 free entries; their noise's std within 3% of sqrt(2) b (Laplace)."""
+    from policies.mcsherry import compute_statistics
+
+    config = ModelConfig.from_config(
+        {"kind": "mcsherry-mironov", "epsilon": 1, "domain": {"items": {"range": [1, 200]}}},
+        "model",
+    )
+    users, items, values = np.array([0, 0, 1]), np.array([3, 7, 3]), np.array([5.0, 1.0, 2.0])
+    exact = compute_statistics(users, items, values, 200, SCALE, config, None)
+    noisy = compute_statistics(
+        users, items, values, 200, SCALE, config, Noise(np.random.default_rng(0))
+    )
+    for name, sensitivity in (("cov", 1.0), ("wgt", 1.0)):
+        released, truth = getattr(noisy, name), getattr(exact, name)
+        np.testing.assert_array_equal(released, released.T)
+        noise = (released - truth)[np.triu_indices(200)]
+        expected = np.sqrt(2) * sensitivity / (config.phase_epsilon("covariance") / 2)
+        assert abs(noise.std() / expected - 1) < 0.03
+    assert noisy.wgt_std == expected
