@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from policies.files import PolicyFile, read_policy_file
-from publisher.core.assemble import _as_ids
+from publisher.core.assemble import _as_ids, canonical_ids, id_positions
 from publisher.core.errors import PolicyError, show
 from publisher.core.periods import period_starts
 from publisher.core.ratings import Scale
@@ -45,15 +45,6 @@ MAX_ITEMS = 2_000_000
 MAX_ID_CHARS = 64
 #: Far-apart dates would make ratings_per_period tables huge for nothing.
 MAX_DAYS = 200 * 366
-
-
-def _canonical(ids: np.ndarray) -> pd.Index:
-    """Ids as text, compared as the readers compare them.
-
-    ``7`` and the integer 7 are one item, ``007`` another: an integer id's text is its
-    canonical decimal form.
-    """
-    return pd.Index(pd.Series(np.asarray(ids), dtype=str).str.strip())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +126,7 @@ class ItemDomain:
 
     def positions(self, item_ids: np.ndarray) -> np.ndarray:
         """For each of the data's item codes, its row in the tables, or -1 (not counted)."""
-        return np.asarray(_canonical(self.ids).get_indexer(_canonical(item_ids)), dtype=np.int64)
+        return id_positions(self.ids, item_ids)
 
     def describe(self) -> str:
         """The rule in words, for reports."""
@@ -176,7 +167,7 @@ def _parse_catalogue(raw: bytes, column: str | None, where: str) -> np.ndarray:
         )
     if len(values) > MAX_ITEMS:
         raise PolicyError(f"{where}: more than {MAX_ITEMS:,} items")
-    canonical = _canonical(values.to_numpy())
+    canonical = canonical_ids(values.to_numpy())
     dup = canonical.duplicated()
     if dup.any():
         raise PolicyError(f"{where}: item {shown(canonical[dup][0])} is listed twice")

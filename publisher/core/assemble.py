@@ -19,7 +19,10 @@ from publisher.core.errors import InputError, show
 from publisher.core.jit import njit
 from publisher.core.ratings import Ratings, Scale, row_index_dtype
 
-__all__ = ["Locate", "as_days", "assemble", "first_bad", "first_duplicate"]
+__all__ = [
+    "Locate", "as_days", "assemble", "canonical_ids", "first_bad", "first_duplicate",
+    "id_positions",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,20 @@ logger = logging.getLogger(__name__)
 _MIN_DATE = np.datetime64("1900-01-01", "D")
 
 Locate = Callable[[int], str]
+
+
+def canonical_ids(ids: np.ndarray | pd.Series) -> pd.Index:
+    """Ids as text, compared as the readers compare them.
+
+    ``7`` and the integer 7 are one item, ``007`` another: an integer id's text is its
+    canonical decimal form.
+    """
+    return pd.Index(pd.Series(np.asarray(ids), dtype=str).str.strip())
+
+
+def id_positions(table: np.ndarray, wanted: np.ndarray | pd.Series) -> np.ndarray:
+    """Each of ``wanted``'s row in ``table`` (-1: absent), ids compared as text."""
+    return np.asarray(canonical_ids(table).get_indexer(canonical_ids(wanted)), dtype=np.int64)
 
 
 def first_bad(mask: np.ndarray) -> int | None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from publisher.core.assemble import id_positions
 from publisher.core.errors import PublisherError
 from publisher.core.ratings import Scale
 
@@ -97,9 +98,7 @@ class ItemModel:
 
         Ids compare as text, as the readers and the policy's domain compare them.
         """
-        table = pd.Index(pd.Series(np.asarray(self.item_ids), dtype=str).str.strip())
-        wanted = pd.Series(np.asarray(item_ids), dtype=str).str.strip()
-        return table.get_indexer(wanted).astype(np.int64)
+        return id_positions(self.item_ids, item_ids)
 
     def write(self, folder: Path, *, matrices: bool) -> list[str]:
         """Write the files into ``folder`` (created); returns their names."""

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from audits.recommend import METHODS, predict
+from publisher.core.assemble import id_positions
 from publisher.core.errors import PublisherError
 from publisher.core.model import ItemModel
 from publisher.core.ratings import ITEM, RATING, USER
@@ -106,8 +107,7 @@ def predict_bundle(
         item_rows[frame[ITEM].to_numpy()],
         frame[RATING].to_numpy(np.float64),
     )
-    users = pd.Index(pd.Series(ratings.user_ids, dtype=str).str.strip())
-    user_codes = users.get_indexer(wanted["user"].str.strip()).astype(np.int64)
+    user_codes = id_positions(ratings.user_ids, wanted["user"])
     values = predict(
         model, known_arrays, (user_codes, model.positions(wanted["item"].to_numpy())), method=method
     )
