@@ -269,15 +269,9 @@ class AggregatesConfig:
             When neither the domain nor the input declares a scale (one inferred from
             the data would make the tables' rows and the sensitivity data-dependent).
         """
-        if self.domain.scale is not None:
-            return self.domain.scale
-        if ratings.scale_inferred:
-            raise PolicyError(
-                f"aggregates.domain.scale: the rating scale {ratings.scale} was inferred from "
-                "the data, so the tables' rows would depend on it; declare it with "
-                f"'scale: {ratings.scale}' under aggregates.domain (or pass --scale)"
-            )
-        return ratings.scale
+        return self.domain.scale_of(
+            ratings, "aggregates.domain", "the tables' rows would depend on it"
+        )
 
     def sensitivity(self, statistic: Statistic, scale: Scale) -> dict[str, float]:
         """L1 sensitivities under the contribution bound (see the module notes)."""

@@ -33,7 +33,7 @@ from policies.files import PolicyFile, read_policy_file
 from publisher.core.assemble import _as_ids, canonical_ids, id_positions
 from publisher.core.errors import PolicyError, show
 from publisher.core.periods import period_starts
-from publisher.core.ratings import Scale
+from publisher.core.ratings import Ratings, Scale
 from publisher.core.validation import shown
 
 __all__ = ["DateDomain", "Domain", "ItemDomain"]
@@ -270,6 +270,22 @@ class Domain:
             ),
             scale=scale,
         )
+
+    def scale_of(self, ratings: Ratings, path: str, why: str) -> Scale:
+        """The declared scale, else the input's declared one; an inferred one is refused.
+
+        ``path`` names the section (``aggregates.domain``), ``why`` what would depend on
+        a scale taken from the data.
+        """
+        if self.scale is not None:
+            return self.scale
+        if ratings.scale_inferred:
+            raise PolicyError(
+                f"{path}.scale: the rating scale {ratings.scale} was inferred from the data, "
+                f"so {why}; declare it with 'scale: {ratings.scale}' under {path} (or pass "
+                "--scale)"
+            )
+        return ratings.scale
 
     def to_dict(self) -> dict[str, Any]:
         """As written in a policy (a catalogue pinned by its SHA-256)."""

@@ -47,7 +47,6 @@ from publisher.core.validation import (
     check_int,
     check_keys,
     check_number,
-    shown,
 )
 
 __all__ = ["KINDS", "PHASES", "UNITS", "ModelConfig", "Sensitivity", "Shrink"]
@@ -193,11 +192,6 @@ class ModelConfig:
                 "random subset per customer would let one added rating change which others "
                 "count, doubling the sensitivities); remove it or use unit: customer"
             )
-        if unit == "rating" and delta > 0 and beta_p < _min_beta_p(clamp, given, base, path):
-            raise PolicyError(
-                f"{path}.beta_p: the Gaussian per-rating bound needs beta_p >= alpha^2 / 4B^2 "
-                f"(McSherry-Mironov), got {beta_p:g}"
-            )
         split = _split(given.get("split"), epsilon, f"{path}.split")
         shrink = _shrink(given.get("shrink"), f"{path}.shrink")
         domain = Domain.from_config(given.get("domain"), f"{path}.domain", base)
@@ -214,6 +208,8 @@ class ModelConfig:
             )
         if domain.dates is not None:
             raise PolicyError(f"{path}.domain.dates: a model counts no dates; remove it")
+        if domain.scale is not None:
+            _check_beta_p(unit, delta, beta_p, clamp, domain.scale, path)
         return cls(
             kind=kind,
             epsilon=epsilon,
@@ -241,16 +237,19 @@ class ModelConfig:
         return self.epsilon * self.split[phase]
 
     def scale(self, ratings: Ratings) -> Scale:
-        """The declared scale, else the input's declared one (an inferred one is refused)."""
-        if self.domain.scale is not None:
-            return self.domain.scale
-        if ratings.scale_inferred:
-            raise PolicyError(
-                f"model.domain.scale: the rating scale {ratings.scale} was inferred from the "
-                "data, so the sensitivities would depend on it; declare it with "
-                f"'scale: {ratings.scale}' under model.domain (or pass --scale)"
-            )
-        return ratings.scale
+        """The declared scale, else the input's declared one (an inferred one is refused).
+
+        Raises
+        ------
+        PolicyError
+            Also when the scale rules out the Gaussian per-rating bound (see ``beta_p``):
+            checked at load for a declared scale, here for the input's.
+        """
+        scale = self.domain.scale_of(
+            ratings, "model.domain", "the sensitivities would depend on it"
+        )
+        _check_beta_p(self.unit, self.delta, self.beta_p, self.clamp, scale, "model")
+        return scale
 
     def sensitivity(self, scale: Scale) -> Sensitivity:
         """The sensitivities of every statistic under this unit (see the module notes).
@@ -374,25 +373,19 @@ def _shrink(config: Any, path: str) -> Shrink:
     return Shrink(**values)
 
 
-def _min_beta_p(clamp: float, given: dict[str, Any], base: Path | None, path: str) -> float:
-    """alpha^2 / 4B^2 for the declared scale (0 when the scale is left to the input)."""
-    domain = given.get("domain")
-    if not isinstance(domain, dict) or domain.get("scale") is None:
-        return 0.0
-    scale = Domain.from_config(domain, f"{path}.domain", base).scale
-    assert scale is not None
-    alpha = scale.maximum - scale.minimum
-    return alpha * alpha / (4 * clamp * clamp)
+def _check_beta_p(
+    unit: str, delta: float, beta_p: float, clamp: float, scale: Scale, path: str
+) -> None:
+    """Refuse a Gaussian per-rating model whose beta_p the scale rules out.
 
-
-def check_scale_for_unit(config: ModelConfig, scale: Scale) -> None:
-    """Refuse, at run time, a Gaussian per-rating model whose beta_p the scale rules out."""
-    if config.unit != "rating" or not config.gaussian:
+    The paper's L2 bound on the covariance holds when ``beta_p >= alpha^2 / 4B^2``.
+    """
+    if unit != "rating" or delta <= 0:
         return
     alpha = scale.maximum - scale.minimum
-    needed = alpha * alpha / (4 * config.clamp * config.clamp)
-    if config.beta_p < needed:
+    needed = alpha * alpha / (4 * clamp * clamp)
+    if beta_p < needed:
         raise PolicyError(
-            f"model.beta_p: the Gaussian per-rating bound needs beta_p >= alpha^2 / 4B^2 = "
-            f"{needed:g} on the scale {scale}, got {shown(config.beta_p)}"
+            f"{path}.beta_p: the Gaussian per-rating bound needs beta_p >= alpha^2 / 4B^2 = "
+            f"{needed:g} on the scale {scale} (McSherry-Mironov), got {beta_p:g}"
         )

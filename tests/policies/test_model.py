@@ -63,6 +63,19 @@ def test_bad_sections_are_refused_naming_the_key(given, message):
         config(**given)
 
 
+def test_the_gaussian_per_rating_bound_is_checked_on_the_inputs_scale_too():
+    """No scale declared: the beta_p condition is checked when the input's scale is known."""
+    from publisher.core.ratings import Ratings
+
+    given = {"kind": "mcsherry-mironov", "epsilon": 1, "unit": "rating", "delta": 1e-6}
+    model = ModelConfig.from_config(
+        {**given, "beta_p": 1, "domain": {"items": {"range": [1, 6]}}}, "model"
+    )
+    ratings = Ratings.from_columns([1], [1], [5.0], scale=Scale(1, 5, 1))
+    with pytest.raises(PolicyError, match=r"model\.beta_p: .* = 4 on the scale 1:5:1"):
+        model.scale(ratings)
+
+
 def test_an_overspent_split_is_a_budget_error():
     with pytest.raises(BudgetExceededError, match="Requested"):
         config(split={"global": 0.5, "items": 0.5, "covariance": 0.01})
