@@ -75,6 +75,28 @@ class Noise:
         sigma = gaussian_sigma(sensitivity, epsilon, delta)
         return values + self.rng.normal(0.0, sigma, size=np.shape(values))
 
+    def add(
+        self, values: np.ndarray, sensitivity: float, epsilon: float, delta: float = 0.0
+    ) -> np.ndarray:
+        """Gaussian noise when ``delta > 0``, Laplace otherwise (L2 or L1 sensitivity)."""
+        if delta > 0:
+            return self.gaussian(values, sensitivity, epsilon, delta)
+        return self.laplace(values, sensitivity, epsilon)
+
+    def symmetric(
+        self, matrix: np.ndarray, sensitivity: float, epsilon: float, delta: float = 0.0
+    ) -> np.ndarray:
+        """Noise on the upper triangle (diagonal included), mirrored: one draw per free entry.
+
+        The sensitivities bound the change over the whole matrix, which is at least the
+        change over its upper triangle: calibrating the triangle's noise to them is safe.
+        """
+        noise = self.add(np.zeros_like(matrix), sensitivity, epsilon, delta)
+        upper = np.triu(noise)
+        upper += np.triu(noise, 1).T
+        upper += matrix
+        return upper
+
 
 def gaussian_sigma(sensitivity: float, epsilon: float, delta: float) -> float:
     """The analytic Gaussian mechanism's sigma, as diffprivlib calibrates it."""
@@ -83,11 +105,10 @@ def gaussian_sigma(sensitivity: float, epsilon: float, delta: float) -> float:
     return float(GaussianAnalytic(epsilon=epsilon, delta=delta, sensitivity=sensitivity)._scale)
 
 
-def noise_std(config: ModelConfig, sensitivity: float) -> float:
-    """The standard deviation of the noise on one covariance-phase entry."""
-    epsilon = config.phase_epsilon("covariance") / 2
-    if config.gaussian:
-        return gaussian_sigma(sensitivity, epsilon, config.delta / 2)
+def noise_std(sensitivity: float, epsilon: float, delta: float = 0.0) -> float:
+    """The standard deviation of :meth:`Noise.add`'s noise on one entry."""
+    if delta > 0:
+        return gaussian_sigma(sensitivity, epsilon, delta)
     return float(np.sqrt(2) * sensitivity / epsilon)
 
 
@@ -249,19 +270,6 @@ def _accumulate(bounds, items, residuals, w, cov, wgt):  # type: ignore[no-untyp
                 wgt[ia, ib] += weight
 
 
-def _symmetric_noise(matrix: np.ndarray, draw) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Noise on the upper triangle (diagonal included), mirrored: one draw per free entry.
-
-    The sensitivities bound the change over the whole matrix, which is at least the
-    change over its upper triangle: calibrating the triangle's noise to them is safe.
-    """
-    noise = draw(np.zeros_like(matrix))
-    upper = np.triu(noise)
-    upper += np.triu(noise, 1).T
-    upper += matrix
-    return upper
-
-
 def compute_statistics(
     users: np.ndarray,
     items: np.ndarray,
@@ -297,26 +305,11 @@ def compute_statistics(
     cov, wgt = covariance_terms(users, items, residuals, n_items, sens.weight)
     wgt_std = 0.0
     if noise is not None:
-        half = config.phase_epsilon("covariance") / 2
-        if config.gaussian:
-            delta = config.delta / 2
-
-            def draw_cov(v):  # type: ignore[no-untyped-def]
-                return noise.gaussian(v, sens.cov, half, delta)
-
-            def draw_wgt(v):  # type: ignore[no-untyped-def]
-                return noise.gaussian(v, sens.wgt, half, delta)
-        else:
-
-            def draw_cov(v):  # type: ignore[no-untyped-def]
-                return noise.laplace(v, sens.cov, half)
-
-            def draw_wgt(v):  # type: ignore[no-untyped-def]
-                return noise.laplace(v, sens.wgt, half)
-
-        cov = _symmetric_noise(cov, draw_cov)
-        wgt = _symmetric_noise(wgt, draw_wgt)
-        wgt_std = noise_std(config, sens.wgt)
+        # the phase's epsilon and delta split evenly between Cov and Wgt (delta 0: Laplace)
+        half, delta = config.phase_epsilon("covariance") / 2, config.delta / 2
+        cov = noise.symmetric(cov, sens.cov, half, delta)
+        wgt = noise.symmetric(wgt, sens.wgt, half, delta)
+        wgt_std = noise_std(sens.wgt, half, delta)
     return ModelStatistics(
         scale=scale,
         global_sum=gsum,
