@@ -330,6 +330,7 @@ def build_model(
     rng: np.random.Generator,
     *,
     private: bool = True,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[ItemModel, ModelStatistics]:
     """Compute the statistics of ``ratings`` (noised unless ``private`` is False) and clean.
 
@@ -343,6 +344,9 @@ def build_model(
     private : bool
         False computes the exact statistics: the non-private reference of the audit,
         never released.
+    rows : (users, items, values), optional
+        The ratings counted (:func:`model_ratings`), when the caller drew them: the
+        reference then counts the very subset the released model counted.
 
     Returns
     -------
@@ -354,7 +358,7 @@ def build_model(
     scale = config.scale(ratings)
     assert config.domain.items is not None  # checked at load
     item_ids = config.domain.items.ids
-    users, items, values = model_ratings(ratings, config, rng)
+    users, items, values = rows if rows is not None else model_ratings(ratings, config, rng)
     noise = Noise(rng) if private else None
     stats = compute_statistics(users, items, values, len(item_ids), scale, config, noise)
     if private:

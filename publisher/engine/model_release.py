@@ -15,7 +15,7 @@ import numpy as np
 
 from audits.model_utility import ModelUtilityAudit, ModelUtilityResult
 from policies.cleaning import clean
-from policies.mcsherry import build_model
+from policies.mcsherry import build_model, model_ratings
 from policies.model import ModelConfig
 from publisher.core.model import ItemModel
 from publisher.core.ratings import ITEM, RATING, USER, Ratings
@@ -56,14 +56,18 @@ def release_model(
     ModelRelease
     """
     stages = stages or Stages()
-    holdout_seed, model_seed, reference_seed = seed.spawn(3)
+    holdout_seed, model_seed = seed.spawn(2)
     test = np.random.default_rng(holdout_seed).random(ratings.n_ratings) < config.holdout
     frame = ratings.frame
     train = ratings.with_frame(frame.loc[~test].reset_index(drop=True))
     with stages("DP model"):
-        model, stats = build_model(train, config, np.random.default_rng(model_seed))
+        rng = np.random.default_rng(model_seed)
+        # drawn here so that the reference counts the same per-customer subset; the
+        # generator then draws the noise as if build_model had drawn the subset itself
+        rows = model_ratings(train, config, rng)
+        model, stats = build_model(train, config, rng, rows=rows)
     with stages("model utility audit"):
-        exact, _ = build_model(train, config, np.random.default_rng(reference_seed), private=False)
+        exact, _ = build_model(train, config, rng, private=False, rows=rows)
         raw = clean(
             stats.cov, stats.wgt, np.zeros(len(stats.cov)), rank=config.rank,
             beta_diagonal=0.0, beta_off=0.0, clamp=config.clamp, iterations=1,
