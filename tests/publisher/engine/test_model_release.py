@@ -52,6 +52,12 @@ def test_a_model_bundle_verifies_holds_no_microdata_and_predicts(tmp_path):
     assert public["released"] == {"ratings": 0, "users": 0, "items": 0}
     assert public["input"].get("counts") is None  # no exact count of the original
     assert public["model"]["utility"] is None  # measured against the original: review only
+    # the pages claim no pseudonyms and show no attack where no ids and no ratings left
+    for page in ((bundle / "report.html").read_text(), (bundle / "DATASHEET.md").read_text()):
+        assert "The recommender model" in page or "model/" in page
+        assert "Pseudonyms replace" not in page
+        assert "keyed pseudonyms" not in page
+        assert "Re-identification" not in page
     review = result.report["model"]["utility"]
     assert set(review["rmse"]) >= {"constant", "global_effects", "svd", "dp_svd", "dp_knn"}
     assert review["holdout"]["ratings"] > 0
