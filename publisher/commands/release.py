@@ -16,8 +16,9 @@ from publisher.commands._common import (
     summary,
     verbose,
 )
+from publisher.core.parsing import json_text
 from publisher.engine import evaluate, release
-from publisher.engine.bundle import json_text, write_json
+from publisher.engine.bundle import write_json
 from publisher.engine.evaluate import check_seed
 from publisher.engine.keys import load_key, organizer_keys
 from publisher.engine.output import check_file_output

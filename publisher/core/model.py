@@ -28,6 +28,7 @@ import pandas as pd
 
 from publisher.core.assemble import id_positions
 from publisher.core.errors import PublisherError
+from publisher.core.parsing import json_text
 from publisher.core.ratings import Scale
 
 __all__ = ["MODEL_FILES", "ItemModel", "ModelFileError"]
@@ -119,7 +120,7 @@ class ItemModel:
             "clamp": self.clamp,
             "matrices": bool(matrices and self.cov is not None),
         }
-        (folder / "MODEL.json").write_text(json.dumps(header, indent=2) + "\n", encoding="utf-8")
+        (folder / "MODEL.json").write_text(json_text(header), encoding="utf-8")
         pd.DataFrame(
             {
                 "item": self.item_ids,

@@ -17,7 +17,7 @@ import yaml
 
 from publisher.core.errors import PublisherError, show
 
-__all__ = ["DuplicateKeyError", "canonical_json", "strict_json", "strict_yaml"]
+__all__ = ["DuplicateKeyError", "canonical_json", "json_text", "strict_json", "strict_yaml"]
 
 
 def canonical_json(data: Any) -> bytes:
@@ -126,3 +126,13 @@ def strict_json(data: bytes | str) -> Any:
     publisher.core.parsing.DuplicateKeyError: member 'files' given twice in one object
     """
     return json.loads(data, object_pairs_hook=_pairs, parse_constant=_no_constant)
+
+
+def json_text(data: Any) -> str:
+    """The one way this tool writes JSON: 2-space indent, no NaN or infinity, a final newline.
+
+    Every JSON file (report.json, MANIFEST.json, frontier.json, the ledger, the staging
+    journal, a model's MODEL.json) and ``--json -`` go through it, so they read alike and
+    none can carry a NaN.
+    """
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"

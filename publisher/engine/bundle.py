@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 
 from publisher.core.errors import BundleVerificationError
 from publisher.core.files import SmallFileError, read_small_file
-from publisher.core.parsing import DuplicateKeyError, canonical_json, strict_json
+from publisher.core.parsing import DuplicateKeyError, canonical_json, json_text, strict_json
 from publisher.engine.keys import Keys
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "build_manifest",
     "commit_journal",
     "hash_file",
-    "json_text",
     "list_files",
     "load_json",
     "manifest_for",
@@ -117,15 +115,6 @@ def write_text_atomic(path: Path, text: str) -> None:
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
-
-
-def json_text(data: Any) -> str:
-    """The one way this tool writes JSON: 2-space indent, no NaN or infinity, a final newline.
-
-    Every JSON file (report.json, MANIFEST.json, frontier.json, the ledger, the staging
-    journal) and ``--json -`` go through it, so they read alike and none can carry a NaN.
-    """
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
 def write_json(path: Path, data: Any) -> None:

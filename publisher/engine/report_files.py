@@ -13,8 +13,8 @@ from publisher.core.errors import (
     BundleVerificationError,
     PublisherError,
 )
-from publisher.core.parsing import strict_json
-from publisher.engine.bundle import MANIFEST, json_text, load_json, manifest_for
+from publisher.core.parsing import json_text, strict_json
+from publisher.engine.bundle import MANIFEST, load_json, manifest_for
 from publisher.engine.keys import Keys
 from publisher.engine.output import folder_kind, review_path
 from publisher.engine.staging import output_lock, staging

@@ -46,7 +46,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from publisher.core.errors import PublisherError
-from publisher.engine.bundle import MANIFEST, STAGING_MARKER, commit_journal, json_text
+from publisher.core.parsing import json_text
+from publisher.engine.bundle import MANIFEST, STAGING_MARKER, commit_journal
 from publisher.engine.output import check_output
 
 __all__ = [

@@ -12,7 +12,7 @@ from typing import Any
 
 from policies import Policy, load_policy
 from publisher.core.errors import PublisherError
-from publisher.engine.bundle import json_text
+from publisher.core.parsing import json_text
 from publisher.engine.evaluate import input_digest
 from publisher.engine.output import check_output
 from publisher.engine.staging import output_lock, staging
